@@ -1,0 +1,34 @@
+"""lacquersim — simulate how Asian lacquer and cashew lacquer films dry.
+
+Quick start::
+
+    import lacquersim as ls
+    recipe = ls.load_recipe("vietnam-raw")
+    res = ls.simulate(recipe)
+    res.stages
+
+The simulation pieces (numba kernels, scipy) load on first use, so that
+reading recipes and ``lacquersim --help`` stay fast.
+"""
+
+from .errors import LacquersimError, RecipeError, SolverError
+from .schedule import Schedule, Step
+from .recipe import Recipe, load_recipe, bundled_recipes
+
+__all__ = [
+    "LacquersimError", "RecipeError", "SolverError",
+    "Schedule", "Step", "Recipe", "load_recipe", "bundled_recipes",
+    "initial_state", "simulate", "STAGES",
+]
+__version__ = "0.1.0"
+
+_LAZY = {"simulate": "simulation", "initial_state": "refining", "STAGES": "stages"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'lacquersim' has no attribute {name!r}")

@@ -1,0 +1,62 @@
+"""Materials library: sap composition by origin and kinetic parameters.
+
+The numbers live in ``data/materials.yaml`` (with their provenance), not in
+code. :func:`get_material` returns a :class:`Material` whose ``params`` are in
+the units of the YAML keys (person units); :mod:`lacquersim.simulation`
+converts them to SI for the kernels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
+
+import yaml
+
+from .errors import RecipeError
+
+__all__ = ["MATERIAL_NAMES", "Material", "get_material"]
+
+MATERIAL_NAMES: tuple[str, ...] = ("japan", "china", "vietnam", "myanmar", "cashew")
+
+
+@dataclass(frozen=True)
+class Material:
+    """A lacquer material: composition, parameters (YAML units) and provenance."""
+
+    name: str
+    description: str
+    params: Mapping[str, object]
+
+    def __getitem__(self, key: str):
+        return self.params[key]
+
+    @property
+    def enzymatic(self) -> bool:
+        """True for sap lacquers that dry by laccase (not cashew)."""
+        return float(self.params["k_L_per_h"]) > 0 and float(self.params["enzyme_activity"]) > 0
+
+    @property
+    def provenance(self) -> str:
+        return str(self.params.get("provenance", ""))
+
+
+@lru_cache(maxsize=1)
+def _library() -> dict:
+    text = (Path(__file__).parent / "data" / "materials.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def get_material(name: str) -> Material:
+    """The material ``name`` (one of :data:`MATERIAL_NAMES`)."""
+    lib = _library()
+    if name not in lib["materials"]:
+        raise RecipeError(f"unknown material {name!r}; choose one of {', '.join(MATERIAL_NAMES)}",
+                          field="material")
+    params = dict(lib["defaults"])
+    params.update(lib["materials"][name])
+    return Material(name=name, description=str(params.get("description", "")),
+                    params=MappingProxyType(params))

@@ -1,0 +1,27 @@
+"""Shared helpers for the test suite."""
+
+from __future__ import annotations
+
+import pytest
+
+import lacquersim as ls
+
+
+def make_recipe(material="vietnam", thickness_um=76.0, temperature_c=25.0, rh_percent=80.0,
+                hours=72.0, water=None, monomer=None, name=None, steps=None):
+    """A recipe dict → Recipe, with the measured state if water/monomer are given."""
+    d = {
+        "name": name or f"{material} {thickness_um} um",
+        "material": material,
+        "film": {"thickness_um": thickness_um},
+        "drying": ({"steps": steps} if steps is not None else
+                   {"temperature_c": temperature_c, "rh_percent": rh_percent, "hours": hours}),
+    }
+    if water is not None:
+        d["state"] = {"water_percent": water, "monomer_percent": monomer}
+    return ls.Recipe.from_dict(d)
+
+
+@pytest.fixture
+def recipe_factory():
+    return make_recipe
