@@ -1,0 +1,521 @@
+"""Film model kernels: right-hand side and block-tridiagonal Jacobian (numba).
+
+Everything here works on flat float64 arrays in SI units (s, m, K, mol m⁻³)
+so that any solver — scipy's, or a fully compiled one — can call it without
+Python objects in the loop. The physics is MODEL.md sections 2–3 and 5;
+the mapping from a recipe to the parameter vector lives in
+:mod:`lacquersim.simulation`.
+
+State layout (length ``NF*N + NQ``), cells ordered from the substrate
+(``i = 0``) to the air surface (``i = N-1``), fields interleaved per cell so
+that the Jacobian is block tridiagonal with 5×5 blocks::
+
+    y[5*i + 0] = phi   water (or solvent) volume fraction
+    y[5*i + 1] = c     dissolved O2, mol m⁻³
+    y[5*i + 2] = m     unreacted catechol, fraction of initial catechol
+    y[5*i + 3] = s     unreacted side-chain double bonds, fraction
+    y[5*i + 4] = e     active laccase, fraction of the raw sap's activity
+
+followed by ``NQ = 4`` running integrals that never feed back into the cells
+(they close the balances in the tests and the report)::
+
+    y[5N+0] = O2 taken up through the surface, mol m⁻²
+    y[5N+1] = O2 consumed by reactions,        mol m⁻²
+    y[5N+2] = volatile lost through the surface, m³ m⁻² (volume per area)
+    y[5N+3] = water made by laccase,             m³ m⁻²
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+R_GAS = 8.314462618  # J mol⁻¹ K⁻¹
+T_REF = 298.15  # K, reference temperature of every rate constant
+
+NF = 5  # fields per cell
+NQ = 4  # running integrals after the cells
+F_PHI, F_C, F_M, F_S, F_E = 0, 1, 2, 3, 4
+Q_O2_IN, Q_O2_USED, Q_VOL_OUT, Q_W_MADE = 0, 1, 2, 3
+
+# ---------------------------------------------------------------------------
+# Parameter vector indices. Kept as module constants: numba freezes them at
+# compile time, so indexing costs nothing.
+# ---------------------------------------------------------------------------
+(P_KL, P_EAL, P_E0, P_ACRIT, P_NH, P_KA, P_PHIEX, P_NEX, P_KM, P_KO,
+ P_KS, P_EAS, P_CATAL, P_KOS,
+ P_KT, P_EAT,
+ P_KD, P_EAD, P_KDRY,
+ P_WC, P_APRE, P_TG0, P_TG1, P_LAM, P_WG, P_GPL,
+ P_DO0, P_BO, P_DW0, P_BW,
+ P_NUL, P_CCAT, P_NUS, P_CDB, P_NUW,
+ P_CSAT, P_ESOL, P_KO2,
+ P_ISWATER, P_PREF, P_DHV, P_VMOL, P_ISOA, P_ISON, P_ISOB, P_KMASS,
+ P_D0, P_PHI0,
+ P_TA, P_TB, P_RHA, P_RHB, P_TSA, P_TSB,
+ P_REACT,
+ N_PARAMS) = range(56)
+
+PARAM_NAMES = (
+    "k_L", "Ea_L", "E0", "a_crit", "n_h", "K_a", "phi_ex", "n_ex", "K_m", "K_O",
+    "k_S", "Ea_S", "catalysis", "K_OS",
+    "k_T", "Ea_T",
+    "k_d", "Ea_d", "k_dry",
+    "w_c", "alpha_pre", "Tg0", "Tg1", "lambda", "w_g", "g_pl",
+    "D_O0", "beta_O", "D_w0", "beta_w",
+    "nu_L", "C_cat", "nu_S", "C_db", "nu_w",
+    "c_sat", "E_sol", "k_O2",
+    "is_water", "p_ref", "dH_vap", "V_mol", "iso_A", "iso_n", "iso_b", "k_mass",
+    "d0", "phi0",
+    "T_a", "T_b", "RH_a", "RH_b", "t_a", "t_b",
+    "reactions",
+)
+assert len(PARAM_NAMES) == N_PARAMS
+
+PHI_FLOOR = 1e-12  # keeps power laws of phi finite when phi touches 0
+
+
+# ---------------------------------------------------------------------------
+# Scalar helpers (value and derivative)
+# ---------------------------------------------------------------------------
+@njit(cache=True)
+def arr(k_ref, ea, T):
+    """Arrhenius factor k_ref·exp(−Ea/R·(1/T − 1/T_ref)); T in K, Ea in J mol⁻¹."""
+    return k_ref * math.exp(-ea / R_GAS * (1.0 / T - 1.0 / T_REF))
+
+
+@njit(cache=True)
+def conditions(t, p):
+    """Temperature (K) and relative humidity (0–1) at time t (s): linear within a step."""
+    span = p[P_TSB] - p[P_TSA]
+    f = (t - p[P_TSA]) / span if span > 0.0 else 0.0
+    if f < 0.0:
+        f = 0.0
+    elif f > 1.0:
+        f = 1.0
+    T = p[P_TA] + (p[P_TB] - p[P_TA]) * f
+    rh = p[P_RHA] + (p[P_RHB] - p[P_RHA]) * f
+    return T, rh
+
+
+@njit(cache=True)
+def psat_water(T):
+    """Saturation vapour pressure of water, Pa (Buck 1996), T in K."""
+    tc = T - 273.15
+    return 611.21 * math.exp((18.678 - tc / 234.5) * (tc / (257.14 + tc)))
+
+
+@njit(cache=True)
+def gas_coefficient(T, p):
+    """Gas-side transfer coefficient of the volatile in volume-fraction units, m s⁻¹.
+
+    Flux (m³ of liquid per m² per s) = K·(a_surface − a_air), so
+    K = k_mass · p_sat(T)/(R T) · V_mol.
+    """
+    if p[P_ISWATER] > 0.5:
+        ps = psat_water(T)
+    else:
+        ps = p[P_PREF] * math.exp(-p[P_DHV] / R_GAS * (1.0 / T - 1.0 / T_REF))
+    return p[P_KMASS] * ps / (R_GAS * T) * p[P_VMOL]
+
+
+@njit(cache=True)
+def c_saturation(T, p):
+    """Dissolved O2 in equilibrium with air, mol m⁻³."""
+    return p[P_CSAT] * math.exp(-p[P_ESOL] / R_GAS * (1.0 / T - 1.0 / T_REF))
+
+
+@njit(cache=True)
+def isotherm(phi, p):
+    """Water (volatile) activity of the film and its first two derivatives in phi.
+
+    ``a = x/(1 + b·x)`` with ``x = (phi/A)^(1/n)``: Oswin's isotherm for
+    ``b = 1`` (equilibrium content ``A·(a/(1−a))^n``, steep above ≈ 70 % RH),
+    Henry's law ``a = phi/A`` for ``b = 0, n = 1`` (used for Crank's solution).
+    """
+    A = p[P_ISOA]
+    n = p[P_ISON]
+    b = p[P_ISOB]
+    ph = phi if phi > PHI_FLOOR else PHI_FLOOR
+    x = (ph / A) ** (1.0 / n)
+    q = 1.0 + b * x
+    a = x / q
+    u = x / ph  # x/phi
+    da = u / (n * q * q)
+    du = x * (1.0 / n - 1.0) / (ph * ph)
+    dx = x / (n * ph)
+    d2a = (du * q - 2.0 * b * u * dx) / (n * q * q * q)
+    return a, da, d2a
+
+
+@njit(cache=True)
+def glass(alpha, phi, p):
+    """Glass transition (K) and its derivatives d/dalpha, d/dphi.
+
+    DiBenedetto in the network conversion, minus a linear plasticising
+    term for dissolved solvent (``g_pl``; zero for catechol lacquers, whose
+    water sits in droplets and does not plasticise the network).
+    """
+    lam = p[P_LAM]
+    den = 1.0 - (1.0 - lam) * alpha
+    tg = p[P_TG0] + (p[P_TG1] - p[P_TG0]) * lam * alpha / den - p[P_GPL] * phi
+    dtg_da = (p[P_TG1] - p[P_TG0]) * lam / (den * den)
+    return tg, dtg_da, -p[P_GPL]
+
+
+@njit(cache=True)
+def conversion(m, s, p):
+    """Network conversion alpha and d alpha/dm, d alpha/ds."""
+    wc = p[P_WC]
+    ap = p[P_APRE]
+    alpha = ap + (1.0 - ap) * (wc * (1.0 - m) + (1.0 - wc) * (1.0 - s))
+    return alpha, -(1.0 - ap) * wc, -(1.0 - ap) * (1.0 - wc)
+
+
+@njit(cache=True)
+def mobility(tg, T, w):
+    """Diffusion-control factor mu = 1/(1 + exp((Tg − T)/w)) and d mu/d Tg."""
+    z = (tg - T) / w
+    if z > 0.0:
+        ez = math.exp(-z) if z < 700.0 else 0.0
+        mu = ez / (1.0 + ez)
+    else:
+        ez = math.exp(z)
+        mu = 1.0 / (1.0 + ez)
+    return mu, -mu * (1.0 - mu) / w
+
+
+# ---------------------------------------------------------------------------
+# Local reactions of one cell
+# ---------------------------------------------------------------------------
+@njit(cache=True)
+def cell_reactions(yc, T, p, want_jac, src, dsrc, rates):
+    """Reaction source terms of one cell, and their 5×5 Jacobian.
+
+    yc      : the cell's (phi, c, m, s, e)
+    src     : out, d(field)/dt from reactions, per field
+    dsrc    : out, d src[k] / d yc[j] (only if want_jac)
+    rates   : out, (r_L, r_S, r_T) in s⁻¹ — used by the balances
+    """
+    phi = yc[F_PHI]
+    c = yc[F_C]
+    m = yc[F_M]
+    s = yc[F_S]
+    e = yc[F_E]
+    for k in range(NF):
+        src[k] = 0.0
+    if want_jac:
+        for k in range(NF):
+            for j in range(NF):
+                dsrc[k, j] = 0.0
+    if p[P_REACT] < 0.5:
+        rates[0] = 0.0
+        rates[1] = 0.0
+        rates[2] = 0.0
+        return
+
+    alpha, da_dm, da_ds = conversion(m, s, p)
+    tg, dtg_da, dtg_dphi = glass(alpha, phi, p)
+    mu, dmu_dtg = mobility(tg, T, p[P_WG])
+    mu_phi = dmu_dtg * dtg_dphi
+    mu_m = dmu_dtg * dtg_da * da_dm
+    mu_s = dmu_dtg * dtg_da * da_ds
+
+    # -- hydration H(a_w): the enzyme works only in hydrated droplets
+    aw, daw, _ = isotherm(phi, p)
+    nh = p[P_NH]
+    an = aw ** nh
+    cn = p[P_ACRIT] ** nh
+    H = an / (an + cn)
+    dH = nh * aw ** (nh - 1.0) * cn / ((an + cn) * (an + cn)) * daw
+
+    # -- laccase oxidation r_L
+    bL = arr(p[P_KL], p[P_EAL], T) * p[P_E0]
+    rL = 0.0
+    if bL > 0.0 and p[P_D0] > 0.0:
+        ph = phi if phi > PHI_FLOOR else PHI_FLOOR
+        # droplet interface per volume, droplets shrinking at constant number
+        G = 6.0 * p[P_PHI0] ** (1.0 / 3.0) / p[P_D0]
+        ai = G * ph ** (2.0 / 3.0)
+        dai = (2.0 / 3.0) * G * ph ** (-1.0 / 3.0)
+        Aa = ai / (ai + p[P_KA])
+        dA = p[P_KA] * dai / ((ai + p[P_KA]) * (ai + p[P_KA]))
+        r = (ph / p[P_PHIEX]) ** p[P_NEX]
+        X = 1.0 / (1.0 + r)
+        dX = -p[P_NEX] * r / ph * X * X
+        fphi = H * Aa * X
+        dfphi = dH * Aa * X + H * dA * X + H * Aa * dX
+        Mm = m / (p[P_KM] + m)
+        dMm = p[P_KM] / ((p[P_KM] + m) * (p[P_KM] + m))
+        Oc = c / (p[P_KO] + c)
+        dOc = p[P_KO] / ((p[P_KO] + c) * (p[P_KO] + c))
+        rL = bL * e * fphi * Mm * Oc * mu
+        if want_jac:
+            g = bL * e
+            dphi = g * Mm * Oc * (dfphi * mu + fphi * mu_phi)
+            dc = g * fphi * Mm * dOc * mu
+            dm = g * fphi * Oc * (dMm * mu + Mm * mu_m)
+            ds = g * fphi * Mm * Oc * mu_s
+            de = bL * fphi * Mm * Oc * mu
+            # m: -rL ; c: -nuL*Ccat*rL ; phi: +nuw*rL
+            wO = p[P_NUL] * p[P_CCAT]
+            nw = p[P_NUW]
+            dsrc[F_M, F_PHI] -= dphi
+            dsrc[F_M, F_C] -= dc
+            dsrc[F_M, F_M] -= dm
+            dsrc[F_M, F_S] -= ds
+            dsrc[F_M, F_E] -= de
+            dsrc[F_C, F_PHI] -= wO * dphi
+            dsrc[F_C, F_C] -= wO * dc
+            dsrc[F_C, F_M] -= wO * dm
+            dsrc[F_C, F_S] -= wO * ds
+            dsrc[F_C, F_E] -= wO * de
+            dsrc[F_PHI, F_PHI] += nw * dphi
+            dsrc[F_PHI, F_C] += nw * dc
+            dsrc[F_PHI, F_M] += nw * dm
+            dsrc[F_PHI, F_S] += nw * ds
+            dsrc[F_PHI, F_E] += nw * de
+
+    # -- side-chain autoxidation r_S
+    bS = arr(p[P_KS], p[P_EAS], T) * p[P_CATAL]
+    Os = c / (p[P_KOS] + c)
+    dOs = p[P_KOS] / ((p[P_KOS] + c) * (p[P_KOS] + c))
+    rS = bS * s * Os * mu
+    if want_jac:
+        wS = p[P_NUS] * p[P_CDB]
+        dphi = bS * s * Os * mu_phi
+        dc = bS * s * dOs * mu
+        dm = bS * s * Os * mu_m
+        ds = bS * Os * (mu + s * mu_s)
+        dsrc[F_S, F_PHI] -= dphi
+        dsrc[F_S, F_C] -= dc
+        dsrc[F_S, F_M] -= dm
+        dsrc[F_S, F_S] -= ds
+        dsrc[F_C, F_PHI] -= wS * dphi
+        dsrc[F_C, F_C] -= wS * dc
+        dsrc[F_C, F_M] -= wS * dm
+        dsrc[F_C, F_S] -= wS * ds
+
+    # -- thermal catechol polymerisation r_T (baking)
+    bT = arr(p[P_KT], p[P_EAT], T)
+    rT = bT * m * mu
+    if want_jac:
+        dsrc[F_M, F_PHI] -= bT * m * mu_phi
+        dsrc[F_M, F_M] -= bT * (mu + m * mu_m)
+        dsrc[F_M, F_S] -= bT * m * mu_s
+
+    # -- laccase inactivation: thermal, and drying-out driven by H only
+    kd = arr(p[P_KD], p[P_EAD], T)
+    kdry = p[P_KDRY]
+    src[F_E] = -(kd + kdry * (1.0 - H)) * e
+    if want_jac:
+        dsrc[F_E, F_E] += -(kd + kdry * (1.0 - H))
+        dsrc[F_E, F_PHI] += kdry * dH * e
+
+    src[F_PHI] += p[P_NUW] * rL
+    src[F_C] += -p[P_NUL] * p[P_CCAT] * rL - p[P_NUS] * p[P_CDB] * rS
+    src[F_M] += -rL - rT
+    src[F_S] += -rS
+    rates[0] = rL
+    rates[1] = rS
+    rates[2] = rT
+
+
+# ---------------------------------------------------------------------------
+# Right-hand side and Jacobian of the whole film
+# ---------------------------------------------------------------------------
+@njit(cache=True)
+def _diffusivities(y, N, p, DO, DW, dDO, dDW):
+    for i in range(N):
+        alpha, _, _ = conversion(y[NF * i + F_M], y[NF * i + F_S], p)
+        DO[i] = p[P_DO0] * math.exp(-p[P_BO] * alpha)
+        DW[i] = p[P_DW0] * math.exp(-p[P_BW] * alpha)
+        dDO[i] = -p[P_BO] * DO[i]
+        dDW[i] = -p[P_BW] * DW[i]
+
+
+@njit(cache=True)
+def rhs(t, y, p, dz, dydt):
+    """Fill ``dydt`` with the time derivative of ``y`` at time ``t`` (s).
+
+    ``dz`` holds the cell widths (m), substrate first; ``p`` is the
+    parameter vector (see ``PARAM_NAMES``).
+    """
+    N = dz.shape[0]
+    T, rh = conditions(t, p)
+    DO = np.empty(N)
+    DW = np.empty(N)
+    dDO = np.empty(N)
+    dDW = np.empty(N)
+    _diffusivities(y, N, p, DO, DW, dDO, dDW)
+    src = np.empty(NF)
+    dsrc = np.empty((NF, NF))
+    rates = np.empty(3)
+    o2_used = 0.0
+    w_made = 0.0
+    for i in range(N):
+        cell = y[NF * i:NF * i + NF]
+        cell_reactions(cell, T, p, False, src, dsrc, rates)
+        for k in range(NF):
+            dydt[NF * i + k] = src[k]
+        o2_used += dz[i] * (p[P_NUL] * p[P_CCAT] * rates[0] + p[P_NUS] * p[P_CDB] * rates[1])
+        w_made += dz[i] * p[P_NUW] * rates[0]
+    # interior faces: flux from cell i+1 into cell i
+    for i in range(N - 1):
+        h = 0.5 * (dz[i] + dz[i + 1])
+        Do = 0.5 * (DO[i] + DO[i + 1])
+        Dw = 0.5 * (DW[i] + DW[i + 1])
+        Fo = Do * (y[NF * (i + 1) + F_C] - y[NF * i + F_C]) / h
+        Fw = Dw * (y[NF * (i + 1) + F_PHI] - y[NF * i + F_PHI]) / h
+        dydt[NF * i + F_C] += Fo / dz[i]
+        dydt[NF * (i + 1) + F_C] -= Fo / dz[i + 1]
+        dydt[NF * i + F_PHI] += Fw / dz[i]
+        dydt[NF * (i + 1) + F_PHI] -= Fw / dz[i + 1]
+    # air surface: film resistance of the half cell in series with the gas side
+    j = N - 1
+    hz = 0.5 * dz[j]
+    cs = c_saturation(T, p)
+    den_o = 1.0 / p[P_KO2] + hz / DO[j]
+    f_o2 = (cs - y[NF * j + F_C]) / den_o
+    a_amb = rh if p[P_ISWATER] > 0.5 else 0.0
+    aw, daw, _ = isotherm(y[NF * j + F_PHI], p)
+    Kg = gas_coefficient(T, p)
+    den_w = 1.0 / Kg + daw * hz / DW[j]
+    f_w = (aw - a_amb) / den_w
+    dydt[NF * j + F_C] += f_o2 / dz[j]
+    dydt[NF * j + F_PHI] -= f_w / dz[j]
+    base = NF * N
+    dydt[base + Q_O2_IN] = f_o2
+    dydt[base + Q_O2_USED] = o2_used
+    dydt[base + Q_VOL_OUT] = f_w
+    dydt[base + Q_W_MADE] = w_made
+
+
+@njit(cache=True)
+def jac_blocks(t, y, p, dz, Dg, Lo, Up, Qrow):
+    """Analytic Jacobian of :func:`rhs`.
+
+    Fills the block-tridiagonal part: ``Dg[i]`` = d f_i/d y_i,
+    ``Lo[i]`` = d f_i/d y_{i-1} (``Lo[0]`` unused), ``Up[i]`` = d f_i/d y_{i+1}
+    (``Up[N-1]`` unused), each 5×5; and ``Qrow[q, :]``, the (dense) rows of
+    the running integrals with respect to the cell states (length 5N). The
+    running integrals do not appear on the right-hand side, so their columns
+    are zero.
+    """
+    N = dz.shape[0]
+    T, rh = conditions(t, p)
+    DO = np.empty(N)
+    DW = np.empty(N)
+    dDO = np.empty(N)
+    dDW = np.empty(N)
+    _diffusivities(y, N, p, DO, DW, dDO, dDW)
+    src = np.empty(NF)
+    dsrc = np.empty((NF, NF))
+    rates = np.empty(3)
+    Dg[:, :, :] = 0.0
+    Lo[:, :, :] = 0.0
+    Up[:, :, :] = 0.0
+    Qrow[:, :] = 0.0
+    wO = p[P_NUL] * p[P_CCAT]
+    wS = p[P_NUS] * p[P_CDB]
+    for i in range(N):
+        cell = y[NF * i:NF * i + NF]
+        cell_reactions(cell, T, p, True, src, dsrc, rates)
+        for k in range(NF):
+            for jj in range(NF):
+                Dg[i, k, jj] = dsrc[k, jj]
+        # O2 consumed: the O2 source row is -(wO rL + wS rS), so reuse it
+        for jj in range(NF):
+            Qrow[Q_O2_USED, NF * i + jj] = -dz[i] * dsrc[F_C, jj]
+            # water made = nuw rL = the phi source row
+            Qrow[Q_W_MADE, NF * i + jj] = dz[i] * dsrc[F_PHI, jj]
+    _, da_dm, da_ds = conversion(0.0, 0.0, p)  # constant slopes of alpha
+    for i in range(N - 1):
+        h = 0.5 * (dz[i] + dz[i + 1])
+        ia = NF * i
+        ib = NF * (i + 1)
+        for fld in (F_C, F_PHI):
+            if fld == F_C:
+                Dfa = DO[i]
+                Dfb = DO[i + 1]
+                dDa = dDO[i]
+                dDb = dDO[i + 1]
+            else:
+                Dfa = DW[i]
+                Dfb = DW[i + 1]
+                dDa = dDW[i]
+                dDb = dDW[i + 1]
+            Df = 0.5 * (Dfa + Dfb)
+            du = y[ib + fld] - y[ia + fld]
+            # F = Df*du/h ; dF/du_a = -Df/h ; dF/du_b = Df/h
+            # dF/dalpha_a = 0.5 dDa du/h ; dF/dalpha_b = 0.5 dDb du/h
+            g = Df / h
+            fa = 0.5 * dDa * du / h
+            fb = 0.5 * dDb * du / h
+            # cell i gets +F/dz_i
+            ca = 1.0 / dz[i]
+            Dg[i, fld, fld] += -g * ca
+            Up[i, fld, fld] += g * ca
+            Dg[i, fld, F_M] += fa * da_dm * ca
+            Dg[i, fld, F_S] += fa * da_ds * ca
+            Up[i, fld, F_M] += fb * da_dm * ca
+            Up[i, fld, F_S] += fb * da_ds * ca
+            # cell i+1 gets -F/dz_{i+1}
+            cb = 1.0 / dz[i + 1]
+            Dg[i + 1, fld, fld] += -g * cb
+            Lo[i + 1, fld, fld] += g * cb
+            Dg[i + 1, fld, F_M] -= fb * da_dm * cb
+            Dg[i + 1, fld, F_S] -= fb * da_ds * cb
+            Lo[i + 1, fld, F_M] -= fa * da_dm * cb
+            Lo[i + 1, fld, F_S] -= fa * da_ds * cb
+    j = N - 1
+    jb = NF * j
+    hz = 0.5 * dz[j]
+    # O2 uptake f = (cs - c)/den, den = 1/kO2 + hz/D(alpha)
+    cs = c_saturation(T, p)
+    den_o = 1.0 / p[P_KO2] + hz / DO[j]
+    diff_c = cs - y[jb + F_C]
+    dden_da = hz * p[P_BO] / DO[j]  # d(1/D)/dalpha = beta/D
+    df_dc = -1.0 / den_o
+    df_da = -diff_c / (den_o * den_o) * dden_da
+    Dg[j, F_C, F_C] += df_dc / dz[j]
+    Dg[j, F_C, F_M] += df_da * da_dm / dz[j]
+    Dg[j, F_C, F_S] += df_da * da_ds / dz[j]
+    Qrow[Q_O2_IN, jb + F_C] = df_dc
+    Qrow[Q_O2_IN, jb + F_M] = df_da * da_dm
+    Qrow[Q_O2_IN, jb + F_S] = df_da * da_ds
+    # volatile loss f = (a - a_amb)/den, den = 1/Kg + a' hz / Dw(alpha)
+    a_amb = rh if p[P_ISWATER] > 0.5 else 0.0
+    aw, daw, d2aw = isotherm(y[jb + F_PHI], p)
+    Kg = gas_coefficient(T, p)
+    den_w = 1.0 / Kg + daw * hz / DW[j]
+    g_w = aw - a_amb
+    dfw_dphi = daw / den_w - g_w * (d2aw * hz / DW[j]) / (den_w * den_w)
+    dfw_da = -g_w * (daw * hz * p[P_BW] / DW[j]) / (den_w * den_w)
+    if y[jb + F_PHI] <= PHI_FLOOR:
+        # below the floor the isotherm is frozen, so is its derivative
+        dfw_dphi = 0.0
+    Dg[j, F_PHI, F_PHI] -= dfw_dphi / dz[j]
+    Dg[j, F_PHI, F_M] -= dfw_da * da_dm / dz[j]
+    Dg[j, F_PHI, F_S] -= dfw_da * da_ds / dz[j]
+    Qrow[Q_VOL_OUT, jb + F_PHI] = dfw_dphi
+    Qrow[Q_VOL_OUT, jb + F_M] = dfw_da * da_dm
+    Qrow[Q_VOL_OUT, jb + F_S] = dfw_da * da_ds
+
+
+@njit(cache=True)
+def cell_diagnostics(y, N, p, T, out):
+    """Per-cell derived quantities: out[i] = (alpha, Tg_K, water activity, H)."""
+    for i in range(N):
+        phi = y[NF * i + F_PHI]
+        alpha, _, _ = conversion(y[NF * i + F_M], y[NF * i + F_S], p)
+        tg, _, _ = glass(alpha, phi, p)
+        aw, _, _ = isotherm(phi, p)
+        an = aw ** p[P_NH]
+        cn = p[P_ACRIT] ** p[P_NH]
+        out[i, 0] = alpha
+        out[i, 1] = tg
+        out[i, 2] = aw
+        out[i, 3] = an / (an + cn)

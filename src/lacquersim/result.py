@@ -1,0 +1,219 @@
+"""The result of one film simulation, in units a person uses."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from . import film
+from .film import NF, F_PHI, F_C, F_M, F_S, F_E
+from .stages import STAGES
+
+__all__ = ["Result"]
+
+
+class Result:
+    """Drying of one coat: stages, histories, profiles, summary and plot.
+
+    Attributes
+    ----------
+    stages : pandas.Series
+        Hours from application to each stage (NaN if not reached).
+    reasons : pandas.Series
+        Why each missing stage was not reached ('' if reached).
+    initial_state : pandas.Series
+        The refined state the film started from.
+    """
+
+    def __init__(self, recipe, schedule, state, problem, trajectory, stage_info):
+        self.recipe = recipe
+        self.schedule = schedule
+        self.initial_state = state
+        self.problem = problem
+        self.trajectory = trajectory
+        self._info = stage_info
+        self.stages = pd.Series(stage_info.times_s / 3600.0, index=list(STAGES), name="hours")
+        self.reasons = pd.Series(stage_info.reasons, index=list(STAGES), name="reason")
+
+    # -- state access --------------------------------------------------------
+    @property
+    def n_cells(self) -> int:
+        return self.problem.n_cells
+
+    @property
+    def thickness_um(self) -> float:
+        return float(self.problem.dz.sum() * 1e6)
+
+    @property
+    def wrinkle_index(self) -> float:
+        """max |d alpha/dz|·L at set-to-touch (> 1: wrinkle risk); NaN if it never set."""
+        return float(self._info.wrinkle_index)
+
+    def state_at(self, hours: float) -> np.ndarray:
+        """Raw kernel state vector at ``hours`` (see :mod:`lacquersim.film`)."""
+        t = float(hours) * 3600.0
+        if not (0.0 <= t <= self.trajectory.t_end * (1 + 1e-12)):
+            raise ValueError(f"time {hours} h is outside the simulated 0 to {self.trajectory.t_end / 3600:g} h")
+        return self.trajectory(min(t, self.trajectory.t_end))
+
+    def _cells(self, t_s: float, y: np.ndarray) -> pd.DataFrame:
+        N = self.n_cells
+        p = self.trajectory.segment_at(t_s).p
+        T, _ = film.conditions(t_s, p)
+        diag = np.empty((N, 4))
+        film.cell_diagnostics(y, N, p, T, diag)
+        cells = y[: NF * N].reshape(N, NF)
+        z = np.cumsum(self.problem.dz) - 0.5 * self.problem.dz
+        return pd.DataFrame({
+            "z_um": z * 1e6,
+            "water_percent": cells[:, F_PHI] * 100.0,
+            "o2_mol_m3": cells[:, F_C],
+            "catechol_left": cells[:, F_M],
+            "double_bonds_left": cells[:, F_S],
+            "laccase_percent": cells[:, F_E] * 100.0,
+            "conversion": diag[:, 0],
+            "tg_c": diag[:, 1] - 273.15,
+            "water_activity": diag[:, 2],
+        })
+
+    def profiles(self, hours) -> pd.DataFrame:
+        """Depth profiles at the given times (h), tidy: one row per (time, cell).
+
+        ``z_um`` is the height above the substrate (µm); water is % by volume.
+        """
+        frames = []
+        for h in np.atleast_1d(hours):
+            y = self.state_at(h)
+            df = self._cells(float(h) * 3600.0, y)
+            df.insert(0, "time_h", float(h))
+            frames.append(df)
+        return pd.concat(frames, ignore_index=True)
+
+    @cached_property
+    def history(self) -> pd.DataFrame:
+        """Drying curves over time: surface / mean / bottom conversion, Tg, water, O2, laccase.
+
+        Rows at 240 evenly spaced times plus the schedule boundaries and
+        the stage times.
+        """
+        t_end = self.trajectory.t_end
+        ts = np.linspace(0.0, t_end, 241)
+        extra = list(self.problem.t_bounds) + [t for t in self._info.times_s if np.isfinite(t)]
+        ts = np.unique(np.clip(np.concatenate([ts, extra]), 0.0, t_end))
+        N = self.n_cells
+        dz = self.problem.dz
+        w = dz / dz.sum()
+        rows = []
+        for t in ts:
+            y = self.trajectory(t)
+            p = self.trajectory.segment_at(t).p
+            T, rh = film.conditions(t, p)
+            diag = np.empty((N, 4))
+            film.cell_diagnostics(y, N, p, T, diag)
+            cells = y[: NF * N].reshape(N, NF)
+            rows.append((t / 3600.0, T - 273.15, rh * 100.0,
+                         diag[-1, 0], float(w @ diag[:, 0]), diag[0, 0],
+                         diag[-1, 1] - 273.15, diag[0, 1] - 273.15,
+                         100.0 * float(w @ cells[:, F_PHI]), 100.0 * cells[-1, F_PHI],
+                         float(w @ cells[:, F_C]), 100.0 * float(w @ cells[:, F_E])))
+        return pd.DataFrame(rows, columns=[
+            "time_h", "temperature_c", "rh_percent",
+            "conversion_surface", "conversion_mean", "conversion_bottom",
+            "tg_surface_c", "tg_bottom_c",
+            "water_mean_percent", "water_surface_percent",
+            "o2_mean_mol_m3", "laccase_mean_percent"])
+
+    # -- balances --------------------------------------------------------------
+    def balances(self, hours: float | None = None) -> pd.Series:
+        """O2 and water (volatile) balances at ``hours`` (end if None).
+
+        ``o2_residual`` = (stored change + consumed − taken up) / taken-up scale;
+        ``water_residual`` likewise for the volatile. Both ≈ 0.
+        """
+        t = self.trajectory.t_end if hours is None else float(hours) * 3600.0
+        y = self.trajectory(t)
+        y0 = self.problem.y0
+        N = self.n_cells
+        dz = self.problem.dz
+        q = y[NF * N:]
+        o2_store = float(dz @ (y[F_C:NF * N:NF] - y0[F_C:NF * N:NF]))
+        w_store = float(dz @ (y[F_PHI:NF * N:NF] - y0[F_PHI:NF * N:NF]))
+        o2_in, o2_used, v_out, w_made = q
+        o2_scale = max(abs(o2_in), abs(o2_used), abs(o2_store), 1e-30)
+        w_scale = max(abs(v_out), abs(w_made), abs(w_store), float(dz @ y0[F_PHI:NF * N:NF]), 1e-30)
+        return pd.Series({
+            "o2_taken_up_mol_m2": o2_in, "o2_consumed_mol_m2": o2_used, "o2_stored_mol_m2": o2_store,
+            "o2_residual": (o2_store + o2_used - o2_in) / o2_scale,
+            "volatile_lost_um": v_out * 1e6, "water_made_um": w_made * 1e6, "volatile_stored_um": w_store * 1e6,
+            "water_residual": (w_store + v_out - w_made) / w_scale,
+        })
+
+    # -- report ----------------------------------------------------------------
+    def summary(self) -> dict:
+        """JSON-ready summary: stages (h, None if missing), reasons and end-of-schedule numbers."""
+        end = self.history.iloc[-1]
+        N = self.n_cells
+        y = self.trajectory.y_end
+        dz = self.problem.dz
+        m0 = self.problem.y0[F_M:NF * N:NF]
+        conv = float(dz @ (m0 - y[F_M:NF * N:NF]) / dz.sum())
+        bal = self.balances()
+
+        def num(x):
+            return None if not np.isfinite(x) else float(x)
+
+        return {
+            "recipe": self.recipe.name,
+            "material": self.recipe.material,
+            "thickness_um": self.thickness_um,
+            "n_cells": N,
+            "schedule": self.schedule.to_list(),
+            "stages_h": {k: num(v) for k, v in self.stages.items()},
+            "reasons": {k: v for k, v in self.reasons.items() if v},
+            "wrinkle_index": num(self.wrinkle_index),
+            "final_tg_minus_t_c": float(end["tg_surface_c"] - end["temperature_c"]),
+            "water_left_percent": float(end["water_mean_percent"]),
+            "o2_consumed_mol_m2": float(bal["o2_consumed_mol_m2"]),
+            "catechol_converted_percent": 100.0 * conv,
+            "initial_state": {k: float(v) for k, v in self.initial_state.items()},
+            "solver": {k: int(v) for k, v in self.trajectory.stats.items()},
+        }
+
+    def plot(self, ax=None):
+        """Drying curves (conversion and Tg − T) with the stage times marked; returns the Figure."""
+        import matplotlib
+        if ax is None:
+            matplotlib.use("Agg", force=False) if matplotlib.get_backend() == "" else None
+            import matplotlib.pyplot as plt
+            fig, (ax, ax2) = plt.subplots(2, 1, figsize=(7, 6), sharex=True)
+        else:
+            fig = ax.figure
+            ax2 = ax.twinx()
+        h = self.history
+        ax.plot(h.time_h, h.conversion_surface, label="surface")
+        ax.plot(h.time_h, h.conversion_mean, label="mean")
+        ax.plot(h.time_h, h.conversion_bottom, label="substrate")
+        ax.set_ylabel("network conversion α")
+        ax.set_ylim(0, 1)
+        ax2.plot(h.time_h, h.tg_surface_c - h.temperature_c, label="Tg − T surface")
+        ax2.plot(h.time_h, h.tg_bottom_c - h.temperature_c, label="Tg − T substrate")
+        ax2.axhline(0.0, color="0.6", lw=0.8)
+        ax2.set_ylabel("Tg − T (K)")
+        ax2.set_xlabel("time since application (h)")
+        for (name, t), color in zip(self.stages.items(), ("C3", "C4", "C5", "C6")):
+            if np.isfinite(t):
+                for a in (ax, ax2):
+                    a.axvline(t, color=color, ls="--", lw=1)
+                ax.text(t, 0.98, f" {name.replace('_', ' ')}\n {t:.2f} h", color=color,
+                        va="top", fontsize=8)
+        ax.legend(loc="lower right", fontsize=8)
+        ax2.legend(loc="lower right", fontsize=8)
+        ax.set_title(f"{self.recipe.name} — {self.thickness_um:.0f} µm")
+        fig.tight_layout()
+        return fig
+
+    def __repr__(self) -> str:
+        st = ", ".join(f"{k}={v:.3g} h" if np.isfinite(v) else f"{k}=—" for k, v in self.stages.items())
+        return f"<Result {self.recipe.name!r}: {st}>"

@@ -1,0 +1,258 @@
+"""Stiff integrators for the film problem.
+
+A solver turns a :class:`FilmProblem` (mesh, initial state, one parameter
+vector per schedule segment) into a :class:`Trajectory`: per segment, the
+accepted step times, the states there and a dense-output interpolant, which
+the stage detector root-finds on. The integrator restarts at every segment
+boundary and never steps across one.
+
+:class:`ScipySolver` drives scipy's ``Radau``/``BDF`` step by step with the
+numba right-hand side and the analytic block-tridiagonal Jacobian (as a sparse
+matrix). It is the reference path; a fully compiled solver can replace it
+behind the same ``integrate`` interface.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.integrate import BDF, LSODA, Radau
+
+from . import film
+from .errors import SolverError
+
+__all__ = ["FilmProblem", "Segment", "Trajectory", "ScipySolver", "default_atol"]
+
+
+@dataclass
+class FilmProblem:
+    """What the kernels need, in SI units.
+
+    dz : cell widths, m (substrate first)
+    y0 : initial state, length ``5N + 4`` (see :mod:`lacquersim.film`)
+    t_bounds : segment boundaries, s (length ``len(params) + 1``)
+    params : one parameter vector per segment
+    """
+
+    dz: np.ndarray
+    y0: np.ndarray
+    t_bounds: np.ndarray
+    params: list
+
+    @property
+    def n_cells(self) -> int:
+        return int(self.dz.shape[0])
+
+    @property
+    def n_state(self) -> int:
+        return film.NF * self.n_cells + film.NQ
+
+
+@dataclass
+class Segment:
+    """Solution on one schedule segment."""
+
+    ts: np.ndarray  # accepted step times, s, including the segment start
+    ys: np.ndarray  # states at ts, shape (len(ts), n)
+    interpolants: list  # callables valid on [ts[k], ts[k+1]]
+    p: np.ndarray  # parameter vector of the segment
+
+    def __call__(self, t: float) -> np.ndarray:
+        k = min(max(bisect.bisect_right(self.ts, t) - 1, 0), len(self.interpolants) - 1)
+        return self.interpolants[k](t)
+
+
+@dataclass
+class Trajectory:
+    """The solution over the whole schedule and the solver's statistics."""
+
+    segments: list
+    stats: dict = field(default_factory=dict)
+
+    def segment_at(self, t: float) -> Segment:
+        for seg in self.segments:
+            if t <= seg.ts[-1]:
+                return seg
+        return self.segments[-1]
+
+    def __call__(self, t: float) -> np.ndarray:
+        seg = self.segment_at(t)
+        if t == seg.ts[-1]:
+            return seg.ys[-1].copy()
+        if t == seg.ts[0]:
+            return seg.ys[0].copy()
+        return seg(t)
+
+    @property
+    def t_end(self) -> float:
+        return float(self.segments[-1].ts[-1])
+
+    @property
+    def y_end(self) -> np.ndarray:
+        return self.segments[-1].ys[-1]
+
+
+def default_atol(problem: FilmProblem, rtol: float) -> np.ndarray:
+    """Absolute tolerances per component: ``rtol``·1e-3 of each field's scale."""
+    N = problem.n_cells
+    p = problem.params[0]
+    L = float(problem.dz.sum())
+    scale = np.empty(problem.n_state)
+    cell_scale = np.array([0.1, max(p[film.P_CSAT], 1e-3), 1.0, 1.0, 1.0])
+    scale[: film.NF * N] = np.tile(cell_scale, N)
+    o2 = max(p[film.P_NUL] * p[film.P_CCAT] + p[film.P_NUS] * p[film.P_CDB], 1.0) * L
+    scale[film.NF * N + film.Q_O2_IN] = o2
+    scale[film.NF * N + film.Q_O2_USED] = o2
+    scale[film.NF * N + film.Q_VOL_OUT] = 0.1 * L
+    scale[film.NF * N + film.Q_W_MADE] = 0.1 * L
+    return rtol * 1e-3 * scale
+
+
+class _SparseJacobian:
+    """Assembles the kernel's block-tridiagonal Jacobian into a CSC matrix.
+
+    The sparsity pattern (full 5×5 blocks on three block diagonals, plus the
+    dense rows of the running integrals) is built once; each evaluation only
+    permutes the kernel's flat output into the CSC data array.
+    """
+
+    def __init__(self, N: int):
+        nf, nq = film.NF, film.NQ
+        n = nf * N + nq
+        self.N = N
+        self.Dg = np.zeros((N, nf, nf))
+        self.Lo = np.zeros((N, nf, nf))
+        self.Up = np.zeros((N, nf, nf))
+        self.Q = np.zeros((nq, nf * N))
+        rows, cols = [], []
+        kk, jj = np.meshgrid(np.arange(nf), np.arange(nf), indexing="ij")
+        for i in range(N):  # Dg
+            rows.append((nf * i + kk).ravel())
+            cols.append((nf * i + jj).ravel())
+        for i in range(N):  # Lo
+            rows.append((nf * i + kk).ravel() if i > 0 else np.empty(0, int))
+            cols.append((nf * (i - 1) + jj).ravel() if i > 0 else np.empty(0, int))
+        for i in range(N):  # Up
+            rows.append((nf * i + kk).ravel() if i < N - 1 else np.empty(0, int))
+            cols.append((nf * (i + 1) + jj).ravel() if i < N - 1 else np.empty(0, int))
+        qr, qc = np.meshgrid(nf * N + np.arange(nq), np.arange(nf * N), indexing="ij")
+        rows.append(qr.ravel())
+        cols.append(qc.ravel())
+        rows = np.concatenate(rows).astype(np.int64)
+        cols = np.concatenate(cols).astype(np.int64)
+        # mask of which flat kernel entries are used (Lo[0], Up[N-1] are not)
+        used = np.ones(3 * N * nf * nf + nq * nf * N, bool)
+        used[N * nf * nf: N * nf * nf + nf * nf] = False  # Lo[0]
+        used[3 * N * nf * nf - nf * nf: 3 * N * nf * nf] = False  # Up[N-1]
+        self.used = used
+        order = sp.coo_matrix((np.arange(rows.size, dtype=float) + 1, (rows, cols)), shape=(n, n)).tocsc()
+        order.sort_indices()
+        self.perm = order.data.astype(np.int64) - 1
+        self.indices = order.indices
+        self.indptr = order.indptr
+        self.shape = (n, n)
+
+    def __call__(self, t, y, p, dz):
+        film.jac_blocks(t, y, p, dz, self.Dg, self.Lo, self.Up, self.Q)
+        flat = np.concatenate([self.Dg.ravel(), self.Lo.ravel(), self.Up.ravel(), self.Q.ravel()])
+        data = flat[self.used][self.perm]
+        return sp.csc_matrix((data, self.indices, self.indptr), shape=self.shape)
+
+    def dense(self, t, y, p, dz) -> np.ndarray:
+        return self(t, y, p, dz).toarray()
+
+
+_METHODS = {"Radau": Radau, "BDF": BDF, "LSODA": LSODA}
+
+
+class ScipySolver:
+    """Integrate with scipy's stiff methods, one schedule segment at a time.
+
+    Parameters
+    ----------
+    method : {"Radau", "BDF"}
+        scipy integrator. Radau (order 5) is the default; BDF at tight
+        tolerance is the reference used in the tests.
+    rtol : float
+        Relative tolerance (default 1e-6).
+    atol : float or array, optional
+        Absolute tolerance; default :func:`default_atol`.
+    max_steps : int
+        Accepted steps allowed over the whole schedule before giving up.
+    first_step_s : float
+        Initial step, s; a small one lets the surface equilibrate smoothly.
+    """
+
+    def __init__(self, method: str = "Radau", rtol: float = 1e-6, atol=None,
+                 max_steps: int = 200_000, first_step_s: float = 1e-3):
+        if method not in _METHODS:
+            raise ValueError(f"method must be one of {sorted(_METHODS)}, got {method!r}")
+        self.method = method
+        self.rtol = float(rtol)
+        self.atol = atol
+        self.max_steps = int(max_steps)
+        self.first_step_s = float(first_step_s)
+
+    def integrate(self, problem: FilmProblem) -> Trajectory:
+        """Solve ``problem``; raise :class:`SolverError` if the integrator fails."""
+        dz = np.ascontiguousarray(problem.dz, dtype=float)
+        n = problem.n_state
+        jac = _SparseJacobian(problem.n_cells)
+        atol = default_atol(problem, self.rtol) if self.atol is None else self.atol
+        y = np.array(problem.y0, dtype=float)
+        segments = []
+        stats = {"steps": 0, "nfev": 0, "njev": 0, "nlu": 0}
+        for k, p in enumerate(problem.params):
+            ta, tb = float(problem.t_bounds[k]), float(problem.t_bounds[k + 1])
+            p = np.ascontiguousarray(p, dtype=float)
+            buf = np.empty(n)
+
+            def fun(t, yy, p=p, buf=buf):
+                film.rhs(t, yy, p, dz, buf)
+                return buf.copy()
+
+            def jfun(t, yy, p=p):
+                return jac(t, yy, p, dz)
+
+            cls = _METHODS[self.method]
+            kw = dict(rtol=self.rtol, atol=atol, first_step=min(self.first_step_s, tb - ta))
+            kw["jac"] = jfun if self.method != "LSODA" else None
+            integ = cls(fun, ta, y, tb, **kw)
+            ts = [ta]
+            ys = [y.copy()]
+            interps = []
+            f0 = fun(ta, y)
+            if not np.all(np.isfinite(f0)):
+                bad = int(np.flatnonzero(~np.isfinite(f0))[0])
+                raise SolverError(f"non-finite right-hand side at the start of segment {k} "
+                                  f"(component {bad}); a parameter is NaN, infinite or out of range",
+                                  time_h=ta / 3600.0)
+            while integ.status == "running":
+                try:
+                    msg = integ.step()
+                except (RuntimeError, ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
+                    # e.g. a singular iteration matrix inside scipy: not a result
+                    raise SolverError(f"{self.method} step raised {type(exc).__name__}: {exc}",
+                                      time_h=integ.t / 3600.0) from exc
+                if integ.status == "failed":
+                    raise SolverError(f"{self.method} failed ({msg}); step size collapsed — "
+                                      "check the recipe for extreme values or loosen rtol",
+                                      time_h=integ.t / 3600.0)
+                stats["steps"] += 1
+                if not np.all(np.isfinite(integ.y)):
+                    raise SolverError("non-finite state (NaN or inf) produced", time_h=integ.t / 3600.0)
+                if stats["steps"] > self.max_steps:
+                    raise SolverError(f"too many steps (> {self.max_steps}); "
+                                      "raise max_steps or check the schedule", time_h=integ.t / 3600.0)
+                ts.append(integ.t)
+                ys.append(integ.y.copy())
+                interps.append(integ.dense_output())
+            stats["nfev"] += integ.nfev
+            stats["njev"] += integ.njev
+            stats["nlu"] += integ.nlu
+            y = ys[-1].copy()
+            segments.append(Segment(np.array(ts), np.array(ys), interps, p))
+        return Trajectory(segments, stats)

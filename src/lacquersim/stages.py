@@ -1,0 +1,161 @@
+"""Drying stages (MODEL.md section 6), located by root finding on dense output.
+
+Each stage is a condition on the film state, checked only after the previous
+stage was reached (as on a drying recorder):
+
+``set_to_touch``  surface cell conversion ≥ ``alpha_gel``
+``tack_free``     surface cell vitrified: ``Tg(alpha_surface) ≥ T``
+``dry_hard``      cell-volume average of alpha ≥ ``alpha_gel``
+``dry_through``   substrate cell vitrified: ``Tg(alpha_bottom) ≥ T``
+
+A stage is the first time at or after the previous stage at which its
+indicator ``g ≥ 0``; a condition already true at the previous stage (or at
+the start) is reported there. Inside a step the crossing is located with
+Brent's method on the integrator's interpolant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+from scipy.optimize import brentq
+
+from . import film
+from .film import NF, F_M, F_S, F_PHI, F_E
+
+__all__ = ["STAGES", "StageInfo", "detect_stages", "indicators"]
+
+STAGES = ("set_to_touch", "tack_free", "dry_hard", "dry_through")
+
+
+@njit(cache=True)
+def indicators(t, y, p, dz, alpha_gel, g):
+    """Fill g[0..3] with the four stage indicators at time t (s), state y."""
+    N = dz.shape[0]
+    T, _ = film.conditions(t, p)
+    a_top, _, _ = film.conversion(y[NF * (N - 1) + F_M], y[NF * (N - 1) + F_S], p)
+    tg_top, _, _ = film.glass(a_top, y[NF * (N - 1) + F_PHI], p)
+    a_bot, _, _ = film.conversion(y[F_M], y[F_S], p)
+    tg_bot, _, _ = film.glass(a_bot, y[F_PHI], p)
+    tot = 0.0
+    L = 0.0
+    for i in range(N):
+        a, _, _ = film.conversion(y[NF * i + F_M], y[NF * i + F_S], p)
+        tot += a * dz[i]
+        L += dz[i]
+    g[0] = a_top - alpha_gel
+    g[1] = tg_top - T
+    g[2] = tot / L - alpha_gel
+    g[3] = tg_bot - T
+
+
+@dataclass
+class StageInfo:
+    """Stage times (s, NaN if not reached) and the reason for each missing one."""
+
+    times_s: np.ndarray
+    reasons: list
+    wrinkle_index: float
+
+
+def _g(t, y, p, dz, alpha_gel, k):
+    g = np.empty(4)
+    indicators(t, y, p, dz, alpha_gel, g)
+    return g[k]
+
+
+def detect_stages(problem, traj, material) -> StageInfo:
+    """Find the four stage times in a solved trajectory."""
+    alpha_gel = float(material["alpha_gel"])
+    dz = problem.dz
+    times = np.full(4, np.nan)
+    k = 0
+    t_prev = 0.0
+    g = np.empty(4)
+    for seg in traj.segments:
+        p = seg.p
+        G = np.empty((len(seg.ts), 4))
+        for j in range(len(seg.ts)):
+            indicators(seg.ts[j], seg.ys[j], p, dz, alpha_gel, g)
+            G[j] = g
+        for j in range(len(seg.ts) - 1):
+            ta, tb = seg.ts[j], seg.ts[j + 1]
+            while k < 4:
+                lo = max(ta, t_prev)
+                if lo > tb:
+                    break
+                g_lo = G[j, k] if lo == ta else _g(lo, seg(lo), p, dz, alpha_gel, k)
+                if g_lo >= 0.0:
+                    times[k] = lo
+                    t_prev = lo
+                    k += 1
+                    continue
+                if G[j + 1, k] >= 0.0:
+                    f = lambda t: _g(t, seg(t), p, dz, alpha_gel, k)  # noqa: E731
+                    root = brentq(f, lo, tb, xtol=1e-9 * tb + 1e-9, rtol=1e-12)
+                    times[k] = root
+                    t_prev = root
+                    k += 1
+                    continue
+                break
+        if len(seg.ts) == 1:
+            continue
+    reasons = [""] * 4
+    if k < 4:
+        why = _why_not(problem, traj, material, k, alpha_gel)
+        for kk in range(k, 4):
+            reasons[kk] = why if kk == k else f"{STAGES[k].replace('_', '-')} not reached first"
+    W = wrinkle_index(problem, traj, times[0]) if np.isfinite(times[0]) else np.nan
+    return StageInfo(times_s=times, reasons=reasons, wrinkle_index=W)
+
+
+def wrinkle_index(problem, traj, t_set: float) -> float:
+    """W = max |d alpha/dz| · L at set-to-touch (> 1: wrinkle risk)."""
+    y = traj(t_set)
+    p = traj.segment_at(t_set).p
+    N = problem.n_cells
+    a = np.array([film.conversion(y[NF * i + F_M], y[NF * i + F_S], p)[0] for i in range(N)])
+    zc = np.cumsum(problem.dz) - 0.5 * problem.dz
+    L = problem.dz.sum()
+    if N < 2:
+        return 0.0
+    return float(np.max(np.abs(np.diff(a) / np.diff(zc))) * L)
+
+
+def _why_not(problem, traj, material, k, alpha_gel) -> str:
+    """A person-readable reason why stage k was not reached."""
+    y = traj.y_end
+    seg = traj.segments[-1]
+    p = seg.p
+    N = problem.n_cells
+    T_end, rh_end = film.conditions(seg.ts[-1], p)
+    hours = traj.t_end / 3600.0
+    diag = np.empty((N, 4))
+    film.cell_diagnostics(y, N, p, T_end, diag)
+    e_mean = float(np.mean(y[F_E:NF * N:NF]))
+    t_max_c = max(max(s.p[film.P_TA], s.p[film.P_TB]) for s in traj.segments) - 273.15
+    a_top = diag[-1, 0]
+    tg_top_c = diag[-1, 1] - 273.15
+    tg1_c = p[film.P_TG1] - 273.15
+    enzymatic = material.enzymatic
+    if k in (1, 3) and T_end - 273.15 >= tg1_c - 1.0:
+        return (f"film temperature {T_end - 273.15:.0f} °C is above the cured film's Tg "
+                f"({tg1_c:.0f} °C); it can only vitrify on cooling")
+    if enzymatic and k in (0, 2) and e_mean < 0.02:
+        if t_max_c > 40.0:
+            return (f"laccase inactivated by heat (up to {t_max_c:.0f} °C); "
+                    f"conversion stalled at {a_top:.2f} (gel point {alpha_gel:.2f})")
+        if diag[-1, 3] < 0.5:
+            return (f"film dried out: surface water activity {diag[-1, 2]:.2f} is below the "
+                    f"laccase hydration threshold {p[film.P_ACRIT]:.2f} (air {rh_end * 100:.0f} % RH), "
+                    "so the laccase stopped and died")
+        return "laccase inactivated before the film gelled"
+    # vitrified below the gel point: reactions frozen (cold)
+    mu = 1.0 / (1.0 + np.exp(np.clip((diag[-1, 1] - T_end) / p[film.P_WG], -700, 700)))
+    if k == 0 and mu < 0.05:
+        return (f"reactions frozen: at {T_end - 273.15:.0f} °C the film vitrified (Tg {tg_top_c:.0f} °C) "
+                f"at conversion {a_top:.2f}, below the gel point {alpha_gel:.2f}")
+    return (f"horizon too short: not reached within {hours:.4g} h "
+            f"(surface conversion {a_top:.2f}, gel point {alpha_gel:.2f}, surface Tg {tg_top_c:.0f} °C)")
