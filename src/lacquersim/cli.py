@@ -1,0 +1,408 @@
+"""Command line interface: ``lacquersim run | compare | recipes | schema``.
+
+Exit status: 0 success, 2 user mistake (bad recipe, bad option; one line on
+stderr starting ``lacquersim: error:``), 3 the solver failed
+(:class:`~lacquersim.errors.SolverError`). Anything else is a bug and keeps
+its traceback.
+
+Heavy modules (the solver, pandas, matplotlib) are imported inside the
+commands so that ``lacquersim --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import secrets
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from lacquersim.errors import RecipeError, SolverError
+
+__all__ = ["main"]
+
+PROG = "lacquersim"
+
+STAGES = ("set_to_touch", "tack_free", "dry_hard", "dry_through")
+STAGE_LABELS = {"set_to_touch": "set to touch", "tack_free": "tack free",
+                "dry_hard": "dry hard", "dry_through": "dry through"}
+# (summary key, label, unit, format) of the end-of-run numbers shown by `run`.
+SUMMARY_ROWS = (
+    ("wrinkle_index", "wrinkle index at set", "", ".3g"),
+    ("final_tg_minus_t_c", "Tg - T at the end", "°C", ".1f"),
+    ("water_left_percent", "water left", "%", ".3g"),
+    ("o2_consumed_mol_m2", "O2 consumed", "mol/m²", ".3g"),
+    ("catechol_converted_percent", "catechol converted", "%", ".1f"),
+)
+# Recipe field -> the option that sets it, so errors name what the user typed.
+OPTION_FIELDS = {"drying.temperature_c": "--temperature", "drying.rh_percent": "--rh",
+                 "drying.hours": "--hours", "film.thickness_um": "--thickness"}
+CELLS_MIN, CELLS_MAX = 3, 2000
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with the one-line error format used by every other error."""
+
+    def error(self, message: str):  # noqa: D401 - argparse API
+        hint = f" (see '{self.prog} --help')"
+        _print_error(message + hint)
+        raise SystemExit(2)
+
+
+def _print_error(message: str) -> None:
+    # Collapse whitespace: the contract is exactly one line on stderr.
+    print(f"{PROG}: error: {' '.join(str(message).split())}", file=sys.stderr)
+
+
+def _cells(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not CELLS_MIN <= n <= CELLS_MAX:
+        raise argparse.ArgumentTypeError(
+            f"{n} is out of range; allowed {CELLS_MIN} to {CELLS_MAX} cells")
+    return n
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    conditions = argparse.ArgumentParser(add_help=False)
+    g = conditions.add_argument_group(
+        "conditions (override the recipe)",
+        "Giving any of --temperature/--rh/--hours replaces the recipe's schedule by "
+        "constant conditions; values not given come from the recipe's first step "
+        "(hours: its total).")
+    g.add_argument("--temperature", type=float, metavar="C", help="air temperature, °C")
+    g.add_argument("--rh", type=float, metavar="PCT", help="relative humidity, %%")
+    g.add_argument("--hours", type=float, metavar="H", help="drying time, h")
+    g.add_argument("--thickness", type=float, metavar="UM", help="wet film thickness, µm")
+    conditions.add_argument("--cells", type=_cells, default=50, metavar="N",
+                            help=f"grid cells through the film thickness "
+                                 f"({CELLS_MIN} to {CELLS_MAX}, default 50)")
+    conditions.add_argument("--json", action="store_true",
+                            help="print the result as JSON on stdout, nothing else")
+
+    p = _Parser(prog=PROG, description="Simulate how lacquer films dry.")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True,
+                           parser_class=_Parser)
+
+    run = sub.add_parser("run", parents=[conditions], help="simulate one recipe",
+                         description="Simulate one recipe and print its drying stages.")
+    run.add_argument("recipe", metavar="RECIPE",
+                     help="recipe file (.yaml) or bundled recipe name (see 'lacquersim recipes')")
+    run.add_argument("--plot", metavar="FILE.png",
+                     help="save a figure of the run (format from the suffix: png, pdf, svg, ...)")
+    run.set_defaults(func=_cmd_run)
+
+    cmp_ = sub.add_parser("compare", parents=[conditions], help="simulate several recipes",
+                          description="Simulate several recipes under the same conditions "
+                                      "and tabulate their drying stages.")
+    cmp_.add_argument("recipes", nargs="+", metavar="RECIPE", help="recipe files or names")
+    cmp_.set_defaults(func=_cmd_compare)
+
+    rec = sub.add_parser("recipes", help="list the bundled recipes",
+                         description="List the bundled recipes (folder: $LACQUERSIM_RECIPES "
+                                     "or the repository's recipes/).")
+    rec.set_defaults(func=_cmd_recipes)
+
+    sch = sub.add_parser("schema", help="describe every recipe field",
+                         description="Print every recipe field with its unit, range and "
+                                     "meaning.")
+    sch.set_defaults(func=_cmd_schema)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0, 2 or 3)."""
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # --help (0) or a usage error (2, already reported)
+        return e.code if isinstance(e.code, int) else (0 if e.code is None else 2)
+    try:
+        return args.func(args)
+    except RecipeError as e:
+        _print_error(e)
+        return 2
+    except SolverError as e:
+        _print_error(e)
+        return 3
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # Output piped into e.g. `head`: not an error. Silence the flush at exit.
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return 0
+
+
+# ---------------------------------------------------------------------------
+# Shared steps
+# ---------------------------------------------------------------------------
+def _load(name: str):
+    from lacquersim.recipe import load_recipe
+
+    return load_recipe(name)
+
+
+def _apply_conditions(recipe, args):
+    """The recipe with --temperature/--rh/--hours/--thickness applied, re-validated."""
+    changes: dict[str, Any] = {}
+    given = {"drying.temperature_c": args.temperature, "drying.rh_percent": args.rh,
+             "drying.hours": args.hours, "film.thickness_um": args.thickness}
+    if any(given[k] is not None for k in ("drying.temperature_c", "drying.rh_percent",
+                                          "drying.hours")):
+        first = recipe.drying.steps[0]
+        changes["drying"] = {
+            "temperature_c": _pick(args.temperature, first.temperature_c),
+            "rh_percent": _pick(args.rh, first.rh_percent),
+            "hours": _pick(args.hours, recipe.drying.total_hours),
+            "air_speed_m_s": first.air_speed_m_s,
+        }
+    if args.thickness is not None:
+        changes["film.thickness_um"] = args.thickness
+    if not changes:
+        return recipe
+    try:
+        return recipe.with_values(changes)
+    except RecipeError as e:
+        # The recipe itself was valid, so the culprit is an option: name it.
+        if e.field in OPTION_FIELDS and given[e.field] is not None:
+            raise RecipeError(e.problem, field=OPTION_FIELDS[e.field]) from None
+        raise
+
+
+def _pick(option, default):
+    return default if option is None else option
+
+
+def _simulate(recipe, n_cells: int):
+    import lacquersim
+
+    simulate = getattr(lacquersim, "simulate", None)
+    if simulate is None:  # the package __init__ may not re-export it
+        from lacquersim.simulation import simulate
+    return simulate(recipe, schedule=recipe.drying, n_cells=n_cells)
+
+
+def _jsonable(x: Any) -> Any:
+    """Plain JSON values: numpy scalars unwrapped, NaN/inf as null (JSON has neither)."""
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, (str, bool)) or x is None:
+        return x
+    if hasattr(x, "tolist") and not isinstance(x, (int, float)):
+        return _jsonable(x.tolist())  # numpy scalar or array
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+def _fmt(x: Any, spec: str = ".4g", unit: str = "") -> str:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "n/a"
+    try:
+        s = format(x, spec)
+    except (TypeError, ValueError):
+        s = str(x)
+    return f"{s} {unit}" if unit else s
+
+
+def _num(x: float) -> str:
+    return format(x, "g")
+
+
+def _schedule_lines(schedule) -> list[str]:
+    out = []
+    for s in schedule.steps:
+        t = _num(s.temperature_c) + (f"→{_num(s.end_temperature_c)}"
+                                     if s.end_temperature_c is not None else "")
+        rh = _num(s.rh_percent) + (f"→{_num(s.end_rh_percent)}"
+                                   if s.end_rh_percent is not None else "")
+        out.append(f"{t} °C, {rh} % RH, {_num(s.hours)} h, air {_num(s.air_speed_m_s)} m/s")
+    if len(out) > 1:
+        out = [f"step {i + 1}: {line}" for i, line in enumerate(out)]
+    return out
+
+
+def _labelled(key: str, value: Any) -> str:
+    """``water_percent``, 33.6 -> ``water 33.6 %`` (unit read from the key's suffix)."""
+    for suffix, unit in (("_percent", "%"), ("_um", "µm"), ("_c", "°C"), ("_h", "h")):
+        if key.endswith(suffix):
+            return f"{key[: -len(suffix)].replace('_', ' ')} {_fmt(value)} {unit}"
+    return f"{key.replace('_', ' ')} {_fmt(value)}"
+
+
+def _stage_order(stages: dict) -> list[str]:
+    return [s for s in STAGES if s in stages] + [s for s in stages if s not in STAGES]
+
+
+# ---------------------------------------------------------------------------
+# Commands
+# ---------------------------------------------------------------------------
+def _cmd_run(args) -> int:
+    recipe = _apply_conditions(_load(args.recipe), args)
+    plot = _check_plot_target(args.plot) if args.plot else None
+    res = _simulate(recipe, args.cells)
+    summary = _jsonable(res.summary())
+    if plot is not None:
+        _save_plot(res, *plot)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+    print(_format_run(recipe, summary))
+    if plot is not None:
+        print(f"\nplot saved to {plot[0]}")
+    return 0
+
+
+def _format_run(recipe, summary: dict) -> str:
+    lines = [recipe.name + (f"  ({recipe.source})" if recipe.source else "")]
+    lines.append(f"  material     {recipe.material}")
+    lines.append(f"  film         {_num(recipe.film.thickness_um)} µm wet")
+    sched = _schedule_lines(recipe.drying)
+    lines.append(f"  drying       {sched[0]}")
+    lines += [f"               {s}" for s in sched[1:]]
+    init = summary.get("initial_state")
+    if isinstance(init, dict) and init:
+        parts = [_labelled(k, v) for k, v in init.items()]
+        lines.append(f"  initial      {', '.join(parts)}")
+    elif recipe.state is None:
+        lines.append("  initial      material defaults")
+
+    stages = summary.get("stages_h") or {}
+    reasons = summary.get("reasons") or {}
+    lines += ["", "Drying stages (hours after application)"]
+    width = max([len(STAGE_LABELS.get(s, s)) for s in stages] + [12])
+    for s in _stage_order(stages):
+        h = stages[s]
+        label = STAGE_LABELS.get(s, s.replace("_", " "))
+        if h is None:
+            why = reasons.get(s) or ""
+            text = "not reached" + (f" ({why})" if why else "")
+        else:
+            text = f"{h:8.2f} h"
+        lines.append(f"  {label.ljust(width)}  {text}")
+
+    lines += ["", f"Film figures (end of the {_num(recipe.drying.total_hours)} h schedule; wrinkle index > 1 = wrinkle risk)"]
+    width = max(len(r[1]) for r in SUMMARY_ROWS)
+    for key, label, unit, spec in SUMMARY_ROWS:
+        if key in summary:
+            lines.append(f"  {label.ljust(width)}  {_fmt(summary[key], spec, unit)}")
+    return "\n".join(lines)
+
+
+def _cmd_compare(args) -> int:
+    recipes = [_apply_conditions(_load(name), args) for name in args.recipes]
+    summaries = [_jsonable(_simulate(r, args.cells).summary()) for r in recipes]
+    if args.json:
+        print(json.dumps(summaries, indent=2))
+        return 0
+    stage_keys: list[str] = []
+    for s in summaries:
+        for k in _stage_order(s.get("stages_h") or {}):
+            if k not in stage_keys:
+                stage_keys.append(k)
+    stage_keys = _stage_order(dict.fromkeys(stage_keys))
+
+    header = ["recipe"] + [f"{STAGE_LABELS.get(k, k)} (h)" for k in stage_keys] \
+        + ["wrinkle index", "Tg - T (°C)"]
+    rows = []
+    for r, s in zip(recipes, summaries):
+        st = s.get("stages_h") or {}
+        rows.append([r.name] + [_fmt(st.get(k), ".2f") if st.get(k) is not None else "—"
+                                for k in stage_keys]
+                    + [_fmt(s.get("wrinkle_index"), ".3g"),
+                       _fmt(s.get("final_tg_minus_t_c"), ".1f")])
+    widths = [max(len(row[i]) for row in rows + [header]) for i in range(len(header))]
+    out = []
+    overrides = [f"{label} {_num(v)} {unit}" for label, v, unit in (
+        ("temperature", args.temperature, "°C"), ("RH", args.rh, "%"),
+        ("hours", args.hours, "h"), ("film", args.thickness, "µm")) if v is not None]
+    if overrides:
+        out += ["all recipes with " + ", ".join(overrides) + " (the rest from each recipe)", ""]
+    out.append("  ".join(h.ljust(widths[0]) if i == 0 else h.rjust(widths[i])
+                         for i, h in enumerate(header)))
+    out.append("  ".join("-" * w for w in widths))
+    for row in rows:
+        out.append("  ".join(c.ljust(widths[0]) if i == 0 else c.rjust(widths[i])
+                             for i, c in enumerate(row)))
+    if any("—" in row for row in rows):
+        out += ["", "— = not reached within the schedule (see 'lacquersim run RECIPE' for why)"]
+    print("\n".join(out))
+    return 0
+
+
+def _cmd_recipes(args) -> int:
+    from lacquersim.recipe import bundled_recipes, recipes_dir
+
+    df = bundled_recipes()
+    if df.empty:
+        print(f"no recipes found in {recipes_dir()}")
+        return 0
+    wn = max(len("name"), *(len(n) for n in df["name"]))
+    wm = max(len("material"), *(len(m) for m in df["material"]))
+    print(f"{'name'.ljust(wn)}  {'material'.ljust(wm)}  description")
+    for row in df.itertuples(index=False):
+        print(f"{row.name.ljust(wn)}  {row.material.ljust(wm)}  {row.description or row.title}")
+    print(f"\n{len(df)} recipes in {recipes_dir()}; run one with 'lacquersim run NAME'")
+    return 0
+
+
+def _cmd_schema(args) -> int:
+    from lacquersim.schema import describe_schema
+
+    print(describe_schema())
+    return 0
+
+
+# ---------------------------------------------------------------------------
+# Plot output
+# ---------------------------------------------------------------------------
+def _check_plot_target(path: str) -> tuple[Path, str]:
+    """Validate ``--plot`` before the (slow) simulation; returns (path, format)."""
+    target = Path(path)
+    fmt = target.suffix.lower().lstrip(".")
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only; never open a window or need a display
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    supported = FigureCanvasBase.get_supported_filetypes()
+    if fmt not in supported:
+        raise RecipeError(f"cannot tell the image format of {path!r}; end the file name "
+                          f"with one of: {', '.join('.' + k for k in sorted(supported))}",
+                          field="--plot")
+    folder = target.parent
+    if not folder.is_dir():
+        raise RecipeError(f"folder {str(folder)!r} does not exist", field="--plot")
+    if target.is_dir():
+        raise RecipeError(f"{path!r} is a folder", field="--plot")
+    return target, fmt
+
+
+def _save_plot(res, target: Path, fmt: str) -> None:
+    """Save ``res.plot()`` atomically: a failure never leaves a partial file."""
+    fig = res.plot()
+    # Same folder, so os.replace is a rename on one file system.
+    tmp = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    try:
+        fig.savefig(tmp, format=fmt)
+        os.replace(tmp, target)
+    except OSError as e:
+        raise RecipeError(f"cannot write {str(target)!r}: {e.strerror or e}",
+                          field="--plot") from None
+    finally:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if "matplotlib.pyplot" in sys.modules:
+            sys.modules["matplotlib.pyplot"].close(fig)
