@@ -181,35 +181,52 @@ class Result:
             "solver": {k: int(v) for k, v in self.trajectory.stats.items()},
         }
 
-    def plot(self, ax=None):
-        """Drying curves (conversion and Tg − T) with the stage times marked; returns the Figure."""
+    def plot(self):
+        """Drying curves with the stage times marked; returns a matplotlib Figure.
+
+        Panels: network conversion (surface, mean, substrate; gel point
+        dashed), Tg − T at surface and substrate (tack-free / dry-through
+        when it crosses 0), and water and active laccase.
+        """
         import matplotlib
-        if ax is None:
-            matplotlib.use("Agg", force=False) if matplotlib.get_backend() == "" else None
-            import matplotlib.pyplot as plt
-            fig, (ax, ax2) = plt.subplots(2, 1, figsize=(7, 6), sharex=True)
-        else:
-            fig = ax.figure
-            ax2 = ax.twinx()
+        if "matplotlib.pyplot" not in __import__("sys").modules:
+            matplotlib.use("Agg")  # no display needed to draw a figure
+        import matplotlib.pyplot as plt
+
         h = self.history
+        fig, (ax, ax2, ax3) = plt.subplots(3, 1, figsize=(7.5, 8), sharex=True,
+                                            height_ratios=[3, 2, 2])
         ax.plot(h.time_h, h.conversion_surface, label="surface")
         ax.plot(h.time_h, h.conversion_mean, label="mean")
         ax.plot(h.time_h, h.conversion_bottom, label="substrate")
+        from .materials import get_material
+        a_gel = float(get_material(self.recipe.material)["alpha_gel"])
+        ax.axhline(a_gel, color="0.5", ls=":", lw=1, label=f"gel point {a_gel:.2f}")
         ax.set_ylabel("network conversion α")
         ax.set_ylim(0, 1)
-        ax2.plot(h.time_h, h.tg_surface_c - h.temperature_c, label="Tg − T surface")
-        ax2.plot(h.time_h, h.tg_bottom_c - h.temperature_c, label="Tg − T substrate")
-        ax2.axhline(0.0, color="0.6", lw=0.8)
+        ax2.plot(h.time_h, h.tg_surface_c - h.temperature_c, label="surface")
+        ax2.plot(h.time_h, h.tg_bottom_c - h.temperature_c, label="substrate", color="C2")
+        ax2.axhline(0.0, color="0.5", ls=":", lw=1)
         ax2.set_ylabel("Tg − T (K)")
-        ax2.set_xlabel("time since application (h)")
+        ax2.legend(loc="lower right", fontsize=8)
+        ax3.plot(h.time_h, h.water_mean_percent, label="water, mean (vol %)", color="C0")
+        ax3.plot(h.time_h, h.water_surface_percent, label="water, surface (vol %)", color="C0", ls="--")
+        ax3.set_ylabel("water / thinner (vol %)")
+        ax3b = ax3.twinx()
+        ax3b.plot(h.time_h, h.laccase_mean_percent, color="C1", label="active laccase (%)")
+        ax3b.set_ylabel("active laccase (%)")
+        ax3b.set_ylim(0, 105)
+        lines = ax3.get_lines() + ax3b.get_lines()
+        ax3.legend(lines, [ln.get_label() for ln in lines], loc="upper right", fontsize=8)
+        ax3.set_xlabel("time since application (h)")
         for (name, t), color in zip(self.stages.items(), ("C3", "C4", "C5", "C6")):
             if np.isfinite(t):
-                for a in (ax, ax2):
+                for a in (ax, ax2, ax3):
                     a.axvline(t, color=color, ls="--", lw=1)
-                ax.text(t, 0.98, f" {name.replace('_', ' ')}\n {t:.2f} h", color=color,
-                        va="top", fontsize=8)
-        ax.legend(loc="lower right", fontsize=8)
-        ax2.legend(loc="lower right", fontsize=8)
+                ax.plot([], [], color=color, ls="--", lw=1, label=f"{name.replace('_', ' ')} {t:.2f} h")
+            else:
+                ax.plot([], [], ls="none", label=f"{name.replace('_', ' ')}: not reached")
+        ax.legend(loc="lower right", fontsize=8, ncol=2)
         ax.set_title(f"{self.recipe.name} — {self.thickness_um:.0f} µm")
         fig.tight_layout()
         return fig
