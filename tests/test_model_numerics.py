@@ -168,7 +168,9 @@ def test_well_mixed_zero_d_limit():
 
     def f0(t, u):
         T, rh = film.conditions(t, p)
-        film.cell_reactions(u, T, p, False, src, dsrc, rates)
+        kc = np.empty(film.N_KC)
+        film.rate_constants(T, p, kc)
+        film.cell_reactions(u, T, p, kc, False, src, dsrc, rates)
         du = src.copy()
         cs = film.c_saturation(T, p)
         du[1] += p[film.P_KO2] * (cs - u[1]) / L

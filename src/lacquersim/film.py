@@ -32,6 +32,10 @@ import math
 import numpy as np
 from numba import njit
 
+from ._kernel_cache import ensure_consistent
+
+ensure_consistent()  # before any kernel is loaded from the on-disk cache
+
 R_GAS = 8.314462618  # J mol⁻¹ K⁻¹
 T_REF = 298.15  # K, reference temperature of every rate constant
 
@@ -55,8 +59,8 @@ Q_O2_IN, Q_O2_USED, Q_VOL_OUT, Q_W_MADE = 0, 1, 2, 3
  P_ISWATER, P_PREF, P_DHV, P_VMOL, P_ISOA, P_ISON, P_ISOB, P_KMASS,
  P_D0, P_PHI0,
  P_TA, P_TB, P_RHA, P_RHB, P_TSA, P_TSB,
- P_REACT,
- N_PARAMS) = range(56)
+ P_REACT, P_AGEL,
+ N_PARAMS) = range(57)
 
 PARAM_NAMES = (
     "k_L", "Ea_L", "E0", "a_crit", "n_h", "K_a", "phi_ex", "n_ex", "K_m", "K_O",
@@ -70,7 +74,7 @@ PARAM_NAMES = (
     "is_water", "p_ref", "dH_vap", "V_mol", "iso_A", "iso_n", "iso_b", "k_mass",
     "d0", "phi0",
     "T_a", "T_b", "RH_a", "RH_b", "t_a", "t_b",
-    "reactions",
+    "reactions", "alpha_gel",
 )
 assert len(PARAM_NAMES) == N_PARAMS
 
@@ -80,13 +84,13 @@ PHI_FLOOR = 1e-12  # keeps power laws of phi finite when phi touches 0
 # ---------------------------------------------------------------------------
 # Scalar helpers (value and derivative)
 # ---------------------------------------------------------------------------
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def arr(k_ref, ea, T):
     """Arrhenius factor k_ref·exp(−Ea/R·(1/T − 1/T_ref)); T in K, Ea in J mol⁻¹."""
     return k_ref * math.exp(-ea / R_GAS * (1.0 / T - 1.0 / T_REF))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def conditions(t, p):
     """Temperature (K) and relative humidity (0–1) at time t (s): linear within a step."""
     span = p[P_TSB] - p[P_TSA]
@@ -100,14 +104,14 @@ def conditions(t, p):
     return T, rh
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def psat_water(T):
     """Saturation vapour pressure of water, Pa (Buck 1996), T in K."""
     tc = T - 273.15
     return 611.21 * math.exp((18.678 - tc / 234.5) * (tc / (257.14 + tc)))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def gas_coefficient(T, p):
     """Gas-side transfer coefficient of the volatile in volume-fraction units, m s⁻¹.
 
@@ -121,13 +125,13 @@ def gas_coefficient(T, p):
     return p[P_KMASS] * ps / (R_GAS * T) * p[P_VMOL]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def c_saturation(T, p):
     """Dissolved O2 in equilibrium with air, mol m⁻³."""
     return p[P_CSAT] * math.exp(-p[P_ESOL] / R_GAS * (1.0 / T - 1.0 / T_REF))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def isotherm(phi, p):
     """Water (volatile) activity of the film and its first two derivatives in phi.
 
@@ -150,7 +154,7 @@ def isotherm(phi, p):
     return a, da, d2a
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def glass(alpha, phi, p):
     """Glass transition (K) and its derivatives d/dalpha, d/dphi.
 
@@ -165,7 +169,7 @@ def glass(alpha, phi, p):
     return tg, dtg_da, -p[P_GPL]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def conversion(m, s, p):
     """Network conversion alpha and d alpha/dm, d alpha/ds."""
     wc = p[P_WC]
@@ -174,7 +178,7 @@ def conversion(m, s, p):
     return alpha, -(1.0 - ap) * wc, -(1.0 - ap) * (1.0 - wc)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def mobility(tg, T, w):
     """Diffusion-control factor mu = 1/(1 + exp((Tg − T)/w)) and d mu/d Tg."""
     z = (tg - T) / w
@@ -187,14 +191,49 @@ def mobility(tg, T, w):
     return mu, -mu * (1.0 - mu) / w
 
 
+@njit(cache=True, error_model="numpy")
+def _pw(x, a):
+    """x**a, by repeated multiplication when a is a small whole number (n_h, n_ex)."""
+    if a == 10.0:
+        x2 = x * x
+        x4 = x2 * x2
+        return x4 * x4 * x2
+    if a == 4.0:
+        x2 = x * x
+        return x2 * x2
+    if a == 6.0:
+        x2 = x * x
+        return x2 * x2 * x2
+    return x ** a
+
+
+N_KC = 6
+
+
+@njit(cache=True, error_model="numpy")
+def rate_constants(T, p, kc):
+    """Per-call constants shared by every cell at temperature T (K).
+
+    kc = (laccase, autoxidation, thermal, inactivation rate constants in s⁻¹,
+    a_crit**n_h, interfacial-area prefactor 6·phi0^(1/3)/d0 in m⁻¹).
+    """
+    kc[0] = arr(p[P_KL], p[P_EAL], T) * p[P_E0]
+    kc[1] = arr(p[P_KS], p[P_EAS], T) * p[P_CATAL]
+    kc[2] = arr(p[P_KT], p[P_EAT], T)
+    kc[3] = arr(p[P_KD], p[P_EAD], T)
+    kc[4] = _pw(p[P_ACRIT], p[P_NH])
+    kc[5] = 6.0 * p[P_PHI0] ** (1.0 / 3.0) / p[P_D0] if p[P_D0] > 0.0 else 0.0
+
+
 # ---------------------------------------------------------------------------
 # Local reactions of one cell
 # ---------------------------------------------------------------------------
-@njit(cache=True)
-def cell_reactions(yc, T, p, want_jac, src, dsrc, rates):
+@njit(cache=True, error_model="numpy")
+def cell_reactions(yc, T, p, kc, want_jac, src, dsrc, rates):
     """Reaction source terms of one cell, and their 5×5 Jacobian.
 
     yc      : the cell's (phi, c, m, s, e)
+    kc      : :func:`rate_constants` at T
     src     : out, d(field)/dt from reactions, per field
     dsrc    : out, d src[k] / d yc[j] (only if want_jac)
     rates   : out, (r_L, r_S, r_T) in s⁻¹ — used by the balances
@@ -226,23 +265,24 @@ def cell_reactions(yc, T, p, want_jac, src, dsrc, rates):
     # -- hydration H(a_w): the enzyme works only in hydrated droplets
     aw, daw, _ = isotherm(phi, p)
     nh = p[P_NH]
-    an = aw ** nh
-    cn = p[P_ACRIT] ** nh
+    an = _pw(aw, nh)
+    cn = kc[4]
     H = an / (an + cn)
-    dH = nh * aw ** (nh - 1.0) * cn / ((an + cn) * (an + cn)) * daw
+    dH = nh * an / aw * cn / ((an + cn) * (an + cn)) * daw if aw > 0.0 else 0.0
 
     # -- laccase oxidation r_L
-    bL = arr(p[P_KL], p[P_EAL], T) * p[P_E0]
+    bL = kc[0]
     rL = 0.0
-    if bL > 0.0 and p[P_D0] > 0.0:
+    if bL > 0.0 and kc[5] > 0.0:
         ph = phi if phi > PHI_FLOOR else PHI_FLOOR
         # droplet interface per volume, droplets shrinking at constant number
-        G = 6.0 * p[P_PHI0] ** (1.0 / 3.0) / p[P_D0]
-        ai = G * ph ** (2.0 / 3.0)
-        dai = (2.0 / 3.0) * G * ph ** (-1.0 / 3.0)
+        G = kc[5]
+        cb = ph ** (1.0 / 3.0)
+        ai = G * cb * cb
+        dai = (2.0 / 3.0) * G / cb
         Aa = ai / (ai + p[P_KA])
         dA = p[P_KA] * dai / ((ai + p[P_KA]) * (ai + p[P_KA]))
-        r = (ph / p[P_PHIEX]) ** p[P_NEX]
+        r = _pw(ph / p[P_PHIEX], p[P_NEX])
         X = 1.0 / (1.0 + r)
         dX = -p[P_NEX] * r / ph * X * X
         fphi = H * Aa * X
@@ -279,7 +319,7 @@ def cell_reactions(yc, T, p, want_jac, src, dsrc, rates):
             dsrc[F_PHI, F_E] += nw * de
 
     # -- side-chain autoxidation r_S
-    bS = arr(p[P_KS], p[P_EAS], T) * p[P_CATAL]
+    bS = kc[1]
     Os = c / (p[P_KOS] + c)
     dOs = p[P_KOS] / ((p[P_KOS] + c) * (p[P_KOS] + c))
     rS = bS * s * Os * mu
@@ -299,7 +339,7 @@ def cell_reactions(yc, T, p, want_jac, src, dsrc, rates):
         dsrc[F_C, F_S] -= wS * ds
 
     # -- thermal catechol polymerisation r_T (baking)
-    bT = arr(p[P_KT], p[P_EAT], T)
+    bT = kc[2]
     rT = bT * m * mu
     if want_jac:
         dsrc[F_M, F_PHI] -= bT * m * mu_phi
@@ -307,7 +347,7 @@ def cell_reactions(yc, T, p, want_jac, src, dsrc, rates):
         dsrc[F_M, F_S] -= bT * m * mu_s
 
     # -- laccase inactivation: thermal, and drying-out driven by H only
-    kd = arr(p[P_KD], p[P_EAD], T)
+    kd = kc[3]
     kdry = p[P_KDRY]
     src[F_E] = -(kd + kdry * (1.0 - H)) * e
     if want_jac:
@@ -326,7 +366,7 @@ def cell_reactions(yc, T, p, want_jac, src, dsrc, rates):
 # ---------------------------------------------------------------------------
 # Right-hand side and Jacobian of the whole film
 # ---------------------------------------------------------------------------
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _diffusivities(y, N, p, DO, DW, dDO, dDW):
     for i in range(N):
         alpha, _, _ = conversion(y[NF * i + F_M], y[NF * i + F_S], p)
@@ -336,7 +376,7 @@ def _diffusivities(y, N, p, DO, DW, dDO, dDW):
         dDW[i] = -p[P_BW] * DW[i]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def rhs(t, y, p, dz, dydt):
     """Fill ``dydt`` with the time derivative of ``y`` at time ``t`` (s).
 
@@ -353,11 +393,13 @@ def rhs(t, y, p, dz, dydt):
     src = np.empty(NF)
     dsrc = np.empty((NF, NF))
     rates = np.empty(3)
+    kc = np.empty(N_KC)
+    rate_constants(T, p, kc)
     o2_used = 0.0
     w_made = 0.0
     for i in range(N):
         cell = y[NF * i:NF * i + NF]
-        cell_reactions(cell, T, p, False, src, dsrc, rates)
+        cell_reactions(cell, T, p, kc, False, src, dsrc, rates)
         for k in range(NF):
             dydt[NF * i + k] = src[k]
         o2_used += dz[i] * (p[P_NUL] * p[P_CCAT] * rates[0] + p[P_NUS] * p[P_CDB] * rates[1])
@@ -393,7 +435,7 @@ def rhs(t, y, p, dz, dydt):
     dydt[base + Q_W_MADE] = w_made
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def jac_blocks(t, y, p, dz, Dg, Lo, Up, Qrow):
     """Analytic Jacobian of :func:`rhs`.
 
@@ -420,9 +462,11 @@ def jac_blocks(t, y, p, dz, Dg, Lo, Up, Qrow):
     Qrow[:, :] = 0.0
     wO = p[P_NUL] * p[P_CCAT]
     wS = p[P_NUS] * p[P_CDB]
+    kc = np.empty(N_KC)
+    rate_constants(T, p, kc)
     for i in range(N):
         cell = y[NF * i:NF * i + NF]
-        cell_reactions(cell, T, p, True, src, dsrc, rates)
+        cell_reactions(cell, T, p, kc, True, src, dsrc, rates)
         for k in range(NF):
             for jj in range(NF):
                 Dg[i, k, jj] = dsrc[k, jj]
@@ -505,7 +549,7 @@ def jac_blocks(t, y, p, dz, Dg, Lo, Up, Qrow):
     Qrow[Q_VOL_OUT, jb + F_S] = dfw_da * da_ds
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def cell_diagnostics(y, N, p, T, out):
     """Per-cell derived quantities: out[i] = (alpha, Tg_K, water activity, H)."""
     for i in range(N):

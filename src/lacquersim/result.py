@@ -129,8 +129,10 @@ class Result:
     def balances(self, hours: float | None = None) -> pd.Series:
         """O2 and water (volatile) balances at ``hours`` (end if None).
 
-        ``o2_residual`` = (stored change + consumed − taken up) / taken-up scale;
-        ``water_residual`` likewise for the volatile. Both ≈ 0.
+        ``o2_residual`` = (stored change + consumed − taken up) / scale, the
+        scale being the largest of those terms or the film's O2 at saturation;
+        ``water_residual`` likewise for the volatile, with a floor of 0.1 % of
+        the film volume. Both ≈ 0.
         """
         t = self.trajectory.t_end if hours is None else float(hours) * 3600.0
         y = self.trajectory(t)
@@ -141,8 +143,12 @@ class Result:
         o2_store = float(dz @ (y[F_C:NF * N:NF] - y0[F_C:NF * N:NF]))
         w_store = float(dz @ (y[F_PHI:NF * N:NF] - y0[F_PHI:NF * N:NF]))
         o2_in, o2_used, v_out, w_made = q
-        o2_scale = max(abs(o2_in), abs(o2_used), abs(o2_store), 1e-30)
-        w_scale = max(abs(v_out), abs(w_made), abs(w_store), float(dz @ y0[F_PHI:NF * N:NF]), 1e-30)
+        # relative to the largest flow or inventory; floors keep a film that
+        # holds (almost) none of a species from dividing noise by zero:
+        # O2 saturation of the film, and 0.1 % of its volume for the volatile
+        L = float(dz.sum())
+        o2_scale = max(abs(o2_in), abs(o2_used), abs(o2_store), float(dz @ y0[F_C:NF * N:NF]), 1e-30)
+        w_scale = max(abs(v_out), abs(w_made), abs(w_store), float(dz @ y0[F_PHI:NF * N:NF]), 1e-3 * L)
         return pd.Series({
             "o2_taken_up_mol_m2": o2_in, "o2_consumed_mol_m2": o2_used, "o2_stored_mol_m2": o2_store,
             "o2_residual": (o2_store + o2_used - o2_in) / o2_scale,

@@ -13,7 +13,7 @@ from .errors import RecipeError
 from .materials import Material, get_material
 from .refining import RHO_WATER, initial_state
 from .schedule import Schedule
-from .solver import FilmProblem, ScipySolver
+from .solver import BDFSolver, FilmProblem
 
 __all__ = ["simulate", "build_problem", "material_vector", "mesh"]
 
@@ -108,6 +108,7 @@ def material_vector(mat: Material, state) -> np.ndarray:
     p[film.P_D0] = float(state["droplet_um"]) * 1e-6
     p[film.P_PHI0] = max(phi0, 1e-6)
     p[film.P_REACT] = 1.0
+    p[film.P_AGEL] = float(q["alpha_gel"])
     return p
 
 
@@ -185,7 +186,8 @@ def simulate(recipe, schedule: Schedule | None = None, n_cells: int = 50, rtol: 
     rtol : float
         Relative tolerance of the integrator (default 1e-6).
     solver : object with ``integrate(problem)``, optional
-        Default :class:`~lacquersim.solver.ScipySolver` (Radau) at ``rtol``.
+        Default :class:`~lacquersim.solver.BDFSolver` (compiled BDF) at
+        ``rtol``; :class:`~lacquersim.solver.ScipySolver` is the reference.
 
     Returns
     -------
@@ -200,7 +202,7 @@ def simulate(recipe, schedule: Schedule | None = None, n_cells: int = 50, rtol: 
     schedule = recipe.drying if schedule is None else schedule
     state = initial_state(recipe)
     problem = build_problem(recipe, schedule, n_cells, state=state)
-    solver = ScipySolver(rtol=rtol) if solver is None else solver
+    solver = BDFSolver(rtol=rtol) if solver is None else solver
     traj = solver.integrate(problem)
     stages = detect_stages(problem, traj, get_material(recipe.material))
     return Result(recipe=recipe, schedule=schedule, state=state, problem=problem,

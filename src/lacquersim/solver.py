@@ -21,10 +21,10 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.integrate import BDF, LSODA, Radau
 
-from . import film
+from . import bdf, film
 from .errors import SolverError
 
-__all__ = ["FilmProblem", "Segment", "Trajectory", "ScipySolver", "default_atol"]
+__all__ = ["FilmProblem", "Segment", "Trajectory", "BDFSolver", "ScipySolver", "default_atol"]
 
 
 @dataclass
@@ -67,10 +67,16 @@ class Segment:
 
 @dataclass
 class Trajectory:
-    """The solution over the whole schedule and the solver's statistics."""
+    """The solution over the whole schedule and the solver's statistics.
+
+    A solver that locates the stages itself (the compiled BDF) also fills
+    ``stage_times_s`` (4, NaN if not reached) and ``wrinkle_index``.
+    """
 
     segments: list
     stats: dict = field(default_factory=dict)
+    stage_times_s: np.ndarray | None = None
+    wrinkle_index: float = float("nan")
 
     def segment_at(self, t: float) -> Segment:
         for seg in self.segments:
@@ -256,3 +262,111 @@ class ScipySolver:
             y = ys[-1].copy()
             segments.append(Segment(np.array(ts), np.array(ys), interps, p))
         return Trajectory(segments, stats)
+
+
+class _BdfInterpolant:
+    """Dense output of one compiled-BDF step (valid on [t − h_step, t])."""
+
+    __slots__ = ("t", "h", "order", "D")
+
+    def __init__(self, t, h, order, D):
+        self.t, self.h, self.order, self.D = t, h, order, D
+
+    def __call__(self, t):
+        y = np.empty(self.D.shape[1])
+        bdf.dense_eval(float(t), self.t, self.h, self.order, self.D, y)
+        return y
+
+
+class BDFSolver:
+    """The compiled variable-order BDF of :mod:`lacquersim.bdf` (default solver).
+
+    Everything — steps, Newton, Jacobian/LU reuse, restarts at schedule
+    boundaries and stage root finding — runs in one numba call.
+
+    Parameters
+    ----------
+    rtol : float
+        Relative tolerance (default 1e-6).
+    atol : float or array, optional
+        Absolute tolerance; default :func:`default_atol`.
+    max_steps : int
+        Accepted steps allowed over the whole schedule.
+    max_order : int
+        Highest BDF order used (1–5, default 5).
+    dense : bool
+        Keep the dense output (needed for ``history``/``profiles``/``plot``);
+        sweeps that only need stage times can switch it off.
+    """
+
+    def __init__(self, rtol: float = 1e-6, atol=None, max_steps: int = 200_000, dense: bool = True,
+                 max_order: int = bdf.MAX_ORDER):
+        if not 1 <= int(max_order) <= bdf.MAX_ORDER:
+            raise ValueError(f"max_order must be 1 to {bdf.MAX_ORDER}, got {max_order!r}")
+        self.rtol = float(rtol)
+        self.atol = atol
+        self.max_steps = int(max_steps)
+        self.dense = bool(dense)
+        self.max_order = int(max_order)
+
+    def _atol(self, problem):
+        if self.atol is None:
+            return default_atol(problem, self.rtol)
+        return np.broadcast_to(np.asarray(self.atol, dtype=float), (problem.n_state,)).copy()
+
+    def integrate(self, problem: FilmProblem) -> Trajectory:
+        """Solve ``problem``; raise :class:`SolverError` if the integrator fails."""
+        n = problem.n_state
+        dz = np.ascontiguousarray(problem.dz, dtype=float)
+        P = np.ascontiguousarray(np.vstack(problem.params), dtype=float)
+        tb = np.ascontiguousarray(problem.t_bounds, dtype=float)
+        y0 = np.ascontiguousarray(problem.y0, dtype=float)
+        atol = self._atol(problem)
+        cap = 1024 if self.dense else 1
+        while True:
+            y_end = np.empty(n)
+            stage_t = np.empty(4)
+            stage_w = np.empty(1)
+            stats = np.zeros(bdf.N_STATS, dtype=np.int64)
+            fail = np.zeros(1)
+            rec_t = np.empty(cap)
+            rec_h = np.empty(cap)
+            rec_order = np.empty(cap, dtype=np.int64)
+            rec_seg = np.empty(cap, dtype=np.int64)
+            rec_D = np.empty((cap if self.dense else 1, bdf.MAX_ORDER + 1, n))
+            rec_n = np.zeros(1, dtype=np.int64)
+            status = bdf.integrate(y0, tb, P, dz, self.rtol, atol, self.max_steps, self.max_order, self.dense,
+                                   y_end, stage_t, stage_w, stats, fail,
+                                   rec_t, rec_h, rec_order, rec_seg, rec_D, rec_n)
+            if status == bdf.CAPACITY:
+                cap *= 4
+                continue
+            break
+        if status != bdf.OK:
+            cause = bdf.STATUS_TEXT[status]
+            if status == bdf.TOO_MANY_STEPS:
+                cause += f" (> {self.max_steps}); raise max_steps or check the schedule"
+            elif status == bdf.STEP_TOO_SMALL:
+                cause += "; check the recipe for extreme values or loosen rtol"
+            raise SolverError(cause, time_h=float(fail[0]) / 3600.0)
+        st = {"steps": int(stats[bdf.S_STEPS]), "nfev": int(stats[bdf.S_NFEV]),
+              "njev": int(stats[bdf.S_NJEV]), "nlu": int(stats[bdf.S_NLU]),
+              "rejected": int(stats[bdf.S_REJECT])}
+        segments = []
+        if self.dense:
+            m = int(rec_n[0])
+            for sg, p in enumerate(problem.params):
+                idx = np.flatnonzero(rec_seg[:m] == sg)
+                ts = rec_t[idx].copy()
+                ys = rec_D[idx, 0, :].copy()
+                interps = [_BdfInterpolant(rec_t[r], rec_h[r], int(rec_order[r]),
+                                           rec_D[r, : int(rec_order[r]) + 1].copy()) for r in idx[1:]]
+                if not interps:  # a segment with no step cannot happen (hours > 0), but be safe
+                    interps = [lambda t, y=ys[-1]: y.copy()]
+                segments.append(Segment(ts, ys, interps, np.asarray(p, dtype=float)))
+        else:
+            for sg, p in enumerate(problem.params):
+                ts = np.array([tb[sg + 1]])
+                ys = y_end[None, :].copy() if sg == len(problem.params) - 1 else np.full((1, n), np.nan)
+                segments.append(Segment(ts, ys, [lambda t, y=ys[-1]: y.copy()], np.asarray(p, dtype=float)))
+        return Trajectory(segments, st, stage_times_s=stage_t.copy(), wrinkle_index=float(stage_w[0]))

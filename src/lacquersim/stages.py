@@ -30,7 +30,7 @@ __all__ = ["STAGES", "StageInfo", "detect_stages", "indicators"]
 STAGES = ("set_to_touch", "tack_free", "dry_hard", "dry_through")
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def indicators(t, y, p, dz, alpha_gel, g):
     """Fill g[0..3] with the four stage indicators at time t (s), state y."""
     N = dz.shape[0]
@@ -70,6 +70,12 @@ def detect_stages(problem, traj, material) -> StageInfo:
     """Find the four stage times in a solved trajectory."""
     alpha_gel = float(material["alpha_gel"])
     dz = problem.dz
+    if traj.stage_times_s is not None:  # located by the compiled solver
+        times = np.asarray(traj.stage_times_s, dtype=float)
+        reached = np.isfinite(times)
+        k = int(np.argmin(reached)) if not reached.all() else 4
+        return StageInfo(times_s=times, reasons=_reasons(problem, traj, material, k, alpha_gel),
+                         wrinkle_index=float(traj.wrinkle_index))
     times = np.full(4, np.nan)
     k = 0
     t_prev = 0.0
@@ -102,13 +108,18 @@ def detect_stages(problem, traj, material) -> StageInfo:
                 break
         if len(seg.ts) == 1:
             continue
+    W = wrinkle_index(problem, traj, times[0]) if np.isfinite(times[0]) else np.nan
+    return StageInfo(times_s=times, reasons=_reasons(problem, traj, material, k, alpha_gel), wrinkle_index=W)
+
+
+def _reasons(problem, traj, material, k, alpha_gel) -> list:
+    """'' for reached stages; the cause for the first missing one; a pointer for later ones."""
     reasons = [""] * 4
     if k < 4:
         why = _why_not(problem, traj, material, k, alpha_gel)
         for kk in range(k, 4):
             reasons[kk] = why if kk == k else f"{STAGES[k].replace('_', '-')} not reached first"
-    W = wrinkle_index(problem, traj, times[0]) if np.isfinite(times[0]) else np.nan
-    return StageInfo(times_s=times, reasons=reasons, wrinkle_index=W)
+    return reasons
 
 
 def wrinkle_index(problem, traj, t_set: float) -> float:

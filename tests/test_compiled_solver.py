@@ -1,0 +1,133 @@
+"""The compiled BDF solver: order of accuracy, batch = single runs, failures, cache guard."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.linalg import expm
+
+import lacquersim as ls
+from lacquersim import _kernel_cache, film
+from lacquersim.simulation import build_problem
+from lacquersim.solver import BDFSolver, ScipySolver, _SparseJacobian
+from lacquersim.sweep import simulate_many, sweep
+
+from conftest import make_recipe
+
+
+def _linear_problem(n_cells=10):
+    """Reactions off, constant D, Henry isotherm: y' = A·y + b, solvable exactly."""
+    rec = make_recipe(material="vietnam", thickness_um=80, water=20, monomer=80, hours=1)
+    pr = build_problem(rec, n_cells=n_cells)
+    p = pr.params[0].copy()
+    p[film.P_REACT] = 0.0
+    p[film.P_BW] = 0.0
+    p[film.P_BO] = 0.0
+    p[film.P_ISOA], p[film.P_ISON], p[film.P_ISOB] = 0.05, 1.0, 0.0
+    pr.params = [p]
+    n = pr.n_state
+    A = _SparseJacobian(pr.n_cells).dense(0.0, pr.y0, p, pr.dz)
+    f0 = np.empty(n)
+    film.rhs(0.0, np.zeros(n), p, pr.dz, f0)  # affine part b
+    return pr, A, f0
+
+
+def _exact(A, b, y0, t):
+    # augmented matrix: d/dt [y; 1] = [[A, b], [0, 0]] [y; 1]
+    n = y0.size
+    M = np.zeros((n + 1, n + 1))
+    M[:n, :n] = A
+    M[:n, n] = b
+    return (expm(M * t) @ np.append(y0, 1.0))[:n]
+
+
+@pytest.mark.parametrize("q", [1, 2])
+def test_order_of_accuracy_on_a_linear_problem(q):
+    """Global error against the exact (matrix exponential) solution falls as steps^-q."""
+    pr, A, b = _linear_problem()
+    T = pr.t_bounds[-1]
+    y_ex = _exact(A, b, pr.y0, T)
+    N = pr.n_cells
+    sel = slice(0, 5 * N, 5)  # water field: the only one that moves
+    steps, errs = [], []
+    for rtol in (1e-3, 1e-4, 1e-5, 1e-6):
+        tr = BDFSolver(rtol=rtol, max_order=q, atol=1e-14).integrate(pr)
+        # relative to how far the water has moved (mid-desorption at 1 h)
+        err = np.max(np.abs(tr.y_end[sel] - y_ex[sel])) / np.max(np.abs(pr.y0[sel] - y_ex[sel]))
+        steps.append(tr.stats["steps"])
+        errs.append(err)
+    slope = np.polyfit(np.log(steps), np.log(errs), 1)[0]
+    assert -q - 0.6 < slope < -q + 0.6, (q, steps, errs, slope)
+    assert all(e2 < e1 for e1, e2 in zip(errs, errs[1:]))
+
+
+def test_compiled_matches_scipy_radau_on_core_cases():
+    for kw in (dict(material="vietnam"), dict(material="cashew", thickness_um=50, temperature_c=30),
+               dict(material="japan", thickness_um=40,
+                    steps=[dict(temperature_c=140, rh_percent=10, hours=2),
+                           dict(temperature_c=25, rh_percent=50, hours=1)])):
+        rec = make_recipe(**kw)
+        a = ls.simulate(rec, n_cells=30, solver=BDFSolver())
+        b = ls.simulate(rec, n_cells=30, solver=ScipySolver("Radau", rtol=1e-10))
+        assert a.stages.isna().equals(b.stages.isna())
+        ok = b.stages.notna()
+        np.testing.assert_allclose(a.stages[ok], b.stages[ok], rtol=1e-4)
+        np.testing.assert_allclose(a.wrinkle_index, b.wrinkle_index, rtol=1e-3)
+        # dense output of the compiled solver is usable between steps
+        h = a.history
+        np.testing.assert_allclose(h.conversion_mean.iloc[-1], b.history.conversion_mean.iloc[-1], rtol=1e-4)
+
+
+def test_batch_of_64_equals_64_single_runs():
+    base = make_recipe(material="vietnam")
+    recs = [base.with_values({"film.thickness_um": float(t), "drying.rh_percent": float(rh),
+                              "drying.temperature_c": float(T)})
+            for t in (30, 55, 80, 120) for rh in (50, 70, 85, 95) for T in (15, 25, 32, 45)]
+    assert len(recs) == 64
+    batch = simulate_many(recs, n_cells=20)
+    single = np.array([ls.simulate(r, n_cells=20).stages.to_numpy() for r in recs])
+    got = batch[list(ls.STAGES)].to_numpy()
+    assert np.array_equal(np.isnan(got), np.isnan(single))
+    assert np.array_equal(got[~np.isnan(got)], single[~np.isnan(single)])  # bit for bit
+    assert (batch.status == "ok").all()
+
+
+def test_one_failing_case_never_sinks_the_batch():
+    base = make_recipe(material="vietnam", hours=24)
+    recs = [base, base.with_values({"drying.rh_percent": 60.0}), base]
+    out = simulate_many(recs, n_cells=12, max_steps=20)  # all run out of steps...
+    assert (out.status == "too many steps").all()
+    out = simulate_many(recs, n_cells=12)  # ...or none does
+    assert (out.status == "ok").all()
+    grid = sweep(base, {"film.thickness_um": [30.0, 500.0]}, n_cells=12)
+    assert grid.status.iloc[0] == "ok"
+    assert grid.status.iloc[1].startswith("invalid") and "thickness_um" in grid.status.iloc[1]
+    assert np.isnan(grid.set_to_touch.iloc[1])
+
+
+def test_compiled_solver_failures_are_solver_errors():
+    rec = make_recipe(material="vietnam")
+    with pytest.raises(ls.SolverError, match="too many steps") as ei:
+        ls.simulate(rec, n_cells=10, solver=BDFSolver(max_steps=5))
+    assert 0 < ei.value.time_h < 72
+    pr = build_problem(rec, n_cells=8)
+    p = pr.params[0].copy()
+    p[film.P_KS] = np.nan
+    pr.params = [p]
+    with pytest.raises(ls.SolverError, match="non-finite"):
+        BDFSolver().integrate(pr)
+
+
+def test_kernel_cache_guard_drops_stale_kernels(tmp_path):
+    for name in _kernel_cache.KERNEL_SOURCES:
+        (tmp_path / name).write_text(f"# {name}\n")
+    cache = tmp_path / "__pycache__"
+    cache.mkdir()
+    _kernel_cache.ensure_consistent(tmp_path)
+    stale = cache / "bdf.integrate-1.py311.nbi"
+    stale.write_text("x")
+    assert not _kernel_cache.ensure_consistent(tmp_path)  # sources unchanged: kept
+    assert stale.exists()
+    (tmp_path / "film.py").write_text("# film.py changed\n")
+    assert _kernel_cache.ensure_consistent(tmp_path)  # a callee changed: caller dropped
+    assert not stale.exists()
