@@ -1,0 +1,340 @@
+"""Solver speed and accuracy, measured as ratios in one process.
+
+``lacquersim bench`` and ``python benchmarks/bench.py`` run the same cases
+with the package's compiled BDF, scipy's BDF driven with the same compiled
+right-hand side and sparse analytic Jacobian, and (if scikit-sundae is
+installed: ``pip install -e ".[bench]"``) SUNDIALS CVODE with a banded
+linear solver. Every solver is timed at the loosest tolerance of a fixed
+ladder at which all its stage times are within 1e-4 of the reference (scipy
+BDF at rtol 1e-10): equal accuracy, not equal rtol. Also reported: batch
+throughput on one and on all cores, and the CLI's cold (empty kernel cache)
+and warm start. Each run appends one JSON record to a history file.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import film
+from .recipe import Recipe
+from .schedule import Schedule, Step
+from .simulation import build_problem, simulate
+from .solver import BDFSolver, ScipySolver, default_atol
+from .stages import STAGES, indicators
+
+RTOL_LADDER = (1e-3, 3e-4, 1e-4, 3e-5, 1e-5, 3e-6, 1e-6, 3e-7, 1e-7)
+ACCURACY = 1e-4
+
+
+def daily_cycle(days: int = 7, t_mean=28.0, t_amp=4.0, rh_mean=80.0, rh_amp=12.0) -> Schedule:
+    """Sinusoidal daily cycle as 1-hour linear ramps (warmest at 15:00)."""
+    steps = []
+    for h in range(24 * days):
+        ph0 = 2 * np.pi * (h - 9) / 24.0
+        ph1 = 2 * np.pi * (h + 1 - 9) / 24.0
+        steps.append(Step(t_mean + t_amp * np.sin(ph0), rh_mean - rh_amp * np.sin(ph0), 1.0,
+                          end_temperature_c=t_mean + t_amp * np.sin(ph1),
+                          end_rh_percent=rh_mean - rh_amp * np.sin(ph1)))
+    return Schedule(tuple(steps))
+
+
+def cases(cells=(50, 200)) -> list[dict]:
+    def rec(name, material, thickness=76.0, state=None):
+        d = {"name": name, "material": material, "film": {"thickness_um": thickness},
+             "drying": {"temperature_c": 25, "rh_percent": 80, "hours": 72}}
+        if state:
+            d["state"] = state
+        return Recipe.from_dict(d)
+
+    raw = rec("vietnam raw", "vietnam")
+    out = []
+    for n in cells:
+        out.append(dict(case="vietnam raw 76 µm 25 °C/80 % 72 h", cells=n, recipe=raw, schedule=None))
+    out.append(dict(case="vietnam kneaded (t7-60)", cells=cells[0], schedule=None,
+                    recipe=rec("t7-60", "vietnam", state={"water_percent": 5.2, "monomer_percent": 50.2})))
+    out.append(dict(case="cashew 50 µm 30 °C/70 %", cells=cells[0],
+                    recipe=rec("cashew", "cashew", 50.0),
+                    schedule=Schedule.constant(30, 70, 72)))
+    out.append(dict(case="vietnam raw, 7-day daily cycle", cells=cells[0], recipe=raw,
+                    schedule=daily_cycle(7)))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# CVODE (optional)
+# ---------------------------------------------------------------------------
+def _cvode_available() -> bool:
+    try:
+        import sksundae  # noqa: F401
+        return True
+    except ImportError:
+        return False
+
+
+def _cvode_callbacks(p, dz, full, buf, g, nc):
+    # closures with exactly CVODE's arguments (an extra default argument
+    # would make scikit-sundae expect userdata)
+    def rhs(t, yy, yp):
+        full[:nc] = yy
+        film.rhs(t, full, p, dz, buf)
+        yp[:] = buf[:nc]
+
+    def events(t, yy, ev):
+        full[:nc] = yy
+        indicators(t, full, p, dz, p[film.P_AGEL], g)
+        ev[:] = g
+
+    return rhs, events
+
+
+def cvode_stages(problem, rtol):
+    """Stage times (s) and step count with SUNDIALS CVODE (banded, numba RHS).
+
+    CVODE integrates the 5N cell states (the running integrals would make the
+    band dense); stages come from its root finding on the four indicators,
+    applied in sequence as in :mod:`lacquersim.stages`.
+    """
+    from sksundae.cvode import CVODE
+
+    N = problem.n_cells
+    nc = film.NF * N
+    dz = problem.dz
+    full = np.zeros(problem.n_state)
+    buf = np.empty(problem.n_state)
+    atol = default_atol(problem, rtol)[:nc]
+    y = problem.y0[:nc].copy()
+    times = np.full(4, np.nan)
+    k, t_prev, steps = 0, 0.0, 0
+    g = np.empty(4)
+    for sg, p in enumerate(problem.params):
+        ta, tb = problem.t_bounds[sg], problem.t_bounds[sg + 1]
+
+        rhs, events = _cvode_callbacks(p, dz, full, buf, g, nc)
+
+        events.terminal = [False] * 4
+        events.direction = [1] * 4
+        solver = CVODE(rhs, rtol=rtol, atol=atol, linsolver="band", lband=2 * film.NF - 1,
+                       uband=2 * film.NF - 1, max_num_steps=200_000, eventsfn=events, num_events=4)
+        sol = solver.solve(np.array([ta, tb]), y)
+        if not sol.success:
+            raise RuntimeError(f"CVODE failed: {sol.message}")
+        steps += len(sol.t) - 1  # with a two-point span CVODE reports every internal step
+        ev_t = np.empty(0) if sol.t_events is None else np.asarray(sol.t_events, dtype=float).ravel()
+        ev_i = (np.empty((0, 4)) if sol.i_events is None or len(ev_t) == 0
+                else np.asarray(sol.i_events).reshape(len(ev_t), 4))
+        # conditions true at the segment start
+        full[:nc] = y
+        while k < 4:
+            indicators(ta, full, p, dz, p[film.P_AGEL], g)
+            if g[k] >= 0:
+                times[k] = ta
+                t_prev = ta
+                k += 1
+            else:
+                break
+        for te, ie in zip(ev_t, ev_i):
+            while k < 4 and te >= t_prev and ie[k] > 0:
+                times[k] = te
+                t_prev = te
+                k += 1
+        y = sol.y[-1].copy()
+    return times, steps
+
+
+# ---------------------------------------------------------------------------
+# Measurements
+# ---------------------------------------------------------------------------
+def _median_time(fn, repeat):
+    ts = []
+    out = None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        ts.append(time.perf_counter() - t0)
+    return float(np.median(ts)), out
+
+
+def _rel_err(got, ref):
+    ok = np.isfinite(ref)
+    if not np.array_equal(np.isfinite(got), ok):
+        return np.inf
+    return float(np.max(np.abs(got[ok] - ref[ok]) / ref[ok])) if ok.any() else 0.0
+
+
+def measure_case(c, repeat=5, with_cvode=True) -> list[dict]:
+    rec, sched, n = c["recipe"], c["schedule"], c["cells"]
+    problem = build_problem(rec, sched, n)
+    ref = simulate(rec, sched, n, solver=ScipySolver("BDF", rtol=1e-10)).stages.to_numpy() * 3600.0
+
+    def package(rtol):
+        def run():
+            r = simulate(rec, sched, n, solver=BDFSolver(rtol=rtol))
+            return r.stages.to_numpy() * 3600.0, r.trajectory.stats
+        return run
+
+    def scipy_bdf(rtol):
+        def run():
+            r = simulate(rec, sched, n, solver=ScipySolver("BDF", rtol=rtol))
+            return r.stages.to_numpy() * 3600.0, r.trajectory.stats
+        return run
+
+    def cvode(rtol):
+        def run():
+            st, steps = cvode_stages(problem, rtol)
+            return st, {"steps": steps}
+        return run
+
+    solvers = [("lacquersim BDF (numba)", package), ("scipy BDF, same RHS+Jac", scipy_bdf)]
+    if with_cvode and _cvode_available():
+        solvers.append(("CVODE band (scikit-sundae)", cvode))
+    rows = []
+    for name, make in solvers:
+        chosen = None
+        for rtol in RTOL_LADDER:
+            stages, stats = make(rtol)()
+            err = _rel_err(stages, ref)
+            if err <= ACCURACY:
+                chosen = (rtol, err)
+                break
+        if chosen is None:
+            rows.append({"case": c["case"], "cells": n, "solver": name, "rtol": np.nan,
+                         "median_s": np.nan, "stage_err": err})
+            continue
+        make(chosen[0])()  # warm
+        t, (stages, stats) = _median_time(make(chosen[0]), repeat)
+        rows.append({"case": c["case"], "cells": n, "solver": name, "rtol": chosen[0],
+                     "median_s": t, "stage_err": chosen[1], "steps": stats.get("steps"),
+                     "jac": stats.get("njev"), "lu": stats.get("nlu")})
+    base = rows[0]["median_s"]
+    for r in rows:
+        r["ratio"] = r["median_s"] / base if base == base else np.nan
+    return rows
+
+
+def batch_throughput(n_sims=128, cells=50) -> dict:
+    import numba
+
+    from .sweep import simulate_many
+
+    base = cases((cells,))[0]["recipe"]
+    rng = np.random.default_rng(0)
+    recs = [base.with_values({"film.thickness_um": float(rng.uniform(30, 90)),
+                              "drying.rh_percent": float(rng.uniform(65, 90))}) for _ in range(n_sims)]
+    out = {}
+    all_threads = numba.config.NUMBA_NUM_THREADS
+    for threads in sorted({1, all_threads}):
+        numba.set_num_threads(threads)
+        simulate_many(recs[:threads * 2], n_cells=cells)  # compile / warm
+        t, _ = _median_time(lambda: simulate_many(recs, n_cells=cells), 3)
+        out[f"sims_per_s_{threads}_cores"] = n_sims / t
+    numba.set_num_threads(all_threads)
+    out["cores"] = all_threads
+    out["speedup"] = out[f"sims_per_s_{all_threads}_cores"] / out["sims_per_s_1_cores"]
+    return out
+
+
+def cli_start_times(recipe="vietnam-raw") -> dict:
+    """Wall time of ``lacquersim run RECIPE`` in fresh processes: empty kernel cache, then warm."""
+    exe = shutil.which("lacquersim")
+    cmd = [exe, "run", recipe] if exe else [sys.executable, "-m", "lacquersim", "run", recipe]
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        out = {}
+        for label in ("cold", "warm", "warm"):
+            t0 = time.perf_counter()
+            subprocess.run(cmd, env=env, check=True, capture_output=True)
+            out.setdefault(f"cli_{label}_s", []).append(time.perf_counter() - t0)
+    return {k: float(min(v)) for k, v in out.items()}
+
+
+def machine() -> dict:
+    import numba
+    import scipy
+    return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+            "cpus": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__,
+            "scipy": scipy.__version__, "numba": numba.__version__}
+
+
+def _commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              cwd=Path(__file__).parent, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def run(repeat=5, history: Path | None = None, with_cvode=True, quick=False) -> tuple[pd.DataFrame, dict]:
+    """Run the whole benchmark; returns the solver table and the extra figures."""
+    cs = cases((50,) if quick else (50, 200))
+    rows = []
+    for c in cs:
+        rows += measure_case(c, repeat=repeat, with_cvode=with_cvode)
+    table = pd.DataFrame(rows)
+    extra = batch_throughput(32 if quick else 128)
+    if not quick:
+        extra.update(cli_start_times())
+    pkg = table[table.solver.str.startswith("lacquersim")].set_index(["case", "cells"]).median_s
+    raw = [k for k in pkg.index if k[0].startswith("vietnam raw 76")]
+    if len(raw) == 2:
+        extra["cost_200_over_50_cells"] = float(pkg[raw[1]] / pkg[raw[0]])
+    if history is not None:
+        rec = {"date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+               "commit": _commit(), "machine": machine(), "extra": extra,
+               "table": json.loads(table.to_json(orient="records"))}
+        history.parent.mkdir(parents=True, exist_ok=True)
+        with open(history, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(rec) + "\n")
+    return table, extra
+
+
+def format_report(table: pd.DataFrame, extra: dict) -> str:
+    t = table.copy()
+    t["median_ms"] = t.median_s * 1e3
+    cols = ["case", "cells", "solver", "rtol", "median_ms", "ratio", "stage_err", "steps", "jac", "lu"]
+    cols = [c for c in cols if c in t]
+    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_colwidth", 34):
+        lines = [t[cols].to_string(index=False, float_format=lambda x: f"{x:.3g}")]
+    lines.append("")
+    lines.append("ratio = median time / lacquersim BDF; every solver at the loosest rtol of "
+                 f"{RTOL_LADDER} whose stage times are within {ACCURACY:g} of scipy BDF at rtol 1e-10")
+    for k, v in extra.items():
+        lines.append(f"{k}: {v:.4g}" if isinstance(v, float) else f"{k}: {v}")
+    return "\n".join(lines)
+
+
+def plot_history(history: Path, out: Path):
+    """Plot the package solver's median time per case over the recorded history."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    recs = [json.loads(line) for line in Path(history).read_text().splitlines() if line.strip()]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    rows = []
+    for i, r in enumerate(recs):
+        for row in r["table"]:
+            if row["solver"].startswith("lacquersim") and row.get("median_s"):
+                rows.append({"run": i, "label": f"{row['case']} ({row['cells']} cells)",
+                             "ms": row["median_s"] * 1e3, "commit": r["commit"]})
+    df = pd.DataFrame(rows)
+    for label, d in df.groupby("label"):
+        ax.plot(d.run, d.ms, "o-", label=label)
+    ax.set_xticks(range(len(recs)), [r["commit"] for r in recs], rotation=45, fontsize=7)
+    ax.set_ylabel("median time per simulation (ms)")
+    ax.set_yscale("log")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    return out
