@@ -9,7 +9,6 @@ from scipy.optimize import brentq
 
 import lacquersim as ls
 from lacquersim import film
-from lacquersim.materials import get_material
 from lacquersim.simulation import build_problem
 from lacquersim.solver import ScipySolver, _SparseJacobian
 from lacquersim.stages import indicators
@@ -85,14 +84,13 @@ def test_stage_times_agree_with_scipy_reference(case):
                     dense_output=True)
     assert sol.success
     # reference stage times, located independently on the reference's dense output
-    a_gel = float(get_material(rec.material)["alpha_gel"])
     g = np.empty(4)
     ref = np.full(4, np.nan)
     t_prev = 0.0
     grid = sol.t
     for k in range(4):
         def gk(t):
-            indicators(t, sol.sol(t), p, dz, a_gel, g)
+            indicators(t, sol.sol(t), p, dz, g)
             return g[k]
         vals = np.array([gk(t) for t in grid[grid >= t_prev]])
         ts = grid[grid >= t_prev]

@@ -29,7 +29,8 @@ import numpy as np
 from numba import njit, prange
 
 from . import film
-from .film import NF, NQ, F_M, F_S, F_PHI
+from .film import NF, NQ
+from .stages import indicator, wrinkle
 
 MAX_ORDER = 5
 NEWTON_MAXITER = 4
@@ -237,49 +238,6 @@ def dense_eval(t, t_step, h, order, D, y):
 # Stages
 # ---------------------------------------------------------------------------
 @njit(cache=True, error_model="numpy")
-def indicator(k, t, y, p, dz):
-    """Stage indicator g_k (k = 0..3) at time t (s): see :mod:`lacquersim.stages`."""
-    N = dz.shape[0]
-    T, _ = film.conditions(t, p)
-    alpha_gel = p[film.P_AGEL]
-    if k == 0 or k == 1:
-        a, _, _ = film.conversion(y[NF * (N - 1) + F_M], y[NF * (N - 1) + F_S], p)
-        if k == 0:
-            return a - alpha_gel
-        tg, _, _ = film.glass(a, y[NF * (N - 1) + F_PHI], p)
-        return tg - T
-    if k == 2:
-        tot = 0.0
-        L = 0.0
-        for i in range(N):
-            a, _, _ = film.conversion(y[NF * i + F_M], y[NF * i + F_S], p)
-            tot += a * dz[i]
-            L += dz[i]
-        return tot / L - alpha_gel
-    a, _, _ = film.conversion(y[F_M], y[F_S], p)
-    tg, _, _ = film.glass(a, y[F_PHI], p)
-    return tg - T
-
-
-@njit(cache=True, error_model="numpy")
-def wrinkle(y, p, dz):
-    """W = max |d alpha/dz|·L between cell centres."""
-    N = dz.shape[0]
-    L = 0.0
-    for i in range(N):
-        L += dz[i]
-    w = 0.0
-    a_prev, _, _ = film.conversion(y[F_M], y[F_S], p)
-    for i in range(1, N):
-        a, _, _ = film.conversion(y[NF * i + F_M], y[NF * i + F_S], p)
-        g = abs(a - a_prev) / (0.5 * (dz[i] + dz[i - 1]))
-        if g > w:
-            w = g
-        a_prev = a
-    return w * L
-
-
-@njit(cache=True, error_model="numpy")
 def _root(k, lo, hi, g_lo, g_hi, t_step, h, order, D, p, dz, ybuf):
     """First crossing of g_k in [lo, hi] (g_lo < 0 ≤ g_hi) on the step interpolant (Illinois)."""
     a, b = lo, hi
@@ -412,7 +370,7 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store,
             stage_t[kst] = t
             t_prev = t
             if kst == 0:
-                stage_w[0] = wrinkle(y, p, dz)
+                stage_w[0] = wrinkle(t, y, p, dz)
             kst += 1
         h_abs = _select_initial_step(t, y, f, t_bound, rtol, atol, p, dz, ybuf, fbuf)
         stats[S_NFEV] += 1
@@ -644,12 +602,12 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store,
                 t_prev = ts
                 if kst == 0:
                     if ts == t_old:
-                        stage_w[0] = wrinkle(y_old, p, dz)
+                        stage_w[0] = wrinkle(t_old, y_old, p, dz)
                     elif ts == t:
-                        stage_w[0] = wrinkle(y, p, dz)
+                        stage_w[0] = wrinkle(t, y, p, dz)
                     else:
                         dense_eval(ts, t, h_abs, order, D, ybuf)
-                        stage_w[0] = wrinkle(ybuf, p, dz)
+                        stage_w[0] = wrinkle(ts, ybuf, p, dz)
                 kst += 1
                 lo = ts
     for j in range(n):

@@ -59,8 +59,8 @@ Q_O2_IN, Q_O2_USED, Q_VOL_OUT, Q_W_MADE = 0, 1, 2, 3
  P_ISWATER, P_PREF, P_DHV, P_VMOL, P_ISOA, P_ISON, P_ISOB, P_KMASS,
  P_D0, P_PHI0,
  P_TA, P_TB, P_RHA, P_RHB, P_TSA, P_TSB,
- P_REACT, P_AGEL,
- N_PARAMS) = range(57)
+ P_REACT, P_AGEL, P_WIN0, P_WIN1,
+ N_PARAMS) = range(59)
 
 PARAM_NAMES = (
     "k_L", "Ea_L", "E0", "a_crit", "n_h", "K_a", "phi_ex", "n_ex", "K_m", "K_O",
@@ -74,7 +74,7 @@ PARAM_NAMES = (
     "is_water", "p_ref", "dH_vap", "V_mol", "iso_A", "iso_n", "iso_b", "k_mass",
     "d0", "phi0",
     "T_a", "T_b", "RH_a", "RH_b", "t_a", "t_b",
-    "reactions", "alpha_gel",
+    "reactions", "alpha_gel", "stage_cell_first", "stage_cell_end",
 )
 assert len(PARAM_NAMES) == N_PARAMS
 

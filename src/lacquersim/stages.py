@@ -31,24 +31,85 @@ STAGES = ("set_to_touch", "tack_free", "dry_hard", "dry_through")
 
 
 @njit(cache=True, error_model="numpy")
-def indicators(t, y, p, dz, alpha_gel, g):
-    """Fill g[0..3] with the four stage indicators at time t (s), state y."""
+def _window(p, N):
+    """Cells [i0, i1) whose stages are tracked: the whole film, or the top coat of a build."""
+    i0 = int(p[film.P_WIN0])
+    i1 = int(p[film.P_WIN1])
+    if i1 <= i0 or i1 > N:
+        i0, i1 = 0, N
+    return i0, i1
+
+
+@njit(cache=True, error_model="numpy")
+def indicator(k, t, y, p, dz):
+    """Stage indicator g_k (k = 0..3) at time t (s); the stage holds when g_k ≥ 0.
+
+    0: surface conversion − alpha_gel; 1: surface Tg − T; 2: cell-volume mean
+    conversion − alpha_gel; 3: substrate-cell Tg − T — over the tracked cells.
+    """
     N = dz.shape[0]
+    i0, i1 = _window(p, N)
     T, _ = film.conditions(t, p)
-    a_top, _, _ = film.conversion(y[NF * (N - 1) + F_M], y[NF * (N - 1) + F_S], p)
-    tg_top, _, _ = film.glass(a_top, y[NF * (N - 1) + F_PHI], p)
-    a_bot, _, _ = film.conversion(y[F_M], y[F_S], p)
-    tg_bot, _, _ = film.glass(a_bot, y[F_PHI], p)
-    tot = 0.0
+    alpha_gel = p[film.P_AGEL]
+    top = NF * (i1 - 1)
+    if k == 0 or k == 1:
+        a, _, _ = film.conversion(y[top + F_M], y[top + F_S], p)
+        if k == 0:
+            return a - alpha_gel
+        tg, _, _ = film.glass(a, y[top + F_PHI], p)
+        return tg - T
+    if k == 2:
+        tot = 0.0
+        L = 0.0
+        for i in range(i0, i1):
+            a, _, _ = film.conversion(y[NF * i + F_M], y[NF * i + F_S], p)
+            tot += a * dz[i]
+            L += dz[i]
+        return tot / L - alpha_gel
+    a, _, _ = film.conversion(y[NF * i0 + F_M], y[NF * i0 + F_S], p)
+    tg, _, _ = film.glass(a, y[NF * i0 + F_PHI], p)
+    return tg - T
+
+
+@njit(cache=True, error_model="numpy")
+def indicators(t, y, p, dz, g):
+    """Fill g[0..3] with the four stage indicators at time t (s), state y."""
+    for k in range(4):
+        g[k] = indicator(k, t, y, p, dz)
+
+
+@njit(cache=True, error_model="numpy")
+def wrinkle(t, y, p, dz):
+    """Wrinkle index W = max |d alpha/dz| · L_soft (> 1: wrinkle risk).
+
+    The skin buckles on whatever is soft beneath it: ``L_soft`` is the
+    tracked coat plus any unvitrified (Tg < T) cells directly below it, and
+    the gradient is taken over the same cells. For one coat this is
+    MODEL.md's ``max|d alpha/dz|·L``; a coat applied on a still-soft coat
+    gets a deeper soft foundation and so a larger index.
+    """
+    N = dz.shape[0]
+    i0, i1 = _window(p, N)
+    T, _ = film.conditions(t, p)
+    lo = i0
+    while lo > 0:
+        a, _, _ = film.conversion(y[NF * (lo - 1) + F_M], y[NF * (lo - 1) + F_S], p)
+        tg, _, _ = film.glass(a, y[NF * (lo - 1) + F_PHI], p)
+        if tg >= T:
+            break
+        lo -= 1
     L = 0.0
-    for i in range(N):
-        a, _, _ = film.conversion(y[NF * i + F_M], y[NF * i + F_S], p)
-        tot += a * dz[i]
+    for i in range(lo, i1):
         L += dz[i]
-    g[0] = a_top - alpha_gel
-    g[1] = tg_top - T
-    g[2] = tot / L - alpha_gel
-    g[3] = tg_bot - T
+    w = 0.0
+    a_prev, _, _ = film.conversion(y[NF * lo + F_M], y[NF * lo + F_S], p)
+    for i in range(lo + 1, i1):
+        a, _, _ = film.conversion(y[NF * i + F_M], y[NF * i + F_S], p)
+        g = abs(a - a_prev) / (0.5 * (dz[i] + dz[i - 1]))
+        if g > w:
+            w = g
+        a_prev = a
+    return w * L
 
 
 @dataclass
@@ -60,10 +121,8 @@ class StageInfo:
     wrinkle_index: float
 
 
-def _g(t, y, p, dz, alpha_gel, k):
-    g = np.empty(4)
-    indicators(t, y, p, dz, alpha_gel, g)
-    return g[k]
+def _g(t, y, p, dz, k):
+    return indicator(k, t, y, p, dz)
 
 
 def detect_stages(problem, traj, material) -> StageInfo:
@@ -84,7 +143,7 @@ def detect_stages(problem, traj, material) -> StageInfo:
         p = seg.p
         G = np.empty((len(seg.ts), 4))
         for j in range(len(seg.ts)):
-            indicators(seg.ts[j], seg.ys[j], p, dz, alpha_gel, g)
+            indicators(seg.ts[j], seg.ys[j], p, dz, g)
             G[j] = g
         for j in range(len(seg.ts) - 1):
             ta, tb = seg.ts[j], seg.ts[j + 1]
@@ -92,14 +151,14 @@ def detect_stages(problem, traj, material) -> StageInfo:
                 lo = max(ta, t_prev)
                 if lo > tb:
                     break
-                g_lo = G[j, k] if lo == ta else _g(lo, seg(lo), p, dz, alpha_gel, k)
+                g_lo = G[j, k] if lo == ta else _g(lo, seg(lo), p, dz, k)
                 if g_lo >= 0.0:
                     times[k] = lo
                     t_prev = lo
                     k += 1
                     continue
                 if G[j + 1, k] >= 0.0:
-                    f = lambda t: _g(t, seg(t), p, dz, alpha_gel, k)  # noqa: E731
+                    f = lambda t: _g(t, seg(t), p, dz, k)  # noqa: E731
                     root = brentq(f, lo, tb, xtol=1e-9 * tb + 1e-9, rtol=1e-12)
                     times[k] = root
                     t_prev = root
@@ -123,16 +182,8 @@ def _reasons(problem, traj, material, k, alpha_gel) -> list:
 
 
 def wrinkle_index(problem, traj, t_set: float) -> float:
-    """W = max |d alpha/dz| · L at set-to-touch (> 1: wrinkle risk)."""
-    y = traj(t_set)
-    p = traj.segment_at(t_set).p
-    N = problem.n_cells
-    a = np.array([film.conversion(y[NF * i + F_M], y[NF * i + F_S], p)[0] for i in range(N)])
-    zc = np.cumsum(problem.dz) - 0.5 * problem.dz
-    L = problem.dz.sum()
-    if N < 2:
-        return 0.0
-    return float(np.max(np.abs(np.diff(a) / np.diff(zc))) * L)
+    """Wrinkle index at set-to-touch (see :func:`wrinkle`)."""
+    return float(wrinkle(t_set, traj(t_set), traj.segment_at(t_set).p, problem.dz))
 
 
 def _why_not(problem, traj, material, k, alpha_gel) -> str:
