@@ -27,7 +27,10 @@ class Result:
         The refined state the film started from.
     """
 
-    def __init__(self, recipe, schedule, state, problem, trajectory, stage_info):
+    def __init__(self, recipe, schedule, state, problem, trajectory, stage_info, applied_h: float = 0.0):
+        #: when this coat went on, h from the first application; stages are
+        #: timed from it, history and profiles from the first application
+        self.applied_h = float(applied_h)
         self.recipe = recipe
         self.schedule = schedule
         self.initial_state = state
@@ -54,9 +57,11 @@ class Result:
     def state_at(self, hours: float) -> np.ndarray:
         """Raw kernel state vector at ``hours`` (see :mod:`lacquersim.film`)."""
         t = float(hours) * 3600.0
-        if not (0.0 <= t <= self.trajectory.t_end * (1 + 1e-12)):
-            raise ValueError(f"time {hours} h is outside the simulated 0 to {self.trajectory.t_end / 3600:g} h")
-        return self.trajectory(min(t, self.trajectory.t_end))
+        t0 = self.trajectory.segments[0].ts[0]
+        if not (t0 * (1 - 1e-12) <= t <= self.trajectory.t_end * (1 + 1e-12)):
+            raise ValueError(f"time {hours} h is outside the simulated {t0 / 3600:g} to "
+                             f"{self.trajectory.t_end / 3600:g} h")
+        return self.trajectory(min(max(t, t0), self.trajectory.t_end))
 
     def _cells(self, t_s: float, y: np.ndarray) -> pd.DataFrame:
         N = self.n_cells
@@ -99,9 +104,11 @@ class Result:
         the stage times.
         """
         t_end = self.trajectory.t_end
-        ts = np.linspace(0.0, t_end, 241)
-        extra = list(self.problem.t_bounds) + [t for t in self._info.times_s if np.isfinite(t)]
-        ts = np.unique(np.clip(np.concatenate([ts, extra]), 0.0, t_end))
+        t0 = self.trajectory.segments[0].ts[0]
+        ts = np.linspace(t0, t_end, 241)
+        extra = list(self.problem.t_bounds) + [t + self.applied_h * 3600.0
+                                               for t in self._info.times_s if np.isfinite(t)]
+        ts = np.unique(np.clip(np.concatenate([ts, extra]), t0, t_end))
         N = self.n_cells
         dz = self.problem.dz
         w = dz / dz.sum()
@@ -226,6 +233,7 @@ class Result:
         ax3.legend(lines, [ln.get_label() for ln in lines], loc="upper right", fontsize=8)
         ax3.set_xlabel("time since application (h)")
         for (name, t), color in zip(self.stages.items(), ("C3", "C4", "C5", "C6")):
+            t = t + self.applied_h
             if np.isfinite(t):
                 for a in (ax, ax2, ax3):
                     a.axvline(t, color=color, ls="--", lw=1)

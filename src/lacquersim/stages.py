@@ -82,28 +82,25 @@ def indicators(t, y, p, dz, g):
 def wrinkle(t, y, p, dz):
     """Wrinkle index W = max |d alpha/dz| · L_soft (> 1: wrinkle risk).
 
-    The skin buckles on whatever is soft beneath it: ``L_soft`` is the
-    tracked coat plus any unvitrified (Tg < T) cells directly below it, and
-    the gradient is taken over the same cells. For one coat this is
-    MODEL.md's ``max|d alpha/dz|·L``; a coat applied on a still-soft coat
-    gets a deeper soft foundation and so a larger index.
+    The gradient is taken over the tracked coat (the whole film, or the top
+    coat of a build). A skin buckles on whatever is soft beneath it, so
+    ``L_soft`` is the tracked coat's thickness plus that of every ungelled
+    (alpha < alpha_gel) cell of earlier coats below it. For one coat this is
+    MODEL.md's ``max|d alpha/dz|·L``; a coat applied before the previous one
+    is dry-hard stands on a softer, deeper foundation and gets a larger index.
     """
     N = dz.shape[0]
     i0, i1 = _window(p, N)
-    T, _ = film.conditions(t, p)
-    lo = i0
-    while lo > 0:
-        a, _, _ = film.conversion(y[NF * (lo - 1) + F_M], y[NF * (lo - 1) + F_S], p)
-        tg, _, _ = film.glass(a, y[NF * (lo - 1) + F_PHI], p)
-        if tg >= T:
-            break
-        lo -= 1
     L = 0.0
-    for i in range(lo, i1):
+    for i in range(i0, i1):
         L += dz[i]
+    for i in range(i0):
+        a, _, _ = film.conversion(y[NF * i + F_M], y[NF * i + F_S], p)
+        if a < p[film.P_AGEL]:
+            L += dz[i]
     w = 0.0
-    a_prev, _, _ = film.conversion(y[NF * lo + F_M], y[NF * lo + F_S], p)
-    for i in range(lo + 1, i1):
+    a_prev, _, _ = film.conversion(y[NF * i0 + F_M], y[NF * i0 + F_S], p)
+    for i in range(i0 + 1, i1):
         a, _, _ = film.conversion(y[NF * i + F_M], y[NF * i + F_S], p)
         g = abs(a - a_prev) / (0.5 * (dz[i] + dz[i - 1]))
         if g > w:
