@@ -300,7 +300,7 @@ def _select_initial_step(t0, y0, f0, t_bound, rtol, atol, p, dz, ybuf, fbuf):
 
 
 @njit(cache=True, error_model="numpy")
-def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store,
+def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_records,
               y_end, stage_t, stage_w, stats, fail,
               rec_t, rec_h, rec_order, rec_seg, rec_D, rec_n):
     """Integrate the film from t_bounds[0] to t_bounds[-1], one segment per row of P.
@@ -316,7 +316,10 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store,
       rec_* (capacity)     dense-output records when ``store``: per accepted
                            step (and per segment start) its end time, h,
                            order, segment, and D[:order+1]; rec_n[0] = count.
-    Returns a status code (OK, TOO_MANY_STEPS, STEP_TOO_SMALL, NON_FINITE).
+                           They grow (doubling) up to ``max_records``.
+    Returns (status, rec_t, rec_h, rec_order, rec_seg, rec_D): the status code
+    (OK, TOO_MANY_STEPS, STEP_TOO_SMALL, NON_FINITE, CAPACITY) and the record
+    arrays, which may have been reallocated.
     """
     n = y0.shape[0]
     N = dz.shape[0]
@@ -364,7 +367,7 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store,
         for j in range(n):
             if not np.isfinite(f[j]):
                 fail[0] = t
-                return NON_FINITE
+                return NON_FINITE, rec_t, rec_h, rec_order, rec_seg, rec_D
         # a stage condition may already hold at the segment start
         while kst < 4 and indicator(kst, t, y, p, dz) >= 0.0:
             stage_t[kst] = t
@@ -389,8 +392,11 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store,
         c_lu = 0.0
         if store:
             if rec_n[0] >= cap:
-                fail[0] = t
-                return CAPACITY
+                if cap >= max_records:
+                    fail[0] = t
+                    return CAPACITY, rec_t, rec_h, rec_order, rec_seg, rec_D
+                cap = min(2 * cap, max_records)
+                rec_t, rec_h, rec_order, rec_seg, rec_D = _grow(rec_t, rec_h, rec_order, rec_seg, rec_D, cap)
             r = rec_n[0]
             rec_t[r] = t
             rec_h[r] = h_abs
@@ -410,7 +416,7 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store,
             while not accepted:
                 if h_abs < min_step:
                     fail[0] = t
-                    return STEP_TOO_SMALL
+                    return STEP_TOO_SMALL, rec_t, rec_h, rec_order, rec_seg, rec_D
                 t_new = t + h_abs
                 if t_new >= t_bound or t_bound - t_new < min_step:
                     t_new = t_bound
@@ -518,11 +524,11 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store,
             stats[S_STEPS] += 1
             if stats[S_STEPS] > max_steps:
                 fail[0] = t_new
-                return TOO_MANY_STEPS
+                return TOO_MANY_STEPS, rec_t, rec_h, rec_order, rec_seg, rec_D
             for j in range(n):
                 if not np.isfinite(ynew[j]):
                     fail[0] = t_new
-                    return NON_FINITE
+                    return NON_FINITE, rec_t, rec_h, rec_order, rec_seg, rec_D
             t_old = t
             t = t_new
             for j in range(n):
@@ -572,8 +578,11 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store,
             # --- dense record of this step: interpolant over [t_old, t]
             if store:
                 if rec_n[0] >= cap:
-                    fail[0] = t
-                    return CAPACITY
+                    if cap >= max_records:
+                        fail[0] = t
+                        return CAPACITY, rec_t, rec_h, rec_order, rec_seg, rec_D
+                    cap = min(2 * cap, max_records)
+                    rec_t, rec_h, rec_order, rec_seg, rec_D = _grow(rec_t, rec_h, rec_order, rec_seg, rec_D, cap)
                 r = rec_n[0]
                 rec_t[r] = t
                 rec_h[r] = h_abs
@@ -612,7 +621,24 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store,
                 lo = ts
     for j in range(n):
         y_end[j] = y[j]
-    return OK
+    return OK, rec_t, rec_h, rec_order, rec_seg, rec_D
+
+
+@njit(cache=True, error_model="numpy")
+def _grow(rec_t, rec_h, rec_order, rec_seg, rec_D, cap):
+    """Copies of the dense-output records with room for ``cap`` of them."""
+    m = rec_t.shape[0]
+    t2 = np.empty(cap)
+    h2 = np.empty(cap)
+    o2 = np.empty(cap, dtype=np.int64)
+    s2 = np.empty(cap, dtype=np.int64)
+    D2 = np.empty((cap, rec_D.shape[1], rec_D.shape[2]))
+    t2[:m] = rec_t
+    h2[:m] = rec_h
+    o2[:m] = rec_order
+    s2[:m] = rec_seg
+    D2[:m] = rec_D
+    return t2, h2, o2, s2, D2
 
 
 @njit(cache=True, error_model="numpy")
@@ -644,8 +670,8 @@ def integrate_batch(Y0, TB, PP, DZ, rtol, ATOL, max_steps,
         rec_n = np.zeros(1, dtype=np.int64)
         sw = np.empty(1)
         fl = np.zeros(1)
-        status[b] = integrate(Y0[b], TB[b], PP[b], DZ[b], rtol, ATOL[b], max_steps, MAX_ORDER, False,
+        status[b] = integrate(Y0[b], TB[b], PP[b], DZ[b], rtol, ATOL[b], max_steps, MAX_ORDER, False, 1,
                               y_end[b], stage_t[b], sw, stats[b], fl,
-                              rec_t, rec_h, rec_order, rec_seg, rec_D, rec_n)
+                              rec_t, rec_h, rec_order, rec_seg, rec_D, rec_n)[0]
         stage_w[b] = sw[0]
         fail[b] = fl[0]

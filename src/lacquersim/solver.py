@@ -297,10 +297,13 @@ class BDFSolver:
     dense : bool
         Keep the dense output (needed for ``history``/``profiles``/``plot``);
         sweeps that only need stage times can switch it off.
+    max_dense_bytes : float
+        Memory the dense output may take (default 2 GiB); beyond it the run
+        stops with a :class:`SolverError` rather than exhausting the machine.
     """
 
     def __init__(self, rtol: float = 1e-6, atol=None, max_steps: int = 200_000, dense: bool = True,
-                 max_order: int = bdf.MAX_ORDER):
+                 max_order: int = bdf.MAX_ORDER, max_dense_bytes: float = 2 * 2**30):
         if not 1 <= int(max_order) <= bdf.MAX_ORDER:
             raise ValueError(f"max_order must be 1 to {bdf.MAX_ORDER}, got {max_order!r}")
         self.rtol = float(rtol)
@@ -308,6 +311,7 @@ class BDFSolver:
         self.max_steps = int(max_steps)
         self.dense = bool(dense)
         self.max_order = int(max_order)
+        self.max_dense_bytes = float(max_dense_bytes)
 
     def _atol(self, problem):
         if self.atol is None:
@@ -322,32 +326,29 @@ class BDFSolver:
         tb = np.ascontiguousarray(problem.t_bounds, dtype=float)
         y0 = np.ascontiguousarray(problem.y0, dtype=float)
         atol = self._atol(problem)
-        cap = 1024 if self.dense else 1
-        while True:
-            y_end = np.empty(n)
-            stage_t = np.empty(4)
-            stage_w = np.empty(1)
-            stats = np.zeros(bdf.N_STATS, dtype=np.int64)
-            fail = np.zeros(1)
-            rec_t = np.empty(cap)
-            rec_h = np.empty(cap)
-            rec_order = np.empty(cap, dtype=np.int64)
-            rec_seg = np.empty(cap, dtype=np.int64)
-            rec_D = np.empty((cap if self.dense else 1, bdf.MAX_ORDER + 1, n))
-            rec_n = np.zeros(1, dtype=np.int64)
-            status = bdf.integrate(y0, tb, P, dz, self.rtol, atol, self.max_steps, self.max_order, self.dense,
-                                   y_end, stage_t, stage_w, stats, fail,
-                                   rec_t, rec_h, rec_order, rec_seg, rec_D, rec_n)
-            if status == bdf.CAPACITY:
-                cap *= 4
-                continue
-            break
+        cap = 256 if self.dense else 1
+        # dense output keeps (order+1) difference rows per step: bound its memory
+        max_records = max(cap, int(self.max_dense_bytes // ((bdf.MAX_ORDER + 1) * n * 8 + 32)))
+        y_end = np.empty(n)
+        stage_t = np.empty(4)
+        stage_w = np.empty(1)
+        stats = np.zeros(bdf.N_STATS, dtype=np.int64)
+        fail = np.zeros(1)
+        rec_n = np.zeros(1, dtype=np.int64)
+        status, rec_t, rec_h, rec_order, rec_seg, rec_D = bdf.integrate(
+            y0, tb, P, dz, self.rtol, atol, self.max_steps, self.max_order, self.dense, max_records,
+            y_end, stage_t, stage_w, stats, fail,
+            np.empty(cap), np.empty(cap), np.empty(cap, dtype=np.int64), np.empty(cap, dtype=np.int64),
+            np.empty((cap if self.dense else 1, bdf.MAX_ORDER + 1, n)), rec_n)
         if status != bdf.OK:
             cause = bdf.STATUS_TEXT[status]
             if status == bdf.TOO_MANY_STEPS:
                 cause += f" (> {self.max_steps}); raise max_steps or check the schedule"
             elif status == bdf.STEP_TOO_SMALL:
                 cause += "; check the recipe for extreme values or loosen rtol"
+            elif status == bdf.CAPACITY:
+                cause += (f" ({self.max_dense_bytes / 2**30:.3g} GiB for {n} unknowns); use fewer cells, "
+                          "BDFSolver(dense=False) or a larger max_dense_bytes")
             raise SolverError(cause, time_h=float(fail[0]) / 3600.0)
         st = {"steps": int(stats[bdf.S_STEPS]), "nfev": int(stats[bdf.S_NFEV]),
               "njev": int(stats[bdf.S_NJEV]), "nlu": int(stats[bdf.S_NLU]),
@@ -360,7 +361,7 @@ class BDFSolver:
                 ts = rec_t[idx].copy()
                 ys = rec_D[idx, 0, :].copy()
                 interps = [_BdfInterpolant(rec_t[r], rec_h[r], int(rec_order[r]),
-                                           rec_D[r, : int(rec_order[r]) + 1].copy()) for r in idx[1:]]
+                                           rec_D[r, : int(rec_order[r]) + 1]) for r in idx[1:]]
                 if not interps:  # a segment with no step cannot happen (hours > 0), but be safe
                     interps = [lambda t, y=ys[-1]: y.copy()]
                 segments.append(Segment(ts, ys, interps, np.asarray(p, dtype=float)))
