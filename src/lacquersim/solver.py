@@ -230,6 +230,7 @@ class ScipySolver:
             ts = [ta]
             ys = [y.copy()]
             interps = []
+            tiny = 0
             f0 = fun(ta, y)
             if not np.all(np.isfinite(f0)):
                 bad = int(np.flatnonzero(~np.isfinite(f0))[0])
@@ -248,6 +249,13 @@ class ScipySolver:
                                       "check the recipe for extreme values or loosen rtol",
                                       time_h=integ.t / 3600.0)
                 stats["steps"] += 1
+                # scipy only gives up when h reaches float spacing; a solution
+                # running away makes it crawl for ever with tiny steps instead
+                tiny = tiny + 1 if integ.step_size < 1e-9 * (tb - ta) else 0
+                if tiny > 100:
+                    raise SolverError(f"step size collapsed ({integ.step_size:.3g} s for 100 steps); "
+                                      "the solution is running away — check the recipe for extreme values",
+                                      time_h=integ.t / 3600.0)
                 if not np.all(np.isfinite(integ.y)):
                     raise SolverError("non-finite state (NaN or inf) produced", time_h=integ.t / 3600.0)
                 if stats["steps"] > self.max_steps:
