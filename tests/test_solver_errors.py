@@ -41,11 +41,12 @@ def test_blow_up_is_reported_with_its_time():
     p = pr.params[0].copy()
     p[film.P_KS] = -50.0  # negative rate constant: the side-chain field grows without bound
     pr.params = [p]
-    for solver in (ScipySolver(), BDFSolver()):
+    # scipy's Radau crawls on with tiny steps: its step budget stops it
+    for solver in (ScipySolver(max_steps=3000), BDFSolver()):
         with pytest.raises(ls.SolverError) as ei:
             solver.integrate(pr)
         assert 0 <= ei.value.time_h < 0.01  # it runs away within seconds
-        assert "step size collapsed" in ei.value.cause or "non-finite" in ei.value.cause
+        assert any(w in ei.value.cause for w in ("step size collapsed", "non-finite", "too many steps"))
 
 
 def test_solver_error_is_a_documented_lacquersim_error():
