@@ -4,6 +4,7 @@ Quick start::
 
     import lacquersim as ls
     recipe = ls.load_recipe("vietnam-raw")
+    ls.refine(recipe)          # the refined state the film starts from
     res = ls.simulate(recipe)
     res.stages
 
@@ -18,11 +19,12 @@ from .recipe import Recipe, load_recipe, bundled_recipes
 __all__ = [
     "LacquersimError", "RecipeError", "SolverError",
     "Schedule", "Step", "Recipe", "load_recipe", "bundled_recipes",
-    "initial_state", "simulate", "STAGES",
+    "refine", "initial_state", "effective_material", "simulate", "STAGES",
 ]
 __version__ = "0.1.0"
 
-_LAZY = {"simulate": "simulation", "initial_state": "refining", "STAGES": "stages"}
+_LAZY = {"simulate": "simulation", "refine": "refining", "initial_state": "refining",
+         "effective_material": "refining", "STAGES": "stages"}
 
 
 def __getattr__(name):

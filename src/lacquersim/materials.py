@@ -18,9 +18,14 @@ import yaml
 
 from .errors import RecipeError
 
-__all__ = ["MATERIAL_NAMES", "Material", "get_material"]
+__all__ = ["MATERIAL_NAMES", "OIL_NAMES", "Material", "get_material", "refining_constants",
+           "oil_data", "thinner_data"]
 
-MATERIAL_NAMES: tuple[str, ...] = ("japan", "china", "vietnam", "myanmar", "cashew")
+MATERIAL_NAMES: tuple[str, ...] = ("japan", "china", "vietnam", "myanmar", "cashew",
+                                   "vietnam-rainy", "vietnam-dry")
+
+#: Oils that ``additives.oil`` accepts (keys of ``additives.oils`` in the data file).
+OIL_NAMES: tuple[str, ...] = ("linseed", "tung", "perilla", "epoxidised-soybean")
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,35 @@ def get_material(name: str) -> Material:
         raise RecipeError(f"unknown material {name!r}; choose one of {', '.join(MATERIAL_NAMES)}",
                           field="material")
     params = dict(lib["defaults"])
-    params.update(lib["materials"][name])
+    chain, seen = [], set()
+    entry = name
+    while entry is not None:  # `base:` chain, most general first
+        if entry in seen or entry not in lib["materials"]:  # pragma: no cover - data error
+            raise RuntimeError(f"materials.yaml: bad 'base' chain at {entry!r}")
+        seen.add(entry)
+        chain.append(lib["materials"][entry])
+        entry = lib["materials"][entry].get("base")
+    for layer in reversed(chain):
+        params.update(layer)
+    params.pop("base", None)
     return Material(name=name, description=str(params.get("description", "")),
                     params=MappingProxyType(params))
+
+
+def refining_constants() -> Mapping[str, object]:
+    """Constants of the refining process model (``refining`` in the data file)."""
+    return MappingProxyType(dict(_library()["refining"]))
+
+
+def oil_data(name: str) -> Mapping[str, object]:
+    """Data of a blending oil (``additives.oils.<name>`` in the data file)."""
+    oils = _library()["additives"]["oils"]
+    if name not in oils:
+        raise RecipeError(f"unknown oil {name!r}; choose one of {', '.join(OIL_NAMES)}",
+                          field="additives.oil")
+    return MappingProxyType(dict(oils[name]))
+
+
+def thinner_data() -> Mapping[str, object]:
+    """Data of the thinner (``additives.thinner`` in the data file)."""
+    return MappingProxyType(dict(_library()["additives"]["thinner"]))

@@ -1,11 +1,65 @@
 """Refining: from a recipe to the film's initial state (MODEL.md section 4).
 
-This version takes the refined state as measured (water %, monomer %) or, if
-the recipe gives none, the raw sap of the material. The process model of
-nayashi/kurome steps is a separate piece of work; its output will be the
-same Series, so everything downstream stays unchanged.
+A recipe gives the lacquer in one of three ways:
 
-Droplet-size rule (used when the recipe gives water % but no droplet size):
+* ``state`` — the refined state as measured (water %, monomer %, optionally
+  droplet size and active laccase);
+* ``refining`` — the steps a technician ran on raw sap (nayashi, kurome,
+  water added back), simulated by the process model below;
+* neither — the material's raw sap.
+
+``additives`` (metal ions, drier, blended oil, thinner) then act on the
+result: the oil and thinner enter the viscosity estimate (and, for cashew,
+the thinner is more volatile); metals, drier and oil change the material the
+film is simulated with (:func:`effective_material`). :func:`refine` returns
+the state as a :class:`pandas.Series` that is printed by ``lacquersim refine``
+and stored in every :class:`~lacquersim.result.Result`.
+
+Process model
+-------------
+The sap in the vessel is well mixed; each step is integrated with
+``scipy.integrate.solve_ivp`` (LSODA: laccase inactivation at 70–100 °C is
+stiff). Time in minutes. State: ``u`` water per unit non-volatile mass,
+``m`` unreacted catechol (fraction of lipid, the GPC "monomer"), ``e``
+active laccase (fraction of the raw sap's), ``d`` mean droplet diameter (µm).
+With ``phi`` the water volume fraction, ``a_w(phi)`` the film's sorption
+isotherm and ``H`` the film's hydration factor (same parameters as the film):
+
+* evaporation from the stirred free surface, of which a share ``phi`` is
+  water: ``du/dt = −k_ev·S_ev·V·phi·(a_w·p_sat(T) − RH_air·p_sat(T_air))/p_sat(25 °C)``,
+  ``S = max((rpm/60)^β, still_factor)``; ``V`` = 1 for kurome in an open
+  vessel, ``closed_evaporation_factor`` closed, ``nayashi_evaporation_factor``
+  for nayashi (little water loss);
+* pre-oxidation by laccase with O2 from the stirred surface:
+  ``dm/dt = −k_ox·S_ox·arr(Ea_L, T)·E0·e·phi·H(a_w)·m/(K_m + m)`` — fastest
+  in wet sap, stalls once the droplets dry below the hydration threshold
+  (IJPS 2015 Table 7: monomer stops at ≈ 45 % when water reaches ≈ 4 %, and
+  falls again when water is added back);
+* laccase inactivation with the film's law and constants, slowed by the
+  ``laccase_protection`` factor of the bulk sap:
+  ``de/dt = −protection·(k_d·arr(Ea_d, T) + k_dry·(1 − H))·e``;
+* droplets: shear break-up toward a size that falls with stirring speed, plus
+  shrinkage at constant droplet number as water leaves:
+  ``dd/dt = −k_sh·(rpm/60)·(d − d_min·60/rpm) + (d/3)·d ln(phi)/dt``.
+
+Adding water back (``add_water``) adds it as raw-sized droplets; the
+volume-weighted mean diameter is kept. The water content may not exceed
+60 % at any point (above that the sap is no longer a water-in-oil lacquer).
+
+The constants are in ``data/materials.yaml`` under ``refining`` with their
+provenance; the fitted ones come from ``experiments/refining_fit.py``.
+
+Viscosity estimate (25 °C)
+--------------------------
+``eta = eta_lipid · (1 − phi_d/phi_max)^(−[eta]·phi_max) · (m_raw/m)^a``:
+Krieger–Dougherty in the volume fraction ``phi_d`` of the dispersed phase
+(water + gum + glycoprotein droplets; capped at 0.6) times a molecular-weight
+factor from pre-oxidation (monomer turned into oligomer), then log-mixed
+(Arrhenius rule) with blended oil and thinner by volume. For cashew (no
+droplets) only the thinner mixing applies. ``eta_lipid`` (per material) and
+``a`` are fitted to the IJPS 2015 Tables 5 and 7 viscosities.
+
+Droplet-size rule (a measured state without droplet size):
 ``d0 = droplet_raw_um · (water % / raw water %) ** droplet_exponent``,
 about 10 µm for raw sap and about 1 µm at 5 % water after full kurome
 (CALIBRATION.md Q3), capped to [0.3, 30] µm.
@@ -13,15 +67,35 @@ about 10 µm for raw sap and about 1 µm at 5 % water after full kurome
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
 import pandas as pd
 
-from .materials import Material, get_material
+from .errors import RecipeError
+from .materials import Material, get_material, oil_data, refining_constants, thinner_data
 
-__all__ = ["initial_state", "water_volume_fraction"]
+__all__ = ["refine", "initial_state", "effective_material", "process", "viscosity_pa_s",
+           "water_volume_fraction", "water_activity", "STATE_KEYS", "MAX_WATER_PERCENT"]
 
 RHO_WATER = 1000.0  # kg m⁻³
+R_GAS = 8.314462618
+T_REF = 298.15
+#: Keys of the refined-state Series, in order.
+STATE_KEYS = ("water_percent", "monomer_percent", "droplet_um", "laccase_percent",
+              "viscosity_pa_s", "water_volume_fraction")
+#: Highest water content (% by weight) a lacquer may have at any point of refining.
+MAX_WATER_PERCENT = 60.0
+_PHI_D_CAP = 0.6
+_M_FLOOR = 0.05
 
 
+# ---------------------------------------------------------------------------
+# Material helpers (same laws as the film kernels)
+# ---------------------------------------------------------------------------
 def water_volume_fraction(water_percent: float, material: Material) -> float:
     """Volume fraction of the volatile (water or thinner) from its weight %."""
     w = float(water_percent) / 100.0
@@ -32,35 +106,455 @@ def water_volume_fraction(water_percent: float, material: Material) -> float:
     return (w / rho_v) / (w / rho_v + (1.0 - w) / rho_s)
 
 
-def initial_state(recipe) -> pd.Series:
+def water_activity(phi: float, material: Material) -> float:
+    """Water activity of sap holding a water volume fraction ``phi`` (film isotherm)."""
+    if phi <= 0.0:
+        return 0.0
+    q = material.params
+    x = (phi / float(q["isotherm_A"])) ** (1.0 / float(q["isotherm_n"]))
+    return x / (1.0 + float(q["isotherm_b"]) * x)
+
+
+def _hydration(a: float, material: Material) -> float:
+    """The film's hydration factor ``H(a_w) = 1/(1 + (a_crit/a)^n_h)``."""
+    if a <= 0.0:
+        return 0.0
+    q = material.params
+    return 1.0 / (1.0 + (float(q["a_crit"]) / a) ** float(q["n_h"]))
+
+
+def _psat(t_c: float) -> float:
+    """Saturation vapour pressure of water, Pa (Buck 1996, as in the film)."""
+    return 611.21 * math.exp((18.678 - t_c / 234.5) * (t_c / (257.14 + t_c)))
+
+
+def _arr(ea_j_mol: float, t_c: float) -> float:
+    """Arrhenius factor relative to 25 °C."""
+    return math.exp(-ea_j_mol / R_GAS * (1.0 / (t_c + 273.15) - 1.0 / T_REF))
+
+
+def _droplet_rule(water_percent: float, mat: Material) -> float:
+    d_raw = float(mat["droplet_raw_um"])
+    if d_raw <= 0:
+        return 0.0
+    ratio = max(water_percent, 1e-3) / float(mat["water_percent"])
+    return min(max(d_raw * ratio ** float(mat["droplet_exponent"]), 0.3), 30.0)
+
+
+def _phi_of_u(u: float, rho_s: float) -> float:
+    if u <= 0.0:
+        return 0.0
+    w = u / (1.0 + u)
+    return (w / RHO_WATER) / (w / RHO_WATER + (1.0 - w) / rho_s)
+
+
+# ---------------------------------------------------------------------------
+# Process model
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Phase:
+    """One stretch of constant process conditions."""
+
+    minutes: float
+    rpm: float
+    temperature_c: float
+    evaporation: float  # V: 1 open kurome, factors for closed / nayashi
+
+
+def _constants(overrides: Mapping[str, Any] | None) -> dict:
+    c = dict(refining_constants())
+    if overrides:
+        c.update(overrides)
+    return c
+
+
+def _get(step: Any, key: str, default=None):
+    if isinstance(step, Mapping):
+        v = step.get(key, default)
+    else:
+        v = getattr(step, key, default)
+    return default if v is None else v
+
+
+def _expand(steps: Iterable[Any], c: Mapping[str, Any]) -> list[tuple[int, str, Any]]:
+    """Steps → (step index, 'phase' | 'water', payload), repeats and water-backs unrolled."""
+    out = []
+    for i, st in enumerate(steps):
+        kind = str(_get(st, "step"))
+        if kind == "add_water":
+            out.append((i, "water", float(_get(st, "percent"))))
+            continue
+        minutes = float(_get(st, "minutes"))
+        rpm = float(_get(st, "rpm"))
+        temp = float(_get(st, "temperature_c"))
+        if kind == "nayashi":
+            evap = float(c["nayashi_evaporation_factor"])
+            repeat, water_back = 1, 0.0
+        elif kind == "kurome":
+            evap = 1.0 if bool(_get(st, "open_vessel", True)) else float(c["closed_evaporation_factor"])
+            repeat = int(_get(st, "repeat", 1))
+            water_back = float(_get(st, "add_water_percent", 0.0))
+        else:  # pragma: no cover - excluded by the schema
+            raise RecipeError(f"unknown refining step {kind!r}", field=f"refining.{i}.step")
+        for _ in range(repeat):
+            if water_back > 0:
+                out.append((i, "water", water_back))
+            out.append((i, "phase", _Phase(minutes, rpm, temp, evap)))
+    return out
+
+
+def _rhs_factory(mat: Material, c: Mapping[str, Any], ph: _Phase):
+    q = mat.params
+    rho_s = float(q["density_solids_kg_m3"])
+    T = ph.temperature_c
+    p_vessel = _psat(T)
+    p_air = float(c["air_rh_percent"]) / 100.0 * _psat(float(c["air_temperature_c"]))
+    p_ref = _psat(25.0)
+    floor = float(c["still_factor"])
+    s_ev = max((ph.rpm / 60.0) ** float(c["evap_rpm_exponent"]), floor) if ph.rpm > 0 else floor
+    s_ox = max((ph.rpm / 60.0) ** float(c["preox_rpm_exponent"]), floor) if ph.rpm > 0 else floor
+    k_ev = float(c["evap_k_per_min"]) * s_ev * ph.evaporation
+    enzymatic = mat.enzymatic
+    k_ox = (float(c["preox_k_per_min"]) * s_ox * _arr(float(q["Ea_L_kJ_mol"]) * 1e3, T)
+            * float(q["enzyme_activity"])) if enzymatic else 0.0
+    K_m = float(q["K_m"])
+    o2_exp = float(c["preox_viscosity_exponent"])
+    ln_eta_rel = _ln_eta_relative_factory(mat, c)
+    prot = float(c["laccase_protection"])
+    k_d = prot * float(q["k_d_per_h"]) / 60.0 * _arr(float(q["Ea_d_kJ_mol"]) * 1e3, T)
+    k_dry = prot * float(q["k_dry_per_h"]) / 60.0
+    d_raw = float(q["droplet_raw_um"])
+    if ph.rpm > 0 and d_raw > 0:
+        k_sh = float(c["shear_k_per_min"]) * ph.rpm / 60.0
+        d_min = min(float(c["droplet_min_um"]) * 60.0 / ph.rpm, d_raw)
+    else:
+        k_sh, d_min = 0.0, 0.0
+
+    def rhs(t, y):
+        u = y[0] if y[0] > 0.0 else 0.0
+        m = min(max(y[1], 0.0), 1.0)
+        e = min(max(y[2], 0.0), 1.0)
+        d = y[3] if y[3] > 0.0 else 0.0
+        phi = _phi_of_u(u, rho_s)
+        a = water_activity(phi, mat)
+        drive = (a * p_vessel - p_air) / p_ref
+        du = -k_ev * phi * drive if drive > 0.0 else 0.0
+        H = _hydration(a, mat)
+        if k_ox > 0.0:
+            # O2 reaches the enzyme through the renewed surface; its transfer
+            # coefficient falls with the viscosity (k ∝ D^½, D ∝ 1/eta)
+            o2 = math.exp(-o2_exp * ln_eta_rel(u, m))
+            dm = -k_ox * e * phi * H * m / (K_m + m) * o2
+        else:
+            dm = 0.0
+        de = -(k_d + k_dry * (1.0 - H)) * e
+        dd = -k_sh * (d - d_min) if d > 0.0 else 0.0
+        if u > 0.0 and d > 0.0:
+            # d ln(phi)/du for phi = (u/ρw)/(u/ρw + 1/ρs)
+            dlnphi_du = (1.0 - phi) / u
+            dd += d / 3.0 * dlnphi_du * du
+        return [du, dm, de, dd]
+
+    return rhs
+
+
+def _integrate(mat: Material, c: Mapping[str, Any], ph: _Phase, y0: list[float]) -> list[float]:
+    from scipy.integrate import solve_ivp
+
+    rhs = _rhs_factory(mat, c, ph)
+    if ph.minutes < 1e-6:
+        # a vanishing step (a few µs of stirring): one explicit Euler step is exact
+        # to O(dt²), and LSODA cannot start on such a span
+        y = np.asarray(y0, dtype=float) + ph.minutes * np.asarray(rhs(0.0, y0))
+    else:
+        sol = solve_ivp(rhs, (0.0, ph.minutes), y0, method="LSODA",
+                        rtol=1e-8, atol=[1e-10, 1e-10, 1e-12, 1e-9])
+        y = sol.y[:, -1] if sol.y.size else np.asarray(y0)
+        if not sol.success or not np.all(np.isfinite(y)):  # pragma: no cover - defensive
+            raise RuntimeError(f"refining step integration failed: {sol.message}")
+    return [max(float(y[0]), 0.0), min(max(float(y[1]), 0.0), 1.0),
+            min(max(float(y[2]), 0.0), 1.0), max(float(y[3]), 0.0)]
+
+
+def process(material: Material | str, steps: Sequence[Any], *, water_percent: float | None = None,
+            monomer_percent: float | None = None, laccase_percent: float = 100.0,
+            droplet_um: float | None = None, constants: Mapping[str, Any] | None = None,
+            history: bool = False, source: str | None = None,
+            lines: Mapping[str, int] | None = None):
+    """Run refining ``steps`` on sap of ``material``.
+
+    Parameters
+    ----------
+    material : Material or str
+    steps : sequence of mappings or :class:`~lacquersim.recipe.RefiningStep`
+        Each with ``step`` (``nayashi``, ``kurome``, ``add_water``) and that
+        step's fields (``minutes``, ``rpm``, ``temperature_c``,
+        ``open_vessel``, ``repeat``, ``add_water_percent``; ``percent``).
+    water_percent, monomer_percent, laccase_percent, droplet_um : float, optional
+        Starting state; default the material's raw sap.
+    constants : mapping, optional
+        Overrides of the ``refining`` constants (used by the fit).
+    history : bool
+        Also return a DataFrame with the state after every (unrolled) step.
+    source, lines : optional
+        File and line map of the recipe, for error messages.
+
+    Returns
+    -------
+    dict (and DataFrame if ``history``)
+        ``water_percent``, ``monomer_percent``, ``laccase_percent``, ``droplet_um``.
+
+    Raises
+    ------
+    RecipeError
+        If water added back makes the lacquer hold more than 60 % water.
+    """
+    mat = get_material(material) if isinstance(material, str) else material
+    c = _constants(constants)
+    w0 = float(mat["water_percent"]) if water_percent is None else float(water_percent)
+    m0 = float(mat["monomer_percent"]) if monomer_percent is None else float(monomer_percent)
+    d0 = _droplet_rule(w0, mat) if droplet_um is None else float(droplet_um)
+    e0 = float(laccase_percent) / 100.0 if mat.enzymatic else 0.0
+    w0 = min(max(w0, 0.0), 99.0)
+    y = [w0 / (100.0 - w0), m0 / 100.0, e0, d0]
+    rho_s = float(mat["density_solids_kg_m3"])
+    d_raw = float(mat["droplet_raw_um"])
+    rows = []
+    elapsed = 0.0
+
+    def state(yy):
+        u = yy[0]
+        return {"water_percent": 100.0 * u / (1.0 + u), "monomer_percent": 100.0 * yy[1],
+                "laccase_percent": 100.0 * yy[2], "droplet_um": yy[3]}
+
+    for i, kind, payload in _expand(steps, c):
+        if kind == "water":
+            u_old = y[0]
+            u_new = u_old + payload / 100.0 * (1.0 + u_old)
+            w_new = 100.0 * u_new / (1.0 + u_new)
+            if w_new > MAX_WATER_PERCENT + 1e-9:
+                key = "percent" if str(_get(steps[i], "step")) == "add_water" else "add_water_percent"
+                path = f"refining.{i}.{key}"
+                raise RecipeError(
+                    f"after adding {payload:g} % water the lacquer would hold {w_new:.1f} % water; "
+                    f"at most {MAX_WATER_PERCENT:g} % is possible (above that the sap is no longer "
+                    f"a water-in-oil lacquer): add less water or evaporate first",
+                    field=path, file=source, line=_line(lines, path))
+            phi_old, phi_new = _phi_of_u(u_old, rho_s), _phi_of_u(u_new, rho_s)
+            if d_raw > 0 and phi_new > 0:
+                y[3] = (phi_old * y[3] + (phi_new - phi_old) * d_raw) / phi_new
+            y[0] = u_new
+            label = "add_water"
+        else:
+            y = _integrate(mat, c, payload, y)
+            elapsed += payload.minutes
+            label = str(_get(steps[i], "step"))
+        if history:
+            rows.append({"step": i, "kind": label, "minutes": elapsed, **state(y)})
+    out = state(y)
+    if history:
+        return out, pd.DataFrame(rows, columns=["step", "kind", "minutes", "water_percent",
+                                                "monomer_percent", "laccase_percent",
+                                                "droplet_um"])
+    return out
+
+
+def _line(lines: Mapping[str, int] | None, path: str) -> int | None:
+    if not lines:
+        return None
+    while path:
+        if path in lines:
+            return lines[path]
+        path = path.rsplit(".", 1)[0] if "." in path else ""
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Viscosity
+# ---------------------------------------------------------------------------
+def _ln_eta_sap(mat: Material, c: Mapping[str, Any], w: float, m: float) -> float:
+    """ln of the sap's viscosity (Pa·s) at water fraction ``w`` (0–1) and monomer ``m`` (0–1)."""
+    q = mat.params
+    rho_s = float(q["density_solids_kg_m3"])
+    raw_w = float(q["water_percent"]) / 100.0
+    nonlipid = (float(q["gum_percent"]) + float(q["glycoprotein_percent"])) / 100.0
+    nonlipid_share = nonlipid / max(1.0 - raw_w, 1e-9)  # of the non-volatile part
+    v_w = w / RHO_WATER
+    v_s = (1.0 - w) / rho_s
+    phi_d = min((v_w + v_s * nonlipid_share) / (v_w + v_s), _PHI_D_CAP)
+    pm = float(c["viscosity_phi_max"])
+    kd = -float(c["viscosity_intrinsic"]) * pm * math.log(1.0 - phi_d / pm)
+    m = max(m, _M_FLOOR)
+    m_raw = max(float(q["monomer_percent"]) / 100.0, _M_FLOOR)
+    return (math.log(float(q["viscosity_lipid_pa_s"])) + kd
+            + float(c["viscosity_mw_exponent"]) * math.log(m_raw / m))
+
+
+def _ln_eta_relative_factory(mat: Material, c: Mapping[str, Any]):
+    """ln(eta/eta_raw) of the sap as a function of (u, m)."""
+    ref = _ln_eta_sap(mat, c, float(mat["water_percent"]) / 100.0,
+                      float(mat["monomer_percent"]) / 100.0)
+
+    def f(u: float, m: float) -> float:
+        return _ln_eta_sap(mat, c, u / (1.0 + u), m) - ref
+
+    return f
+
+
+def viscosity_pa_s(material: Material | str, water_percent: float, monomer_percent: float, *,
+                   oil: str | None = None, oil_percent: float = 0.0,
+                   thinner_percent: float = 0.0,
+                   constants: Mapping[str, Any] | None = None) -> float:
+    """Viscosity estimate at 25 °C, Pa·s (see the module documentation).
+
+    ``water_percent`` is the volatile of the lacquer itself (water for sap,
+    thinner as sold for cashew); ``oil_percent`` and ``thinner_percent`` are
+    added on top, in % of the lacquer's weight.
+    """
+    mat = get_material(material) if isinstance(material, str) else material
+    c = _constants(constants)
+    q = mat.params
+    rho_s = float(q["density_solids_kg_m3"])
+    w = min(max(float(water_percent), 0.0), 99.0) / 100.0
+    th = thinner_data()
+    ln_thin = math.log(float(th["viscosity_pa_s"]))
+    if float(q["droplet_raw_um"]) > 0:  # sap: water-in-oil emulsion
+        ln_eta = _ln_eta_sap(mat, c, w, float(monomer_percent) / 100.0)
+    else:  # resin + its own thinner, log-mixed by volume
+        rho_v = float(q.get("volatile_density_kg_m3", th["density_kg_m3"]))
+        v_t = (w / rho_v) / (w / rho_v + (1.0 - w) / rho_s) if w > 0 else 0.0
+        ln_eta = (1.0 - v_t) * math.log(float(q["viscosity_lipid_pa_s"])) + v_t * ln_thin
+    # blended oil and extra thinner: log-mixing by volume
+    vol_lac = 1.0 / 1000.0  # 1 kg lacquer ≈ 1 L (only the ratios matter)
+    parts = [(vol_lac, ln_eta)]
+    if oil and oil_percent > 0:
+        od = oil_data(oil)
+        parts.append((oil_percent / 100.0 / float(od["density_kg_m3"]),
+                      math.log(float(od["viscosity_pa_s"]))))
+    if thinner_percent > 0:
+        parts.append((thinner_percent / 100.0 / float(th["density_kg_m3"]), ln_thin))
+    total = sum(v for v, _ in parts)
+    return float(math.exp(sum(v * ln for v, ln in parts) / total))
+
+
+# ---------------------------------------------------------------------------
+# Public entry points
+# ---------------------------------------------------------------------------
+def _additives(recipe) -> dict:
+    a = getattr(recipe, "additives", None)
+    get = (lambda k: getattr(a, k, None)) if a is not None else (lambda k: None)
+    return {"metal_ppm": float(get("metal_ppm") or 0.0),
+            "drier_percent": float(get("drier_percent") or 0.0),
+            "oil": get("oil"), "oil_percent": float(get("oil_percent") or 0.0),
+            "thinner_percent": float(get("thinner_percent") or 0.0)}
+
+
+def refine(recipe) -> pd.Series:
     """The refined state a recipe starts its film from.
 
-    Returns a Series with ``water_percent`` (% by weight), ``monomer_percent``
-    (% of lipid), ``droplet_um`` (µm, 0 for cashew), ``laccase_percent``
-    (% of the raw sap's activity) and ``water_volume_fraction`` (–).
+    Parameters
+    ----------
+    recipe : Recipe
+        Its ``state`` (measured), ``refining`` steps (simulated from the
+        material's raw sap) or neither (raw sap), and its ``additives``.
+
+    Returns
+    -------
+    pandas.Series
+        ``water_percent`` (% by weight; for cashew the thinner), ``monomer_percent``
+        (% of lipid), ``droplet_um`` (µm, 0 for cashew), ``laccase_percent``
+        (% of the raw sap's activity), ``viscosity_pa_s`` (estimate at 25 °C,
+        Pa·s) and ``water_volume_fraction`` (–), named after the recipe.
+
+    Raises
+    ------
+    RecipeError
+        Water added back beyond 60 %.
     """
     mat = get_material(recipe.material)
-    st = recipe.state
-    water = float(mat["water_percent"]) if st is None else float(st.water_percent)
-    monomer = float(mat["monomer_percent"]) if st is None else float(st.monomer_percent)
-    d_raw = float(mat["droplet_raw_um"])
-    if st is not None and st.droplet_um is not None:
-        droplet = float(st.droplet_um)
-    elif d_raw > 0:
-        ratio = max(water, 1e-3) / float(mat["water_percent"])
-        droplet = min(max(d_raw * ratio ** float(mat["droplet_exponent"]), 0.3), 30.0)
+    st = getattr(recipe, "state", None)
+    steps = getattr(recipe, "refining", None)
+    add = _additives(recipe)
+    if st is not None:
+        water = float(st.water_percent)
+        monomer = float(st.monomer_percent)
+        droplet = float(st.droplet_um) if st.droplet_um is not None else _droplet_rule(water, mat)
+        laccase = 100.0 if st.laccase_percent is None else float(st.laccase_percent)
+    elif steps:
+        out = process(mat, steps, source=getattr(recipe, "source", None),
+                      lines=getattr(recipe, "lines", None))
+        water, monomer = out["water_percent"], out["monomer_percent"]
+        droplet, laccase = out["droplet_um"], out["laccase_percent"]
     else:
-        droplet = 0.0
-    laccase = 100.0 if (st is None or st.laccase_percent is None) else float(st.laccase_percent)
+        water = float(mat["water_percent"])
+        monomer = float(mat["monomer_percent"])
+        droplet = _droplet_rule(water, mat)
+        laccase = 100.0
     if not mat.enzymatic:
         laccase = 0.0
+    if float(mat["droplet_raw_um"]) <= 0:
+        droplet = 0.0
+    thinner_extra = add["thinner_percent"]
+    if mat["volatile"] != "water" and thinner_extra > 0:
+        # cashew: the thinner is the volatile the film model follows
+        water = 100.0 * (water + thinner_extra) / (100.0 + thinner_extra)
+        thinner_extra = 0.0
+    eta = viscosity_pa_s(mat, water, monomer, oil=add["oil"], oil_percent=add["oil_percent"],
+                         thinner_percent=thinner_extra)
     return pd.Series(
         {
-            "water_percent": water,
-            "monomer_percent": monomer,
-            "droplet_um": droplet,
-            "laccase_percent": laccase,
+            "water_percent": float(water),
+            "monomer_percent": float(monomer),
+            "droplet_um": float(droplet),
+            "laccase_percent": float(laccase),
+            "viscosity_pa_s": eta,
             "water_volume_fraction": water_volume_fraction(water, mat),
         },
         name=recipe.name,
     )
+
+
+def initial_state(recipe) -> pd.Series:
+    """Alias of :func:`refine`, kept for existing callers."""
+    return refine(recipe)
+
+
+def effective_material(recipe) -> Material:
+    """The recipe's material with its additives applied.
+
+    * ``metal_ppm`` and ``drier_percent`` add to the material's own values
+      (they multiply autoxidation through ``kappa_*``);
+    * a blended oil replaces part of the lipid: the catechol concentration
+      falls with the lipid share, the double bonds are those of lipid plus
+      oil, the catechol weight in the network conversion becomes
+      ``w_c·L/(L + network_weight·O)`` and the autoxidation rate constant the
+      double-bond-weighted mean of lipid and oil;
+    * thinner leaves the material unchanged (see :func:`refine`).
+    """
+    mat = get_material(recipe.material)
+    add = _additives(recipe)
+    if not (add["metal_ppm"] or add["drier_percent"] or (add["oil"] and add["oil_percent"])):
+        return mat
+    q = dict(mat.params)
+    q["metal_ppm"] = float(q["metal_ppm"]) + add["metal_ppm"]
+    q["drier_percent"] = float(q["drier_percent"]) + add["drier_percent"]
+    if add["oil"] and add["oil_percent"] > 0:
+        od = oil_data(add["oil"])
+        raw_w = float(q["water_percent"])
+        solids = 100.0 - raw_w                       # non-volatile part of 100 g raw sap
+        lipid = float(q["lipid_percent"])
+        # oil per 100 g of lacquer → per non-volatile mass of the raw sap basis
+        oil = add["oil_percent"] * solids / 100.0
+        share_l = lipid / (solids + oil)             # lipid share of the new solids
+        share_o = oil / (solids + oil)
+        M = float(q["lipid_molar_mass_g_mol"]) * 1e-3
+        db_l = float(q["double_bonds_per_lipid"])
+        db_o_per_lipid = share_o * float(od["double_bonds_mol_kg"]) * M / max(share_l, 1e-12)
+        w_c = float(q["catechol_weight"])
+        nw = float(od["network_weight"])
+        q["lipid_percent"] = share_l * solids
+        q["double_bonds_per_lipid"] = db_l + db_o_per_lipid
+        q["catechol_weight"] = w_c * share_l / (share_l + nw * share_o)
+        g = db_o_per_lipid / max(db_l + db_o_per_lipid, 1e-12)
+        q["k_S_per_h"] = (1.0 - g) * float(q["k_S_per_h"]) + g * float(od["k_S_per_h"])
+    return Material(name=mat.name, description=mat.description, params=MappingProxyType(q))

@@ -5,17 +5,65 @@ temperature (°C) and relative humidity (%) for a duration (hours), optionally
 ramping linearly to an end temperature / humidity, with an air speed (m/s)
 that sets the gas-side mass-transfer coefficient. The integrator restarts at
 every step boundary, because the conditions may jump there.
+
+A schedule is a function of time: consecutive steps that continue each other
+exactly (same air speed, no jump, the same slope — e.g. a constant
+condition written as several equal steps) are joined, so that two ways of
+writing the same conditions are the same schedule and simulate identically.
+The steps as written are kept in :attr:`Schedule.written` (recipes are saved
+and edited in that form).
+
+Presets (defaults in ``data/climates.yaml``): :meth:`Schedule.muro` (humid
+cabinet), :meth:`Schedule.oven` (baking, then cooling at room conditions) and
+:meth:`Schedule.outdoor` (a workshop climate by site and month with a daily
+cycle).
 """
 
 from __future__ import annotations
 
+import calendar
+import math
 from dataclasses import dataclass, asdict, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import yaml
 
-__all__ = ["Step", "Schedule"]
+__all__ = ["Step", "Schedule", "PRESET_NAMES", "PRESET_DEFAULTS", "SITE_NAMES", "site_climate"]
+
+
+@lru_cache(maxsize=1)
+def _climates() -> dict:
+    text = (Path(__file__).parent / "data" / "climates.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+#: The drying presets, in the order the schema lists them.
+PRESET_NAMES: tuple[str, ...] = ("muro", "oven", "outdoor")
+#: Default parameters of each preset (``presets`` in ``data/climates.yaml``).
+PRESET_DEFAULTS: Mapping[str, Mapping[str, object]] = {
+    k: dict(v) for k, v in _climates()["presets"].items()}
+#: Sites with monthly climate means for :meth:`Schedule.outdoor`.
+SITE_NAMES: tuple[str, ...] = tuple(_climates()["sites"])
+
+
+def site_climate(site: str) -> pd.DataFrame:
+    """Monthly means of a site: ``t_mean_c``, ``t_max_c``, ``t_min_c``, ``rh_percent`` by month."""
+    sites = _climates()["sites"]
+    if site not in sites:
+        raise ValueError(f"unknown site {site!r}; choose one of {', '.join(SITE_NAMES)}")
+    df = pd.DataFrame.from_dict(sites[site]["months"], orient="index")
+    df.index = df.index.astype(int)
+    df.index.name = "month"
+    return df.sort_index()
+
+
+def _psat(t_c: float) -> float:
+    """Saturation vapour pressure of water, Pa (Buck 1996)."""
+    return 611.21 * math.exp((18.678 - t_c / 234.5) * (t_c / (257.14 + t_c)))
 
 
 @dataclass(frozen=True)
@@ -64,16 +112,26 @@ class Step:
 
 @dataclass(frozen=True)
 class Schedule:
-    """An ordered sequence of drying :class:`Step` s."""
+    """An ordered sequence of drying :class:`Step` s.
+
+    ``steps`` holds the schedule with continuing steps joined (see the module
+    documentation); ``written`` the steps as given. ``label`` is a short
+    description set by the presets (not part of equality).
+    """
 
     steps: tuple[Step, ...] = field(default_factory=tuple)
+    label: str = field(default="", compare=False)
+    written: tuple[Step, ...] = field(default=(), compare=False, repr=False)
 
     def __post_init__(self):
-        if len(self.steps) == 0:
+        steps = tuple(self.steps)
+        if len(steps) == 0:
             raise ValueError("a schedule needs at least one step")
-        for i, s in enumerate(self.steps):
+        for i, s in enumerate(steps):
             if not (s.hours > 0 and np.isfinite(s.hours)):
                 raise ValueError(f"schedule step {i}: hours must be > 0, got {s.hours!r}")
+        object.__setattr__(self, "written", tuple(self.written) or steps)
+        object.__setattr__(self, "steps", _join(steps))
 
     # -- constructors -------------------------------------------------------
     @classmethod
@@ -93,7 +151,108 @@ class Schedule:
 
     def then(self, other: "Schedule") -> "Schedule":
         """This schedule followed by ``other``."""
-        return Schedule(self.steps + other.steps)
+        return Schedule(self.written + other.written)
+
+    @classmethod
+    def muro(cls, temperature_c: float | None = None, rh_percent: float | None = None,
+             hours: float | None = None, air_speed_m_s: float | None = None) -> "Schedule":
+        """A humid drying cabinet (muro): constant conditions.
+
+        Defaults (``data/climates.yaml``): 25 °C, 80 % RH, 72 h, 0.1 m/s.
+        """
+        d = _defaults("muro", temperature_c=temperature_c, rh_percent=rh_percent, hours=hours,
+                      air_speed_m_s=air_speed_m_s)
+        s = cls.constant(d["temperature_c"], d["rh_percent"], d["hours"], d["air_speed_m_s"])
+        return cls(s.steps, label=f"muro (humid cabinet): {_n(d['temperature_c'])} °C, "
+                                  f"{_n(d['rh_percent'])} % RH, {_n(d['hours'])} h")
+
+    @classmethod
+    def oven(cls, temperature_c: float | None = None, hours: float | None = None,
+             cool_hours: float | None = None, rh_percent: float | None = None,
+             room_temperature_c: float | None = None, room_rh_percent: float | None = None,
+             air_speed_m_s: float | None = None) -> "Schedule":
+        """Baking: ``hours`` at ``temperature_c`` in dry air, then ``cool_hours`` at room conditions.
+
+        Defaults (``data/climates.yaml``): 140 °C, 10 % RH for 1 h, then 2 h at
+        25 °C / 50 % RH, 0.5 m/s. ``cool_hours = 0`` leaves out the cooling step.
+        """
+        d = _defaults("oven", temperature_c=temperature_c, hours=hours, cool_hours=cool_hours,
+                      rh_percent=rh_percent, room_temperature_c=room_temperature_c,
+                      room_rh_percent=room_rh_percent, air_speed_m_s=air_speed_m_s)
+        steps = [Step(d["temperature_c"], d["rh_percent"], d["hours"],
+                      air_speed_m_s=d["air_speed_m_s"])]
+        if d["cool_hours"] > 0:
+            steps.append(Step(d["room_temperature_c"], d["room_rh_percent"], d["cool_hours"],
+                              air_speed_m_s=d["air_speed_m_s"]))
+        label = (f"oven: {_n(d['hours'])} h at {_n(d['temperature_c'])} °C, "
+                 f"{_n(d['rh_percent'])} % RH")
+        if d["cool_hours"] > 0:
+            label += (f", then {_n(d['cool_hours'])} h at {_n(d['room_temperature_c'])} °C, "
+                      f"{_n(d['room_rh_percent'])} % RH")
+        return cls(tuple(steps), label=label)
+
+    @classmethod
+    def outdoor(cls, site: str | None = None, month: int = 7, days: float | None = None,
+                start_hour: float | None = None, step_hours: float | None = None,
+                air_speed_m_s: float | None = None) -> "Schedule":
+        """An outdoor workshop climate with a daily cycle, from monthly means.
+
+        Temperature follows ``T_mean + (T_max − T_min)/2·cos(2π(h − 14)/24)``
+        (warmest at 14:00, coolest at 02:00) around the month's means; the
+        relative humidity swings the other way, with the amplitude that keeps
+        the vapour pressure of the mean state constant over the day, limited
+        to 5–98 % RH. The cycle is sampled every ``step_hours`` from
+        ``start_hour`` (the time of application) and followed by linear ramps
+        between the samples, so the integrator restarts every ``step_hours``.
+
+        Defaults (``data/climates.yaml``): site ``phu-tho``, 7 days from 08:00,
+        2-hour ramps, 0.5 m/s.
+        """
+        d = _defaults("outdoor", site=site, days=days, start_hour=start_hour,
+                      step_hours=step_hours, air_speed_m_s=air_speed_m_s)
+        site = str(d["site"])
+        month = int(month)
+        if not 1 <= month <= 12:
+            raise ValueError(f"month must be 1 to 12, got {month}")
+        if not (d["days"] > 0 and d["step_hours"] > 0):
+            raise ValueError("days and step_hours must be > 0")
+        clim = site_climate(site).loc[month]
+        t_mean, t_max, t_min = float(clim.t_mean_c), float(clim.t_max_c), float(clim.t_min_c)
+        rh_mean = float(clim.rh_percent)
+        amp_t = 0.5 * (t_max - t_min)
+        e = rh_mean / 100.0 * _psat(t_mean)
+        amp_rh = 50.0 * (e / _psat(t_mean - amp_t) - e / _psat(t_mean + amp_t))
+        amp_rh = max(0.0, min(amp_rh, 98.0 - rh_mean, rh_mean - 5.0))
+
+        def cond(h: float) -> tuple[float, float]:
+            c = math.cos(2.0 * math.pi * (h - 14.0) / 24.0)
+            return t_mean + amp_t * c, rh_mean - amp_rh * c
+
+        total = float(d["days"]) * 24.0
+        dt = float(d["step_hours"])
+        n = max(1, int(math.ceil(total / dt - 1e-9)))
+        t0 = float(d["start_hour"])
+        steps = []
+        for k in range(n):
+            a, b = k * dt, min((k + 1) * dt, total)
+            if b - a <= 1e-9 and k > 0:  # a sliver left by rounding: drop it
+                continue
+            (ta, ra), (tb, rb) = cond(t0 + a), cond(t0 + b)
+            steps.append(Step(ta, ra, b - a, end_temperature_c=tb, end_rh_percent=rb,
+                              air_speed_m_s=float(d["air_speed_m_s"])))
+        title = _climates()["sites"][site].get("title", site)
+        label = (f"outdoor, {title}, {calendar.month_name[month]}: "
+                 f"{_n(round(t_mean - amp_t, 1))}–{_n(round(t_mean + amp_t, 1))} °C, "
+                 f"{_n(round(rh_mean - amp_rh))}–{_n(round(rh_mean + amp_rh))} % RH daily cycle, "
+                 f"{_n(d['days'])} days from {_clock(t0)}, ramps every {_n(dt)} h")
+        return cls(tuple(steps), label=label)
+
+    @classmethod
+    def preset(cls, name: str, **params) -> "Schedule":
+        """The preset ``name`` (``muro``, ``oven`` or ``outdoor``) with ``params``."""
+        if name not in PRESET_NAMES:
+            raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESET_NAMES)}")
+        return getattr(cls, name)(**params)
 
     # -- queries ------------------------------------------------------------
     @property
@@ -124,3 +283,67 @@ class Schedule:
 
     def __len__(self) -> int:
         return len(self.steps)
+
+
+# ---------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------
+def _n(x) -> str:
+    return format(float(x), "g")
+
+
+def _clock(h: float) -> str:
+    h = float(h) % 24.0
+    return f"{int(h):02d}:{int(round((h - int(h)) * 60)) % 60:02d}"
+
+
+def _defaults(preset: str, **given) -> dict:
+    d = dict(PRESET_DEFAULTS[preset])
+    d.update({k: v for k, v in given.items() if v is not None})
+    return {k: (v if isinstance(v, str) else float(v)) for k, v in d.items()}
+
+
+def _slope(a: float, b: float, hours: float) -> float:
+    return (b - a) / hours
+
+
+def _close(x: float, y: float) -> bool:
+    return x == y or abs(x - y) <= 1e-12 * max(abs(x), abs(y), 1.0)
+
+
+def _continues(p: Step, s: Step) -> bool:
+    """True if step ``s`` continues ``p`` without a jump and with the same slopes."""
+    if p.air_speed_m_s != s.air_speed_m_s:
+        return False
+    if p.t_end_c != s.temperature_c or p.rh_end_percent != s.rh_percent:
+        return False
+    return (_close(_slope(p.temperature_c, p.t_end_c, p.hours),
+                   _slope(s.temperature_c, s.t_end_c, s.hours))
+            and _close(_slope(p.rh_percent, p.rh_end_percent, p.hours),
+                       _slope(s.rh_percent, s.rh_end_percent, s.hours)))
+
+
+def _join(steps: Sequence[Step]) -> tuple[Step, ...]:
+    """Join consecutive steps that continue each other (see the module documentation)."""
+    runs: list[list[Step]] = [[steps[0]]]
+    for s in steps[1:]:
+        first, last = runs[-1][0], runs[-1][-1]
+        # compare with the run's first step so that tiny slope differences cannot accumulate
+        if _continues(last, s) and _continues(_whole(runs[-1]), s):
+            runs[-1].append(s)
+        else:
+            runs.append([s])
+    return tuple(_whole(run) for run in runs)
+
+
+def _whole(run: Sequence[Step]) -> Step:
+    """One step covering a run of continuing steps (durations summed exactly)."""
+    p, s = run[0], run[-1]
+    if len(run) == 1:
+        return p
+    ramp_t = any(x.end_temperature_c is not None for x in run)
+    ramp_rh = any(x.end_rh_percent is not None for x in run)
+    return Step(p.temperature_c, p.rh_percent, math.fsum(x.hours for x in run),
+                end_temperature_c=s.t_end_c if ramp_t else None,
+                end_rh_percent=s.rh_end_percent if ramp_rh else None,
+                air_speed_m_s=p.air_speed_m_s)

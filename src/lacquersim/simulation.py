@@ -11,7 +11,7 @@ import numpy as np
 from . import film
 from .errors import RecipeError
 from .materials import Material, get_material
-from .refining import RHO_WATER, initial_state
+from .refining import RHO_WATER, effective_material, refine
 from .schedule import Schedule
 from .solver import BDFSolver, FilmProblem
 
@@ -161,8 +161,8 @@ def build_problem(recipe, schedule: Schedule | None = None, n_cells: int = 50,
         raise RecipeError(f"{n_cells!r} is not allowed; n_cells must be an integer from 3 to 5000",
                           field="n_cells")
     schedule = recipe.drying if schedule is None else schedule
-    mat = get_material(recipe.material)
-    state = initial_state(recipe) if state is None else state
+    mat = effective_material(recipe)  # the material with the recipe's additives applied
+    state = refine(recipe) if state is None else state
     p_mat = material_vector(mat, state)
     bounds = schedule.boundaries_h * H
     params = [with_step(p_mat, s, bounds[k], bounds[k + 1]) for k, s in enumerate(schedule.steps)]
@@ -200,10 +200,10 @@ def simulate(recipe, schedule: Schedule | None = None, n_cells: int = 50, rtol: 
     if not (isinstance(rtol, (int, float)) and 1e-13 <= float(rtol) <= 1e-2):
         raise RecipeError(f"{rtol!r} is not allowed; rtol must be from 1e-13 to 1e-2", field="rtol")
     schedule = recipe.drying if schedule is None else schedule
-    state = initial_state(recipe)
+    state = refine(recipe)
     problem = build_problem(recipe, schedule, n_cells, state=state)
     solver = BDFSolver(rtol=rtol) if solver is None else solver
     traj = solver.integrate(problem)
-    stages = detect_stages(problem, traj, get_material(recipe.material))
+    stages = detect_stages(problem, traj, effective_material(recipe))
     return Result(recipe=recipe, schedule=schedule, state=state, problem=problem,
                   trajectory=traj, stage_info=stages)

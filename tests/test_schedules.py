@@ -1,0 +1,170 @@
+"""Drying schedules: equal steps, presets, daily cycles, exact step boundaries (issue 4)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import lacquersim as ls
+from lacquersim.schedule import PRESET_DEFAULTS, Schedule, Step, site_climate
+
+from conftest import make_recipe
+
+N = 16
+
+
+def stages(recipe, schedule):
+    return ls.simulate(recipe, schedule=schedule, n_cells=N)
+
+
+# ---------------------------------------------------------------------------
+# One step or many equal steps: the same schedule, the same result
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("material,water,monomer", [("vietnam", None, None),
+                                                     ("vietnam", 12.5, 44.8),
+                                                     ("cashew", None, None)])
+def test_constant_schedule_one_step_or_many_equal_steps(material, water, monomer):
+    rec = make_recipe(material=material, thickness_um=50, water=water, monomer=monomer)
+    one = stages(rec, Schedule.constant(25, 80, 48))
+    for pieces in ([Step(25.0, 80.0, 4.8)] * 10, [Step(25.0, 80.0, 6.0)] * 8,
+                   [Step(25.0, 80.0, 1.0)] * 24 + [Step(25.0, 80.0, 24.0)]):
+        many = stages(rec, Schedule(tuple(pieces)))
+        a, b = one.stages.to_numpy(), many.stages.to_numpy()
+        assert np.array_equal(np.isnan(a), np.isnan(b))
+        ok = ~np.isnan(a)
+        assert np.allclose(a[ok], b[ok], rtol=1e-9, atol=0.0), (a, b)
+        assert many.wrinkle_index == pytest.approx(one.wrinkle_index, rel=1e-9, nan_ok=True)
+        assert np.allclose(many.trajectory.y_end, one.trajectory.y_end, rtol=1e-9, atol=1e-15)
+
+
+def test_equal_steps_are_the_same_schedule_but_the_recipe_keeps_them_as_written():
+    written = [{"temperature_c": 25, "rh_percent": 80, "hours": 24}] * 3
+    rec = make_recipe(steps=written)
+    assert rec.drying == Schedule.constant(25, 80, 72)
+    assert len(rec.drying.steps) == 1 and len(rec.drying.written) == 3
+    assert len(rec.to_dict()["drying"]["steps"]) == 3
+    assert rec.with_values({"drying.steps.2.rh_percent": 70}).drying.steps[1].rh_percent == 70
+    # collinear ramps are one ramp; a change of slope or a jump is not joined
+    ramp = Schedule((Step(20.0, 80.0, 1.0, 21.0), Step(21.0, 80.0, 2.0, 23.0)))
+    assert ramp.steps == (Step(20.0, 80.0, 3.0, 23.0),)
+    kink = Schedule((Step(20.0, 80.0, 1.0, 21.0), Step(21.0, 80.0, 1.0, 21.5)))
+    jump = Schedule((Step(20.0, 80.0, 1.0), Step(20.0, 70.0, 1.0)))
+    air = Schedule((Step(20.0, 80.0, 1.0), Step(20.0, 80.0, 1.0, air_speed_m_s=1.0)))
+    assert len(kink.steps) == len(jump.steps) == len(air.steps) == 2
+
+
+# ---------------------------------------------------------------------------
+# Step boundaries
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("schedule", [
+    Schedule.oven(),
+    Schedule.outdoor("phu-tho", month=7, days=2),
+    Schedule((Step(25.0, 80.0, 0.3), Step(35.0, 60.0, 1.7, 20.0, 90.0), Step(10.0, 95.0, 5.0))),
+], ids=["oven", "outdoor", "ramps"])
+def test_step_boundaries_are_honoured_exactly(schedule):
+    res = stages(make_recipe(material="japan", thickness_um=40), schedule)
+    tb = res.problem.t_bounds
+    assert np.array_equal(tb, schedule.boundaries_h * 3600.0)
+    assert len(res.trajectory.segments) == len(schedule.steps)
+    for k, seg in enumerate(res.trajectory.segments):
+        assert seg.ts[0] == tb[k] and seg.ts[-1] == tb[k + 1], k
+        assert np.all(np.diff(seg.ts) > 0)
+
+
+# ---------------------------------------------------------------------------
+# Presets
+# ---------------------------------------------------------------------------
+def test_outdoor_cycle_follows_the_monthly_means():
+    clim = site_climate("phu-tho")
+    assert list(clim.index) == list(range(1, 13))
+    for month in (1, 7):
+        s = Schedule.outdoor("phu-tho", month=month, days=3, start_hour=0.0, step_hours=1.0)
+        assert s.total_hours == pytest.approx(72.0)
+        c = s.conditions_at(np.arange(0.0, 72.0, 0.25))
+        m = clim.loc[month]
+        assert c.temperature_c.mean() == pytest.approx(m.t_mean_c, abs=0.05)
+        # sinusoid around the daily mean with the month's mean daily range
+        assert c.temperature_c.max() == pytest.approx(m.t_mean_c + (m.t_max_c - m.t_min_c) / 2,
+                                                      abs=0.05)
+        assert c.temperature_c.max() - c.temperature_c.min() == pytest.approx(
+            m.t_max_c - m.t_min_c, abs=0.05)
+        assert c.rh_percent.mean() == pytest.approx(m.rh_percent, abs=0.5)
+        assert 5.0 <= c.rh_percent.min() and c.rh_percent.max() <= 98.0
+        # warmest at 14:00, most humid when coolest
+        day = s.conditions_at(np.arange(0.0, 24.0, 1.0))
+        assert int(day.temperature_c.idxmax()) == 14
+        assert int(day.rh_percent.idxmin()) == 14 and int(day.rh_percent.idxmax()) == 2
+        # continuous: each ramp starts where the previous one ended
+        for a, b in zip(s.steps, s.steps[1:]):
+            assert a.t_end_c == b.temperature_c and a.rh_end_percent == b.rh_percent
+    july = Schedule.outdoor(month=7)
+    assert july.total_hours == pytest.approx(7 * 24.0) and "July" in july.label
+    assert Schedule.outdoor(month=7, days=0.3, step_hours=2).total_hours == pytest.approx(7.2)
+
+
+def test_daily_cycle_for_a_week_runs_without_slowing_to_a_crawl():
+    week = Schedule.outdoor("phu-tho", month=7, days=7)
+    for name in ("vietnam-kneaded-60", "cashew-workshop"):
+        res = ls.simulate(ls.load_recipe(name), schedule=week, n_cells=20)
+        st = res.summary()["solver"]
+        n_seg = len(week.steps)
+        # restarts cost a few dozen steps each; the whole week stays far from the
+        # solver's 200 000-step limit
+        assert st["steps"] < 100 * n_seg, st
+        assert max(len(seg.ts) for seg in res.trajectory.segments) < 400
+        assert res.stages.notna().sum() >= 3, res.reasons
+
+
+def test_muro_and_oven_presets_and_their_yaml_form(tmp_path):
+    muro = Schedule.muro()
+    d = PRESET_DEFAULTS["muro"]
+    assert muro == Schedule.constant(d["temperature_c"], d["rh_percent"], d["hours"],
+                                     d["air_speed_m_s"])
+    oven = Schedule.oven(temperature_c=120, hours=1.5)
+    assert [(s.temperature_c, s.hours) for s in oven.steps] == [(120.0, 1.5), (25.0, 2.0)]
+    assert len(Schedule.oven(cool_hours=0).steps) == 1
+    p = tmp_path / "r.yaml"
+    p.write_text("# t\nname: t\nmaterial: japan\nfilm: {thickness_um: 40}\n"
+                 "drying:\n  preset: oven\n  temperature_c: 120\n  hours: 1.5\n",
+                 encoding="utf-8")
+    rec = ls.load_recipe(p)
+    assert rec.drying == oven and rec.drying.label.startswith("oven")
+    assert ls.Recipe.from_dict(rec.to_dict(), source=str(p)) == rec
+    assert rec.to_dict()["drying"]["preset"] == "oven"
+    out = make_recipe().with_values({"drying": {"preset": "outdoor", "month": 1, "days": 2}})
+    assert out.drying == Schedule.outdoor(month=1, days=2)
+    assert out.with_values({"drying.month": 7}).drying == Schedule.outdoor(month=7, days=2)
+
+
+@pytest.mark.parametrize("drying,field,fragment", [
+    ({"preset": "outdoor", "month": 13}, "drying.month", "allowed 1 to 12 month"),
+    ({"preset": "outdoor"}, "drying", "missing required field 'drying.month'"),
+    ({"preset": "outdoor", "month": 7, "rh_percent": 60}, "drying.rh_percent",
+     "is not used with preset 'outdoor'"),
+    ({"preset": "muro", "site": "phu-tho"}, "drying.site", "is not used with preset 'muro'"),
+    ({"preset": "muro", "hours": 0}, "drying.hours", "more than 0"),
+    ({"preset": "sauna"}, "drying.preset", "muro, oven, outdoor"),
+    ({"preset": "oven", "steps": [{"temperature_c": 1, "rh_percent": 1, "hours": 1}]},
+     "drying.steps", "is not used with preset 'oven'"),
+    ({"month": 7}, "drying.month", "add 'preset: outdoor'"),
+    ({"preset": "outdoor", "month": 7, "site": "hanoi"}, "drying.site", "phu-tho"),
+])
+def test_preset_validation_messages(drying, field, fragment):
+    d = {"name": "t", "material": "japan", "film": {"thickness_um": 40}, "drying": drying}
+    with pytest.raises(ls.RecipeError) as info:
+        ls.Recipe.from_dict(d)
+    assert info.value.field == field and fragment in str(info.value), str(info.value)
+
+
+def test_preset_error_names_file_and_line_and_cli_exits_2(tmp_path):
+    from lacquersim import cli
+
+    p = tmp_path / "bad.yaml"
+    p.write_text("name: t\nmaterial: japan\nfilm: {thickness_um: 40}\ndrying:\n"
+                 "  preset: outdoor\n  month: 7\n  rh_percent: 50\n", encoding="utf-8")
+    with pytest.raises(ls.RecipeError) as info:
+        ls.load_recipe(p)
+    assert (info.value.file, info.value.line) == (str(p), 7)
+    assert cli.main(["run", str(p)]) == 2
