@@ -39,10 +39,35 @@ BASES = [
           "end_rh_percent": 60, "air_speed_m_s": 0}]}},
 ]
 
+# Recipes with the sections of issue 4: refining steps, additives, drying presets.
+BASES += [
+    {"name": "refined", "material": "vietnam",
+     "refining": [{"step": "nayashi", "minutes": 30, "rpm": 60, "temperature_c": 25},
+                  {"step": "kurome", "minutes": 45, "rpm": 60, "temperature_c": 40,
+                   "open_vessel": True, "repeat": 2, "add_water_percent": 5},
+                  {"step": "add_water", "percent": 5}],
+     "additives": {"metal_ppm": 50, "drier_percent": 0.1, "oil": "linseed", "oil_percent": 10,
+                   "thinner_percent": 5},
+     "film": {"thickness_um": 50},
+     "drying": {"preset": "outdoor", "site": "phu-tho", "month": 7, "days": 2,
+                "start_hour": 8, "step_hours": 2, "air_speed_m_s": 0.5}},
+    {"name": "oven", "material": "japan", "refining": [{"step": "kurome", "minutes": 60,
+                                                         "rpm": 60, "temperature_c": 40}],
+     "film": {"thickness_um": 40},
+     "drying": {"preset": "oven", "temperature_c": 140, "hours": 1, "cool_hours": 2,
+                "rh_percent": 10, "room_temperature_c": 25, "room_rh_percent": 50}},
+    {"name": "muro", "material": "cashew", "additives": {"thinner_percent": 10},
+     "film": {"thickness_um": 50}, "drying": {"preset": "muro", "hours": 24}},
+]
+
 KEYS = ["name", "description", "material", "state", "film", "drying", "water_percent",
         "monomer_percent", "droplet_um", "laccase_percent", "thickness_um", "temperature_c",
         "rh_percent", "hours", "air_speed_m_s", "steps", "end_temperature_c",
-        "end_rh_percent", "thicknes_um", "extra", ""]
+        "end_rh_percent", "thicknes_um", "extra", "",
+        "refining", "additives", "step", "minutes", "rpm", "open_vessel", "repeat",
+        "add_water_percent", "percent", "metal_ppm", "drier_percent", "oil", "oil_percent",
+        "thinner_percent", "preset", "cool_hours", "room_temperature_c", "room_rh_percent",
+        "site", "month", "days", "start_hour", "step_hours"]
 
 scalars = st.one_of(
     st.none(), st.booleans(),
@@ -50,6 +75,8 @@ scalars = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     st.sampled_from([math.nan, math.inf, -math.inf, -1e308, 1e-320, 0, -0.0, 5, 200, 2000]),
     st.text(max_size=12), st.sampled_from(["japan", "Vietnam ", "80", "1e3", "nan", ""]),
+    st.sampled_from(["kurome", "nayashi", "add_water", "muro", "oven", "outdoor", "phu-tho",
+                     "linseed", "cashew", "vietnam-rainy"]),
     st.floats(min_value=-20, max_value=300),  # often in range: keeps some recipes valid
 )
 junk = st.recursive(
@@ -242,3 +269,90 @@ def test_arbitrary_yaml_text_gives_recipe_or_recipe_error(fuzz_dir, text):
         load_recipe(p)
     except RecipeError as e:
         assert e.file == str(p)
+
+
+# ---------------------------------------------------------------------------
+# Refining, additives and drying presets (issue 4): any valid recipe also
+# refines to a finite state or raises the documented RecipeError.
+# ---------------------------------------------------------------------------
+def refine_or_recipe_error(r):
+    from lacquersim.refining import refine
+
+    try:
+        s = refine(r)
+    except RecipeError as e:
+        # the only refining-time check: water added back beyond 60 %
+        assert str(e) and "\n" not in str(e)
+        assert e.field and e.field.startswith("refining.") and "at most 60 %" in str(e)
+        return None
+    assert all(math.isfinite(float(v)) for v in s.to_numpy()), s
+    assert 0 <= s.water_percent <= 100 and 0 <= s.monomer_percent <= 100
+    assert 0 <= s.laccase_percent <= 100 and s.droplet_um >= 0 and s.viscosity_pa_s > 0
+    return s
+
+
+def step_of(kind, draw):
+    st_ = {"step": kind}
+    if kind == "add_water":
+        st_["percent"] = draw(in_range("refining.*.percent"))
+        return st_
+    for k in ("minutes", "rpm", "temperature_c"):
+        st_[k] = draw(in_range(f"refining.*.{k}"))
+    if kind == "kurome":
+        optional(st_, "open_vessel", st.booleans(), draw)
+        optional(st_, "repeat", st.integers(1, 20), draw)
+        optional(st_, "add_water_percent", in_range("refining.*.add_water_percent"), draw)
+    return st_
+
+
+@st.composite
+def valid_extended_recipes(draw):
+    d = {"name": "x", "material": draw(st.sampled_from(schema.MATERIAL_NAMES)),
+         "film": {"thickness_um": draw(in_range("film.thickness_um"))}}
+    how = draw(st.sampled_from(["raw", "state", "refining"]))
+    if how == "refining" and d["material"] not in schema.NON_SAP_MATERIALS:
+        kinds = draw(st.lists(st.sampled_from(schema.REFINING_STEPS), min_size=1, max_size=4))
+        d["refining"] = [step_of(k, draw) for k in kinds]
+    elif how == "state":
+        d["state"] = {"water_percent": draw(in_range("state.water_percent")),
+                      "monomer_percent": draw(in_range("state.monomer_percent"))}
+    if draw(st.booleans()):
+        a = {}
+        for k in ("metal_ppm", "drier_percent", "thinner_percent"):
+            optional(a, k, in_range(f"additives.{k}"), draw)
+        if draw(st.booleans()):
+            a["oil"] = draw(st.sampled_from(schema.OIL_NAMES))
+            a["oil_percent"] = draw(in_range("additives.oil_percent"))
+        d["additives"] = a
+    preset = draw(st.sampled_from(["muro", "oven", "outdoor"]))
+    dr = {"preset": preset}
+    keys = {"muro": ("temperature_c", "rh_percent", "hours", "air_speed_m_s"),
+            "oven": ("temperature_c", "rh_percent", "hours", "air_speed_m_s", "cool_hours",
+                     "room_temperature_c", "room_rh_percent"),
+            "outdoor": ("air_speed_m_s", "start_hour", "step_hours")}[preset]
+    for k in keys:
+        strategy = st.floats(0.0, 24.0, exclude_max=True) if k == "start_hour" \
+            else in_range(f"drying.{k}")
+        optional(dr, k, strategy, draw)
+    if preset == "outdoor":
+        dr["month"] = draw(st.integers(1, 12))
+        optional(dr, "days", st.floats(0.01, 3.0), draw)
+    d["drying"] = dr
+    return d
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(valid_extended_recipes())
+def test_valid_extended_recipes_load_round_trip_and_refine(d):
+    r = Recipe.from_dict(d)
+    assert Recipe.from_dict(r.to_dict()) == r
+    assert r.drying.total_hours > 0
+    refine_or_recipe_error(r)
+
+
+@SETTINGS
+@given(mutated_recipes())
+def test_mutated_recipes_refine_or_give_recipe_error(d):
+    r = check(d)
+    if r is not None:
+        refine_or_recipe_error(r)

@@ -1,4 +1,4 @@
-"""Command line interface: ``lacquersim run | compare | recipes | schema``.
+"""Command line interface: ``lacquersim run | compare | refine | recipes | schema``.
 
 Exit status: 0 success, 2 user mistake (bad recipe, bad option; one line on
 stderr starting ``lacquersim: error:``), 3 the solver failed
@@ -102,6 +102,17 @@ def _build_parser() -> argparse.ArgumentParser:
                                       "and tabulate their drying stages.")
     cmp_.add_argument("recipes", nargs="+", metavar="RECIPE", help="recipe files or names")
     cmp_.set_defaults(func=_cmd_compare)
+
+    ref = sub.add_parser("refine", help="show the refined state of a recipe",
+                         description="Run the recipe's refining steps (or take its measured "
+                                     "state) and print the state the film starts from: water, "
+                                     "monomer, droplet size, active laccase, viscosity.")
+    ref.add_argument("recipe", metavar="RECIPE", help="recipe file (.yaml) or bundled recipe name")
+    ref.add_argument("--steps", action="store_true",
+                     help="also print the state after every refining step")
+    ref.add_argument("--json", action="store_true",
+                     help="print the refined state as JSON on stdout, nothing else")
+    ref.set_defaults(func=_cmd_refine)
 
     rec = sub.add_parser("recipes", help="list the bundled recipes",
                          description="List the bundled recipes (folder: $LACQUERSIM_RECIPES "
@@ -220,6 +231,8 @@ def _num(x: float) -> str:
 
 
 def _schedule_lines(schedule) -> list[str]:
+    if getattr(schedule, "label", ""):
+        return [schedule.label]
     out = []
     for s in schedule.steps:
         t = _num(s.temperature_c) + (f"→{_num(s.end_temperature_c)}"
@@ -234,7 +247,8 @@ def _schedule_lines(schedule) -> list[str]:
 
 def _labelled(key: str, value: Any) -> str:
     """``water_percent``, 33.6 -> ``water 33.6 %`` (unit read from the key's suffix)."""
-    for suffix, unit in (("_percent", "%"), ("_um", "µm"), ("_c", "°C"), ("_h", "h")):
+    for suffix, unit in (("_percent", "%"), ("_um", "µm"), ("_pa_s", "Pa·s"), ("_c", "°C"),
+                         ("_h", "h")):
         if key.endswith(suffix):
             return f"{key[: -len(suffix)].replace('_', ' ')} {_fmt(value)} {unit}"
     return f"{key.replace('_', ' ')} {_fmt(value)}"
@@ -267,6 +281,7 @@ def _format_run(recipe, summary: dict) -> str:
     lines = [recipe.name + (f"  ({recipe.source})" if recipe.source else "")]
     lines.append(f"  material     {recipe.material}")
     lines.append(f"  film         {_num(recipe.film.thickness_um)} µm wet")
+    lines += _preparation_lines(recipe)
     sched = _schedule_lines(recipe.drying)
     lines.append(f"  drying       {sched[0]}")
     lines += [f"               {s}" for s in sched[1:]]
@@ -297,6 +312,67 @@ def _format_run(recipe, summary: dict) -> str:
         if key in summary:
             lines.append(f"  {label.ljust(width)}  {_fmt(summary[key], spec, unit)}")
     return "\n".join(lines)
+
+
+def _preparation_lines(recipe) -> list[str]:
+    """``refining`` / ``additives`` lines of the run report (nothing if absent)."""
+    out = []
+    steps = getattr(recipe, "refining", None) or ()
+    for i, st in enumerate(steps):
+        out.append(f"  {'refining' if i == 0 else '':<12} {st.describe()}")
+    if getattr(recipe, "state", None) is not None and not steps:
+        out.append("  refining     measured state given")
+    additives = getattr(recipe, "additives", None)
+    if additives is not None:
+        out.append(f"  additives    {additives.describe()}")
+    return out
+
+
+STATE_LABELS = {"water_percent": ("water", "%", ".3g"),
+                "monomer_percent": ("catechol monomer", "% of lipid", ".3g"),
+                "droplet_um": ("droplet diameter", "µm", ".3g"),
+                "laccase_percent": ("active laccase", "% of raw sap", ".3g"),
+                "viscosity_pa_s": ("viscosity at 25 °C", "Pa·s", ".3g"),
+                "water_volume_fraction": ("water volume fraction", "", ".3g")}
+
+
+def _cmd_refine(args) -> int:
+    from lacquersim.refining import process, refine
+
+    recipe = _load(args.recipe)
+    state = refine(recipe)
+    history = None
+    if args.steps and recipe.refining:
+        _, history = process(recipe.material, recipe.refining, history=True,
+                             source=recipe.source, lines=recipe.lines)
+    if args.json:
+        out: dict[str, Any] = {"recipe": recipe.name, "material": recipe.material,
+                               "state": _jsonable(state.to_dict())}
+        if history is not None:
+            out["steps"] = _jsonable(history.to_dict(orient="records"))
+        print(json.dumps(out, indent=2))
+        return 0
+    lines = [recipe.name + (f"  ({recipe.source})" if recipe.source else ""),
+             f"  material     {recipe.material}"]
+    prep = _preparation_lines(recipe)
+    lines += prep if prep else ["  refining     none (raw sap)" if recipe.material != "cashew"
+                                else "  refining     none (as sold)"]
+    lines += ["", "Refined state (what the film starts from)"]
+    from lacquersim.materials import get_material
+
+    labels = dict(STATE_LABELS)
+    if get_material(recipe.material)["volatile"] != "water":
+        labels["water_percent"] = ("thinner (volatile)", "%", ".3g")
+        labels["water_volume_fraction"] = ("thinner volume fraction", "", ".3g")
+    width = max(len(v[0]) for v in labels.values())
+    for key, value in state.items():
+        label, unit, spec = labels.get(key, (key.replace("_", " "), "", ".4g"))
+        lines.append(f"  {label.ljust(width)}  {_fmt(float(value), spec, unit)}")
+    if history is not None:
+        lines += ["", "After each refining step (time in minutes)"]
+        lines.append(history.to_string(index=False, float_format=lambda x: f"{x:.3g}"))
+    print("\n".join(lines))
+    return 0
 
 
 def _cmd_compare(args) -> int:
@@ -404,5 +480,9 @@ def _save_plot(res, target: Path, fmt: str) -> None:
             os.unlink(tmp)
         except OSError:
             pass
-        if "matplotlib.pyplot" in sys.modules:
-            sys.modules["matplotlib.pyplot"].close(fig)
+        plt = sys.modules.get("matplotlib.pyplot")
+        if plt is not None:
+            from matplotlib.figure import Figure
+
+            if isinstance(fig, Figure):  # free pyplot's reference to the figure
+                plt.close(fig)

@@ -18,6 +18,17 @@ Example recipe::
       temperature_c: 25       # °C
       rh_percent: 80          # %
       hours: 72               # h
+
+A recipe may also say how the sap was refined and what was mixed in, and
+use a drying preset::
+
+    name: Vietnamese laccol, kneaded 45 min, July in Phu Tho
+    material: vietnam
+    refining:
+      - {step: kurome, minutes: 45, rpm: 60, temperature_c: 40}
+    additives: {drier_percent: 0.05}
+    film: {thickness_um: 50}
+    drying: {preset: outdoor, site: phu-tho, month: 7, days: 7}
 """
 
 from __future__ import annotations
@@ -26,7 +37,7 @@ import copy
 import difflib
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
@@ -39,7 +50,8 @@ from lacquersim.schedule import Schedule, Step
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["FilmSpec", "StateSpec", "Recipe", "load_recipe", "bundled_recipes", "recipes_dir"]
+__all__ = ["FilmSpec", "StateSpec", "RefiningStep", "AdditivesSpec", "Recipe", "load_recipe",
+           "bundled_recipes", "recipes_dir"]
 
 #: Environment variable naming a folder of recipes that replaces the bundled one.
 RECIPES_ENV = "LACQUERSIM_RECIPES"
@@ -96,6 +108,90 @@ class StateSpec:
 
 
 @dataclass(frozen=True)
+class RefiningStep:
+    """One refining step (see ``lacquersim schema``, ``refining[i]``).
+
+    Parameters
+    ----------
+    step : str
+        ``"nayashi"`` (stirring), ``"kurome"`` (heating while stirring) or
+        ``"add_water"`` (water added back).
+    minutes, rpm, temperature_c : float, optional
+        Duration (per cycle), stirring speed and sap temperature (nayashi, kurome).
+    open_vessel : bool, optional
+        Kurome in an open vessel (water evaporates).
+    repeat : int, optional
+        Number of kurome cycles.
+    add_water_percent : float, optional
+        Water added back before each kurome cycle, % of the lacquer's weight.
+    percent : float, optional
+        Water added back (``add_water``), % of the lacquer's weight.
+    """
+
+    step: str
+    minutes: float | None = None
+    rpm: float | None = None
+    temperature_c: float | None = None
+    open_vessel: bool | None = None
+    repeat: int | None = None
+    add_water_percent: float | None = None
+    percent: float | None = None
+
+    _KEYS = ("step", "minutes", "rpm", "temperature_c", "open_vessel", "repeat",
+             "add_water_percent", "percent")
+
+    def to_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self._KEYS if getattr(self, k) is not None}
+
+    def describe(self) -> str:
+        """One line for people: ``kurome 60 min at 40 °C, 60 rpm, open``."""
+        if self.step == "add_water":
+            return f"add {self.percent:g} % water"
+        text = (f"{self.step} {self.minutes:g} min at {self.temperature_c:g} °C, "
+                f"{self.rpm:g} rpm")
+        if self.step == "kurome":
+            text += ", open" if self.open_vessel in (None, True) else ", covered"
+            if self.repeat and self.repeat > 1:
+                text += f", {self.repeat} cycles"
+            if self.add_water_percent:
+                text += f" (+{self.add_water_percent:g} % water before each)"
+        return text
+
+
+@dataclass(frozen=True)
+class AdditivesSpec:
+    """Additives mixed into the lacquer (each optional; see ``lacquersim schema``).
+
+    ``metal_ppm`` (Cu²⁺/Fe³⁺ ions), ``drier_percent`` (% metal on binder),
+    ``oil`` and ``oil_percent`` (hybrid lacquer, % of the lacquer's weight),
+    ``thinner_percent`` (% of the lacquer's weight).
+    """
+
+    metal_ppm: float | None = None
+    drier_percent: float | None = None
+    oil: str | None = None
+    oil_percent: float | None = None
+    thinner_percent: float | None = None
+
+    _KEYS = ("metal_ppm", "drier_percent", "oil", "oil_percent", "thinner_percent")
+
+    def to_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self._KEYS if getattr(self, k) is not None}
+
+    def describe(self) -> str:
+        parts = []
+        if self.metal_ppm:
+            parts.append(f"metal ions {self.metal_ppm:g} ppm")
+        if self.drier_percent:
+            parts.append(f"drier {self.drier_percent:g} %")
+        if self.oil and self.oil_percent:
+            parts.append(f"{self.oil} oil {self.oil_percent:g} %")
+        if self.thinner_percent:
+            parts.append(f"thinner {self.thinner_percent:g} %")
+        return ", ".join(parts) or "none"
+
+
+@dataclass(frozen=True)
 class Recipe:
     """A validated recipe.
 
@@ -114,11 +210,21 @@ class Recipe:
     drying : Schedule
         Drying conditions after application.
     state : StateSpec, optional
-        Measured state; ``None`` uses the material's defaults.
+        Measured state; ``None`` uses the refining steps or the raw sap.
     description : str
         Free text.
     source : str, optional
         File the recipe was read from (``None`` for a dict).
+    refining : tuple of RefiningStep, optional
+        Refining steps run on the raw sap (exclusive with ``state``).
+    additives : AdditivesSpec, optional
+        Metal ions, drier, blended oil, thinner.
+    drying_preset : tuple of (key, value) pairs, optional
+        The ``drying`` section as written when it is a preset (``drying``
+        holds the schedule it expands to).
+    lines : mapping
+        Dotted field → line in ``source``, for messages raised after loading
+        (e.g. by refining). Not part of equality.
     """
 
     name: str
@@ -128,6 +234,10 @@ class Recipe:
     state: StateSpec | None = None
     description: str = ""
     source: str | None = None
+    refining: tuple[RefiningStep, ...] | None = None
+    additives: AdditivesSpec | None = None
+    drying_preset: tuple[tuple[str, Any], ...] | None = None
+    lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     # -- construction -------------------------------------------------------
     @classmethod
@@ -147,8 +257,9 @@ class Recipe:
     def to_dict(self) -> dict:
         """Plain data that :meth:`from_dict` turns back into an equal recipe.
 
-        The drying schedule is written in the simple form when it is a single
-        constant step, else as ``steps``. ``source`` is not part of the data.
+        The drying schedule is written as its preset if it came from one,
+        else in the simple form when it is a single constant step, else as
+        ``steps`` (as written). ``source`` is not part of the data.
         """
         d: dict[str, Any] = {"name": self.name}
         if self.description:
@@ -156,8 +267,15 @@ class Recipe:
         d["material"] = self.material
         if self.state is not None:
             d["state"] = self.state.to_dict()
+        if self.refining:
+            d["refining"] = [st.to_dict() for st in self.refining]
+        if self.additives is not None:
+            d["additives"] = self.additives.to_dict()
         d["film"] = {"thickness_um": self.film.thickness_um}
-        d["drying"] = _schedule_to_dict(self.drying)
+        if self.drying_preset:
+            d["drying"] = dict(self.drying_preset)
+        else:
+            d["drying"] = _schedule_to_dict(self.drying)
         return d
 
     def with_values(self, changes: Mapping[str, Any]) -> "Recipe":
@@ -192,12 +310,13 @@ class Recipe:
 
 
 def _schedule_to_dict(s: Schedule) -> dict:
-    if len(s.steps) == 1 and s.steps[0].end_temperature_c is None \
-            and s.steps[0].end_rh_percent is None:
-        st = s.steps[0]
+    steps = s.written
+    if len(steps) == 1 and steps[0].end_temperature_c is None \
+            and steps[0].end_rh_percent is None:
+        st = steps[0]
         return {"temperature_c": st.temperature_c, "rh_percent": st.rh_percent,
                 "hours": st.hours, "air_speed_m_s": st.air_speed_m_s}
-    return {"steps": s.to_list()}
+    return {"steps": [st.to_dict() for st in steps]}
 
 
 def _set_path(data: dict, path: str, value: Any) -> None:
@@ -262,15 +381,29 @@ def _build(data: Any, *, file: str | None, lines: Mapping[str, int] | None,
         water_percent=st["water_percent"], monomer_percent=st["monomer_percent"],
         droplet_um=st.get("droplet_um"), laccase_percent=st.get("laccase_percent"))
     dr = v["drying"]
-    raw_steps = dr["steps"] if "steps" in dr else [dr]
-    steps = tuple(Step(temperature_c=s["temperature_c"], rh_percent=s["rh_percent"],
-                       hours=s["hours"], end_temperature_c=s.get("end_temperature_c"),
-                       end_rh_percent=s.get("end_rh_percent"),
-                       air_speed_m_s=s["air_speed_m_s"]) for s in raw_steps)
+    preset = None
+    if "preset" in dr:
+        params = {k: x for k, x in dr.items() if k != "preset"}
+        schedule = Schedule.preset(dr["preset"], **params)
+        preset = (("preset", dr["preset"]),) + tuple(params.items())
+    else:
+        raw_steps = dr["steps"] if "steps" in dr else [dr]
+        schedule = Schedule(tuple(Step(temperature_c=s["temperature_c"],
+                                       rh_percent=s["rh_percent"], hours=s["hours"],
+                                       end_temperature_c=s.get("end_temperature_c"),
+                                       end_rh_percent=s.get("end_rh_percent"),
+                                       air_speed_m_s=s["air_speed_m_s"]) for s in raw_steps))
+    refining = None
+    if "refining" in v:
+        refining = tuple(RefiningStep(**{k: st[k] for k in RefiningStep._KEYS if k in st})
+                         for st in v["refining"])
+    additives = AdditivesSpec(**v["additives"]) if "additives" in v else None
     return Recipe(name=v["name"], material=v["material"],
                   film=FilmSpec(thickness_um=v["film"]["thickness_um"]),
-                  drying=Schedule(steps), state=state,
-                  description=v.get("description", ""), source=source)
+                  drying=schedule, state=state,
+                  description=v.get("description", ""), source=source,
+                  refining=refining, additives=additives, drying_preset=preset,
+                  lines=dict(lines or {}))
 
 
 # ---------------------------------------------------------------------------

@@ -16,11 +16,29 @@ messages use the item index instead of ``*`` (``"drying.steps.1.rh_percent"``).
 Forms
 -----
 A section may accept alternative, mutually exclusive sets of keys ("forms").
-Each child field may name the form it belongs to (``Field.form``); exactly
-one form must be used. ``drying`` has the ``"simple"`` form
-(temperature_c, rh_percent, hours, air_speed_m_s) and the ``"steps"`` form.
-``required`` then means "required when its form is used". Children without
-a form are allowed with any form.
+Each child field may name the form(s) it belongs to (``Field.form``: one name
+or a tuple); exactly one form must be used when any form field is required,
+at most one otherwise. ``drying`` has the ``"simple"`` form (temperature_c,
+rh_percent, hours, air_speed_m_s), the ``"steps"`` form and one form per
+preset; the top level has ``"measured"`` (``state``) and ``"refining"``.
+``required`` then means "required when its form is used" (optionally only
+in some of its forms, ``Field.required_forms``), and a field may have a
+different default per form (``Field.form_defaults``). Children without a
+form are allowed with any form.
+
+Selectors
+---------
+A choice field marked ``selector=True`` picks the form by its value: in
+``drying`` the key ``preset: muro | oven | outdoor`` selects the form of the
+same name, in a refining step ``step: nayashi | kurome | add_water`` does.
+Keys that the selected form does not use are errors.
+
+Rules
+-----
+Checks that involve more than one field (refining needs a sap lacquer; an
+oil percentage needs the oil) are declared in :data:`RULES` and run by
+:func:`validate` after the field checks, with the same file/line/field
+messages.
 
 ``required`` is always relative to the parent: ``state.water_percent`` is
 required only when ``state`` is given.
@@ -53,6 +71,20 @@ except ModuleNotFoundError as _exc:  # pragma: no cover - depends on the checkou
 #: Material names accepted by ``material``.
 MATERIAL_NAMES: tuple[str, ...] = tuple(_MATERIAL_NAMES)
 
+try:
+    from lacquersim.materials import OIL_NAMES as _OIL_NAMES
+except (ModuleNotFoundError, ImportError):  # pragma: no cover - depends on the checkout
+    _OIL_NAMES = ("linseed", "tung", "perilla", "epoxidised-soybean")
+#: Oils accepted by ``additives.oil``.
+OIL_NAMES: tuple[str, ...] = tuple(_OIL_NAMES)
+
+from lacquersim.schedule import PRESET_DEFAULTS, PRESET_NAMES, SITE_NAMES  # noqa: E402
+
+#: Materials that are not sap (no water droplets, no laccase): no refining steps.
+NON_SAP_MATERIALS: tuple[str, ...] = ("cashew",)
+#: Refining step kinds (``refining[i].step``).
+REFINING_STEPS: tuple[str, ...] = ("nayashi", "kurome", "add_water")
+
 #: Value kinds understood by :func:`validate`.
 KINDS = ("str", "float", "int", "bool", "choice", "section", "list")
 
@@ -84,8 +116,16 @@ class Field:
         Must be present whenever its parent (and its form, if any) is present.
     doc : str
         One-line description, used in error messages and documentation.
-    form : str or None
-        Name of the alternative key set this field belongs to (see module doc).
+    form : str, tuple of str, or None
+        Name(s) of the alternative key set(s) this field belongs to (see module doc).
+    required_forms : tuple of str or None
+        If given, ``required`` applies only in these forms.
+    form_defaults : tuple of (form, value) pairs
+        Defaults that differ by form (e.g. the presets' own defaults).
+    selector : bool
+        A choice whose value selects the form of its section.
+    requires : tuple of str
+        Sibling keys that must be given whenever this field is given.
     min_items, max_items : int or None
         Length limits of a ``"list"``.
     """
@@ -101,15 +141,43 @@ class Field:
     choices: tuple[str, ...] | None = None
     default: Any = None
     required: bool = False
-    form: str | None = None
+    form: str | tuple[str, ...] | None = None
     min_items: int | None = None
     max_items: int | None = None
+    required_forms: tuple[str, ...] | None = None
+    form_defaults: tuple[tuple[str, Any], ...] = ()
+    selector: bool = False
+    requires: tuple[str, ...] = ()
 
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"schema field {self.name!r}: unknown kind {self.kind!r}")
         if self.kind == "choice" and not self.choices:
             raise ValueError(f"schema field {self.name!r}: a choice needs choices")
+        if self.selector and self.kind != "choice":
+            raise ValueError(f"schema field {self.name!r}: a selector must be a choice")
+
+    @property
+    def forms(self) -> tuple[str, ...]:
+        """The forms this field belongs to (empty: allowed with any form)."""
+        if self.form is None:
+            return ()
+        return (self.form,) if isinstance(self.form, str) else tuple(self.form)
+
+    def is_required(self, form: str | None) -> bool:
+        """Whether the field must be given when its section uses ``form``."""
+        if not self.required:
+            return False
+        if self.required_forms is None:
+            return True
+        return form in self.required_forms
+
+    def default_for(self, form: str | None) -> Any:
+        """Default value when the section uses ``form``."""
+        for name, value in self.form_defaults:
+            if name == form:
+                return value
+        return self.default
 
     # -- derived ------------------------------------------------------------
     @property
@@ -208,6 +276,70 @@ def _step_fields(prefix: str, form: str | None, *, ramps: bool, doc_when: str,
     return out
 
 
+_SIMPLE_AND_PRESETS = ("simple", "muro", "oven")
+
+
+def _drying_fields() -> list[Field]:
+    """``drying``: the simple form, the steps form and the three presets."""
+    pd_ = PRESET_DEFAULTS
+
+    def dflt(key, *presets):
+        return tuple((p, pd_[p][key]) for p in presets if key in pd_[p])
+
+    return [
+        Field("drying", "section",
+              "drying conditions after application: temperature_c/rh_percent/hours, "
+              "a list of steps, or a preset (muro, oven, outdoor)", required=True),
+        Field("drying.temperature_c", "float", "air temperature", unit="°C",
+              min=-10.0, max=250.0, required=True, form=_SIMPLE_AND_PRESETS,
+              required_forms=("simple",), form_defaults=dflt("temperature_c", "muro", "oven")),
+        Field("drying.rh_percent", "float", "relative humidity of the air", unit="%",
+              min=0.0, max=100.0, required=True, form=_SIMPLE_AND_PRESETS,
+              required_forms=("simple",), form_defaults=dflt("rh_percent", "muro", "oven")),
+        Field("drying.hours", "float", "how long the film dries; oven preset: how long it bakes",
+              unit="h", min=0.0, max=2000.0, min_inclusive=False, required=True,
+              form=_SIMPLE_AND_PRESETS, required_forms=("simple",),
+              form_defaults=dflt("hours", "muro", "oven")),
+        Field("drying.air_speed_m_s", "float", "air speed over the film (0 = still air)",
+              unit="m/s", min=0.0, max=10.0, default=0.1,
+              form=_SIMPLE_AND_PRESETS + ("outdoor",),
+              form_defaults=dflt("air_speed_m_s", "muro", "oven", "outdoor")),
+        Field("drying.steps", "list", "drying steps, applied one after the other",
+              required=True, form="steps", min_items=1, max_items=1000),
+        Field("drying.steps.*", "section", "one drying step"),
+        *_step_fields("drying.steps.*", None, ramps=True, doc_when=" at the start of the step",
+                      hours_doc="duration of the step"),
+        Field("drying.preset", "choice",
+              "a preset schedule: muro (humid cabinet), oven (bake, then cool at room "
+              "conditions) or outdoor (workshop climate by site and month, daily cycle)",
+              choices=PRESET_NAMES, required=True, form=PRESET_NAMES, selector=True),
+        Field("drying.cool_hours", "float", "oven: time at room conditions after baking "
+              "(0 = none)", unit="h", min=0.0, max=500.0, form="oven",
+              form_defaults=dflt("cool_hours", "oven")),
+        Field("drying.room_temperature_c", "float", "oven: room temperature after baking",
+              unit="°C", min=-10.0, max=60.0, form="oven",
+              form_defaults=dflt("room_temperature_c", "oven")),
+        Field("drying.room_rh_percent", "float", "oven: room humidity after baking",
+              unit="%", min=0.0, max=100.0, form="oven",
+              form_defaults=dflt("room_rh_percent", "oven")),
+        Field("drying.site", "choice", "outdoor: site whose monthly climate is used",
+              choices=SITE_NAMES, form="outdoor", form_defaults=dflt("site", "outdoor")),
+        Field("drying.month", "int", "outdoor: month of the year (1 = January)",
+              unit="month", min=1, max=12, required=True, form="outdoor"),
+        Field("drying.days", "float", "outdoor: how many days the film dries", unit="d",
+              min=0.0, max=60.0, min_inclusive=False, form="outdoor",
+              form_defaults=dflt("days", "outdoor")),
+        Field("drying.start_hour", "float", "outdoor: time of day the coat is applied "
+              "(8.5 = 08:30)", unit="h", min=0.0, max=24.0, max_inclusive=False,
+              form="outdoor", form_defaults=dflt("start_hour", "outdoor")),
+        Field("drying.step_hours", "float", "outdoor: the daily cycle is followed by linear "
+              "ramps of this length", unit="h", min=0.25, max=6.0, form="outdoor",
+              form_defaults=dflt("step_hours", "outdoor")),
+    ]
+
+
+_KNEAD = ("nayashi", "kurome")
+
 _DECLARATIONS: list[Field] = [
     Field("name", "str", "recipe title shown in reports", required=True),
     Field("description", "str",
@@ -216,7 +348,8 @@ _DECLARATIONS: list[Field] = [
           choices=MATERIAL_NAMES, required=True),
 
     Field("state", "section",
-          "measured state of the lacquer when applied; omit to use the material's defaults"),
+          "measured state of the lacquer when applied (instead of refining steps); "
+          "omit both to use the material's raw sap", form="measured"),
     Field("state.water_percent", "float", "water content of the lacquer, by weight",
           unit="%", min=0.0, max=60.0, required=True),
     Field("state.monomer_percent", "float",
@@ -231,17 +364,73 @@ _DECLARATIONS: list[Field] = [
     Field("film.thickness_um", "float", "wet film thickness as applied", unit="µm",
           min=5.0, max=200.0, required=True),
 
-    Field("drying", "section",
-          "drying conditions after application: temperature_c/rh_percent/hours, or steps",
-          required=True),
-    *_step_fields("drying", "simple", ramps=False, doc_when="",
-                 hours_doc="how long the film dries"),
-    Field("drying.steps", "list", "drying steps, applied one after the other",
-          required=True, form="steps", min_items=1, max_items=1000),
-    Field("drying.steps.*", "section", "one drying step"),
-    *_step_fields("drying.steps.*", None, ramps=True, doc_when=" at the start of the step",
-                 hours_doc="duration of the step"),
+    *_drying_fields(),
+
+    Field("refining", "list",
+          "refining steps run on the material's raw sap, in order (instead of 'state')",
+          form="refining", min_items=1, max_items=100),
+    Field("refining.*", "section", "one refining step"),
+    Field("refining.*.step", "choice",
+          "what is done: nayashi (stirring), kurome (heating while stirring), "
+          "add_water (water added back)",
+          choices=REFINING_STEPS, required=True, form=REFINING_STEPS, selector=True),
+    Field("refining.*.minutes", "float", "duration (of each cycle, for a repeated kurome)",
+          unit="min", min=0.0, max=2880.0, min_inclusive=False, required=True, form=_KNEAD),
+    Field("refining.*.rpm", "float", "stirring speed", unit="rpm", min=0.0, max=600.0,
+          required=True, form=_KNEAD),
+    Field("refining.*.temperature_c", "float", "temperature of the sap", unit="°C",
+          min=0.0, max=100.0, required=True, form=_KNEAD),
+    Field("refining.*.open_vessel", "bool",
+          "kurome in an open vessel, so that water evaporates (false: covered)",
+          default=True, form="kurome"),
+    Field("refining.*.repeat", "int", "number of kurome cycles (repeated kurome)",
+          unit="cycles", min=1, max=20, default=1, form="kurome"),
+    Field("refining.*.add_water_percent", "float",
+          "water added back before each kurome cycle, % of the lacquer's weight",
+          unit="%", min=0.0, max=100.0, default=0.0, form="kurome"),
+    Field("refining.*.percent", "float", "water added back, % of the lacquer's weight",
+          unit="%", min=0.0, max=100.0, min_inclusive=False, required=True, form="add_water"),
+
+    Field("additives", "section", "additives mixed into the lacquer before application"),
+    Field("additives.metal_ppm", "float",
+          "metal ions added (Cu2+, Fe3+); they catalyse autoxidation", unit="ppm",
+          min=0.0, max=5000.0),
+    Field("additives.drier_percent", "float", "drier (Co/Mn/Zr) added, % metal on binder",
+          unit="%", min=0.0, max=2.0),
+    Field("additives.oil", "choice", "oil blended in (hybrid lacquer)", choices=OIL_NAMES,
+          requires=("oil_percent",)),
+    Field("additives.oil_percent", "float", "oil blended in, % of the lacquer's weight",
+          unit="%", min=0.0, max=100.0, requires=("oil",)),
+    Field("additives.thinner_percent", "float",
+          "thinner (turpentine type) added, % of the lacquer's weight", unit="%",
+          min=0.0, max=100.0),
 ]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A check across fields, run after every field is valid.
+
+    ``check(data)`` gets the normalised recipe data and returns ``None`` or
+    ``(dotted path, problem)``.
+    """
+
+    doc: str
+    check: Any
+
+
+def _refining_needs_sap(v: Mapping) -> tuple[str, str] | None:
+    if v.get("refining") and v.get("material") in NON_SAP_MATERIALS:
+        return ("refining", f"refining steps need a sap lacquer; '{v['material']}' is a "
+                            "cashew-nut-shell resin without water droplets or laccase: leave "
+                            "'refining' out (its thinner and drier are in 'additives')")
+    return None
+
+
+#: Checks across fields (see :class:`Rule`).
+RULES: tuple[Rule, ...] = (
+    Rule("refining needs a sap lacquer (not cashew)", _refining_needs_sap),
+)
 
 #: Every recipe field, keyed by dotted path (``*`` = list index), in document order.
 FIELDS: dict[str, Field] = {f.name: f for f in _DECLARATIONS}
@@ -364,42 +553,100 @@ class _Validator:
 
         out: dict = {}
         for f in kids:
-            if f.form is not None and f.form != form:
+            if f.forms and form not in f.forms:
                 continue
             child_path = _join(path, f.key)
             v = value.get(f.key, _MISSING)
             if v is _MISSING or v is None:
-                if f.required:
+                if f.is_required(form):
                     raise self.error(child_path if v is None else path,
                                      self.missing_text(f, path, v is None))
-                if f.default is not None:
-                    out[f.key] = f.default
+                default = f.default_for(form)
+                if default is not None:
+                    out[f.key] = default
                 continue
             out[f.key] = self.value(v, child_path, f)
+        for f in kids:
+            for other in f.requires if f.key in present else ():
+                if other not in present:
+                    g = by_key[other]
+                    raise self.error(_join(path, f.key),
+                                     f"needs '{_join(path, other)}' as well; allowed "
+                                     f"{g.allowed_text()}")
         return out
 
     def pick_form(self, value: Mapping, path: str, kids: list[Field], present: set) -> str | None:
-        form_of = {f.key: f.form for f in kids if f.form is not None}
-        if not form_of:
+        """The form a section uses (see the module documentation), or None."""
+        with_forms = [f for f in kids if f.forms]
+        if not with_forms:
             return None
-        forms = list(dict.fromkeys(form_of.values()))
-        alternatives = " or ".join(
-            "'" + "/".join(f.key for f in kids if f.form == name and f.required) + "'"
-            for name in forms)
+        selector = next((f for f in kids if f.selector), None)
+        selected = set(selector.choices) if selector is not None else set()
+        plain = list(dict.fromkeys(n for f in with_forms for n in f.forms if n not in selected))
+        by_key = {f.key: f for f in kids}
+
+        def alternatives() -> str:
+            alts = []
+            for name in plain:
+                keys = [f.key for f in with_forms if name in f.forms and f.is_required(name)
+                        and not f.selector] or [f.key for f in with_forms
+                                                if name in f.forms and not f.selector]
+                alts.append("'" + "/".join(keys) + "'")
+            if selector is not None:
+                alts.append(f"'{selector.key}'")
+            return " or ".join(alts)
+
+        # A selector that is given picks the form by its value.
+        if selector is not None and selector.key in present:
+            sel_path = _join(path, selector.key)
+            form = self.value(value[selector.key], sel_path, selector)
+            for key in value:
+                if key not in present or key == selector.key:
+                    continue
+                f = by_key[key]
+                if f.forms and form not in f.forms:
+                    used = [g.key for g in kids if (not g.forms or form in g.forms)
+                            and g is not selector]
+                    raise self.error(_join(path, key),
+                                     f"is not used with {selector.key} '{form}'; allowed with "
+                                     f"it: {', '.join(used)}")
+            return form
+
+        if selector is not None and not plain:  # e.g. a refining step without 'step'
+            raise self.error(path, self.missing_text(selector, path,
+                                                     selector.key in value))
+
+        # Otherwise the keys given pick one of the plain (non-selected) forms.
+        possible: set | None = None
         first_key = None
-        # File order, so the message points at the later of the two conflicting keys.
-        for key in value:
-            if key not in present or key not in form_of:
+        for key in value:  # file order: report the later of two conflicting keys
+            if key not in present:
                 continue
-            if first_key is None:
-                first_key = key
-            elif form_of[key] != form_of[first_key]:
+            f = by_key[key]
+            if not f.forms:
+                continue
+            mine = set(f.forms) - selected
+            if not mine:
+                sel = selector.key if selector is not None else "?"
+                owners = ", ".join(n for n in f.forms)
+                raise self.error(_join(path, key),
+                                 f"is only used with {sel}: {owners}; add '{sel}: "
+                                 f"{f.forms[0]}' or remove it")
+            if possible is None:
+                possible, first_key = mine, key
+                continue
+            if not (possible & mine):
                 raise self.error(_join(path, key),
                                  f"cannot be combined with '{first_key}'; "
-                                 f"give either {alternatives}")
-        if first_key is None:
-            raise self.error(path, f"incomplete; give either {alternatives}")
-        return form_of[first_key]
+                                 f"give either {alternatives()}")
+            possible &= mine
+        if possible is None:
+            needs_form = any(f.is_required(n) for f in with_forms for n in f.forms)
+            if needs_form:
+                raise self.error(path, f"incomplete; give either {alternatives()}")
+            return None
+        # several plain forms still possible: the first in declaration order
+        return next(n for n in plain if n in possible)
 
     def missing_text(self, f: Field, parent: str, was_null: bool) -> str:
         what = "has no value" if was_null else f"missing required field '{_join(parent, f.key)}'"
@@ -520,7 +767,14 @@ def validate(data: Any, *, file: str | None = None,
         On the first problem found; the message names file, line, field and
         what is allowed.
     """
-    return _Validator(file, lines).section(data, "", "")
+    val = _Validator(file, lines)
+    out = val.section(data, "", "")
+    for rule in RULES:
+        found = rule.check(out)
+        if found is not None:
+            where, problem = found
+            raise val.error(where, problem)
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -530,6 +784,12 @@ def describe_schema() -> str:
     """Render :data:`FIELDS` as a plain-text table (for ``lacquersim schema``)."""
     header = ("field", "type", "allowed", "default", "required", "description")
     rows = []
+
+    def show(v) -> str:
+        if isinstance(v, bool):
+            return str(v).lower()
+        return _num(v) if isinstance(v, numbers.Real) else str(v)
+
     for f in FIELDS.values():
         if f.key == "*":
             continue
@@ -541,12 +801,18 @@ def describe_schema() -> str:
             allowed = ", ".join(f.choices)
         else:
             allowed = ""
-        default = "" if f.default in (None, "") else _num(f.default) if isinstance(
-            f.default, numbers.Real) else str(f.default)
-        if f.required:
-            req = f"yes ({f.form} form)" if f.form else "yes"
+        defaults = [] if f.default in (None, "") else [show(f.default)]
+        defaults += [f"{show(v)} ({name})" for name, v in f.form_defaults if v != f.default]
+        default = "; ".join(defaults)
+        forms = "/".join(f.forms)
+        if f.selector:
+            # a list item's selector is always needed; a section's picks one of its forms
+            req = "yes" if f.parent.endswith("*") else f"yes, for {forms}"
+        elif f.required:
+            req_forms = "/".join(f.required_forms) if f.required_forms is not None else forms
+            req = f"yes ({req_forms} form)" if req_forms else "yes"
         else:
-            req = f"no ({f.form} form)" if f.form else "no"
+            req = f"no ({forms} form)" if forms else "no"
         rows.append((f.display_name, kind, allowed, default, req, f.doc))
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header) - 1)]
 
@@ -558,15 +824,36 @@ def describe_schema() -> str:
     lines += ["", "Notes:",
               "  'required' applies when the enclosing section is given: state.water_percent",
               "  is required only if 'state' is present.",
-              "  Sections with forms take exactly one of them:"]
-    for sec in FIELDS.values():
+              "  Sections with forms take exactly one of them (the top level: at most one):"]
+    for sec in [Field("", "section", "the recipe")] + list(FIELDS.values()):
+        if sec.kind != "section":
+            continue
+        kids = children(sec.name)
+        selector = next((c for c in kids if c.selector), None)
+        selected = set(selector.choices) if selector is not None else set()
         forms: dict[str, list[str]] = {}
-        for c in children(sec.name) if sec.kind == "section" else []:
-            if c.form:
-                forms.setdefault(c.form, []).append(c.key)
-        if forms:
-            alts = "; or ".join(f"{name}: {', '.join(keys)}" for name, keys in forms.items())
-            lines.append(f"    {sec.display_name}: {alts}")
-    lines.append("  List items (drying.steps[i]) are numbered from 0 in messages: "
+        for c in kids:
+            for name in c.forms:
+                if c is not selector:
+                    forms.setdefault(name, []).append(c.key)
+        if not forms:
+            continue
+        where = sec.display_name or "top level"
+        plain = [f"{name}: {', '.join(keys)}" for name, keys in forms.items()
+                 if name not in selected]
+        if selector is not None:
+            picked = "; ".join(f"{name}: {', '.join(forms.get(name, [])) or '(nothing else)'}"
+                               for name in selector.choices)
+            plain.append(f"{selector.key}: <{'|'.join(selector.choices)}>, which then takes "
+                         f"[{picked}]")
+        lines.append(f"    {where}: " + "; or ".join(plain))
+    lines.append("  Checks across fields:")
+    for rule in RULES:
+        lines.append(f"    {rule.doc}")
+    for f in FIELDS.values():
+        if f.requires:
+            lines.append(f"    {f.display_name} needs "
+                         + ", ".join(f"{f.parent.replace('.*', '[i]')}.{k}" for k in f.requires))
+    lines.append("  List items (drying.steps[i], refining[i]) are numbered from 0 in messages: "
                  "drying.steps.0.hours.")
     return "\n".join(lines)
