@@ -47,3 +47,24 @@ def test_build_validation():
         simulate_coats(rec, 3, 12)
     with pytest.raises(ls.RecipeError, match="> 0 h"):
         simulate_coats(rec, 2, 0)
+
+
+def test_recipe_with_coats_round_trips_and_simulates():
+    rec = ls.load_recipe("vietnam-kneaded-3-coats")
+    assert rec.coats.count == 3 and rec.coats.interval_hours == 24
+    assert ls.Recipe.from_dict(rec.to_dict(), source=rec.source) == rec
+    res = ls.simulate(rec, n_cells=15)
+    assert list(res.coat_stages.index) == [1, 2, 3]
+    assert res.stages.equals(res.coats[-1].stages)
+    assert [c["coat"] for c in res.summary()["coats"]] == [1, 2, 3]
+
+
+def test_coats_that_outlast_the_schedule_are_a_recipe_error():
+    d = ls.load_recipe("vietnam-kneaded-3-coats").to_dict()
+    d["coats"] = {"count": 5, "interval_hours": 24}
+    with pytest.raises(ls.RecipeError) as ei:
+        ls.Recipe.from_dict(d)
+    assert ei.value.field == "coats.interval_hours" and "96" in str(ei.value)
+    d["coats"] = {"count": 0, "interval_hours": 24}
+    with pytest.raises(ls.RecipeError, match="coats.count"):
+        ls.Recipe.from_dict(d)

@@ -123,6 +123,17 @@ def _build_parser() -> argparse.ArgumentParser:
                          description="Print every recipe field with its unit, range and "
                                      "meaning.")
     sch.set_defaults(func=_cmd_schema)
+
+    bn = sub.add_parser("bench", help="measure solver speed against scipy and CVODE",
+                        description="Run the solver benchmark (see benchmarks/bench.py): median "
+                                    "times at equal stage-time accuracy, ratios, steps, Jacobians, "
+                                    "LU factorisations, batch throughput and CLI start-up.")
+    bn.add_argument("--quick", action="store_true", help="50 cells only, small batch, no CLI timing")
+    bn.add_argument("--repeat", type=int, default=5, help="timed repetitions per case (default 5)")
+    bn.add_argument("--no-cvode", action="store_true", help="skip SUNDIALS CVODE")
+    bn.add_argument("--history", metavar="FILE.jsonl", default=None,
+                    help="append the JSON record to this file (benchmarks/history.jsonl in a checkout)")
+    bn.set_defaults(func=_cmd_bench)
     return p
 
 
@@ -306,6 +317,19 @@ def _format_run(recipe, summary: dict) -> str:
             text = f"{h:8.2f} h"
         lines.append(f"  {label.ljust(width)}  {text}")
 
+    coats = summary.get("coats")
+    if coats:
+        lines += ["", "Coats (stages in hours after that coat went on; — = not reached)",
+                  "  coat  applied (h)  set to touch  tack free  dry hard  dry through  wrinkle"]
+        for c in coats:
+            cells = [_fmt(c.get(s), ".2f") if c.get(s) is not None else "—" for s in STAGES]
+            w = _fmt(c.get("wrinkle_index"), ".3g") if c.get("wrinkle_index") is not None else "—"
+            lines.append(f"  {c['coat']:>4}  {c['applied_h']:>11.4g}  {cells[0]:>12}  {cells[1]:>9}  "
+                         f"{cells[2]:>8}  {cells[3]:>11}  {w:>7}")
+            if c.get("reason"):
+                lines.append(f"        coat {c['coat']}: {c['reason']}")
+        lines[lines.index("Drying stages (hours after application)")] = \
+            "Drying stages of the top coat (hours after it went on)"
     lines += ["", f"Film figures (end of the {_num(recipe.drying.total_hours)} h schedule; wrinkle index > 1 = wrinkle risk)"]
     width = max(len(r[1]) for r in SUMMARY_ROWS)
     for key, label, unit, spec in SUMMARY_ROWS:
@@ -429,6 +453,23 @@ def _cmd_recipes(args) -> int:
     for row in df.itertuples(index=False):
         print(f"{row.name.ljust(wn)}  {row.material.ljust(wm)}  {row.description or row.title}")
     print(f"\n{len(df)} recipes in {recipes_dir()}; run one with 'lacquersim run NAME'")
+    return 0
+
+
+def _cmd_bench(args) -> int:
+    from lacquersim import benchmark
+
+    if args.repeat < 1:
+        raise RecipeError(f"{args.repeat} is not allowed; --repeat must be at least 1", field="--repeat")
+    history = Path(args.history) if args.history else None
+    if history is None:
+        repo = Path(__file__).resolve().parents[2] / "benchmarks"
+        history = repo / "history.jsonl" if repo.is_dir() else None
+    table, extra = benchmark.run(repeat=args.repeat, history=history,
+                                 with_cvode=not args.no_cvode, quick=args.quick)
+    print(benchmark.format_report(table, extra))
+    if history is not None:
+        print(f"\nrecord appended to {history}")
     return 0
 
 

@@ -18,7 +18,6 @@ import pandas as pd
 
 from . import film
 from .errors import RecipeError
-from .materials import get_material
 from .schedule import Schedule
 from .simulation import build_problem, initial_vector
 from .solver import BDFSolver, FilmProblem
@@ -69,7 +68,17 @@ class BuildResult:
 
     @property
     def wrinkle_index(self) -> float:
+        """The largest wrinkle index of any coat."""
         return float(self.coat_stages.wrinkle_index.max())
+
+    @property
+    def initial_state(self) -> pd.Series:
+        return self.coats[-1].initial_state
+
+    @property
+    def history(self) -> pd.DataFrame:
+        """Drying curves of the whole build, first application to the end."""
+        return pd.concat([c.history for c in self.coats], ignore_index=True)
 
     def summary(self) -> dict:
         s = self.coats[-1].summary()
@@ -99,7 +108,7 @@ def simulate_coats(recipe, n_coats: int, interval_hours, schedule: Schedule | No
         Drying conditions from the first application on (default: the
         recipe's); it must last beyond the last application.
     """
-    from .refining import initial_state
+    from .refining import effective_material, refine
     from .result import Result
 
     n_coats = int(n_coats)
@@ -115,9 +124,9 @@ def simulate_coats(recipe, n_coats: int, interval_hours, schedule: Schedule | No
             f"the last coat goes on at {applied[-1]:g} h but the drying schedule lasts only "
             f"{schedule.total_hours:g} h; make the schedule longer than the coats' total interval",
             field="coats.interval_hours")
-    state = initial_state(recipe)
+    state = refine(recipe)
     base = build_problem(recipe, schedule, n_cells, state=state)
-    mat = get_material(recipe.material)
+    mat = effective_material(recipe)
     solver = BDFSolver(rtol=rtol) if solver is None else solver
     N, nf, nq = base.n_cells, film.NF, film.NQ
     ends = np.append(applied[1:], schedule.total_hours) * 3600.0

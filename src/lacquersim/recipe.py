@@ -50,7 +50,7 @@ from lacquersim.schedule import Schedule, Step
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["FilmSpec", "StateSpec", "RefiningStep", "AdditivesSpec", "Recipe", "load_recipe",
+__all__ = ["FilmSpec", "CoatsSpec", "StateSpec", "RefiningStep", "AdditivesSpec", "Recipe", "load_recipe",
            "bundled_recipes", "recipes_dir"]
 
 #: Environment variable naming a folder of recipes that replaces the bundled one.
@@ -74,6 +74,14 @@ class FilmSpec:
     """
 
     thickness_um: float
+
+
+@dataclass(frozen=True)
+class CoatsSpec:
+    """A multi-coat build: ``count`` coats, one every ``interval_hours`` h."""
+
+    count: int
+    interval_hours: float
 
 
 @dataclass(frozen=True)
@@ -237,6 +245,7 @@ class Recipe:
     refining: tuple[RefiningStep, ...] | None = None
     additives: AdditivesSpec | None = None
     drying_preset: tuple[tuple[str, Any], ...] | None = None
+    coats: CoatsSpec | None = None
     lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     # -- construction -------------------------------------------------------
@@ -276,6 +285,8 @@ class Recipe:
             d["drying"] = dict(self.drying_preset)
         else:
             d["drying"] = _schedule_to_dict(self.drying)
+        if self.coats is not None:
+            d["coats"] = {"count": self.coats.count, "interval_hours": self.coats.interval_hours}
         return d
 
     def with_values(self, changes: Mapping[str, Any]) -> "Recipe":
@@ -398,12 +409,13 @@ def _build(data: Any, *, file: str | None, lines: Mapping[str, int] | None,
         refining = tuple(RefiningStep(**{k: st[k] for k in RefiningStep._KEYS if k in st})
                          for st in v["refining"])
     additives = AdditivesSpec(**v["additives"]) if "additives" in v else None
+    coats = CoatsSpec(int(v["coats"]["count"]), float(v["coats"]["interval_hours"])) if "coats" in v else None
     return Recipe(name=v["name"], material=v["material"],
                   film=FilmSpec(thickness_um=v["film"]["thickness_um"]),
                   drying=schedule, state=state,
                   description=v.get("description", ""), source=source,
                   refining=refining, additives=additives, drying_preset=preset,
-                  lines=dict(lines or {}))
+                  coats=coats, lines=dict(lines or {}))
 
 
 # ---------------------------------------------------------------------------

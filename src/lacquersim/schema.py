@@ -404,6 +404,13 @@ _DECLARATIONS: list[Field] = [
     Field("additives.thinner_percent", "float",
           "thinner (turpentine type) added, % of the lacquer's weight", unit="%",
           min=0.0, max=100.0),
+
+    Field("coats", "section", "multi-coat build: coats of this lacquer applied one on another"),
+    Field("coats.count", "int", "number of coats", unit="coats", min=1, max=20, required=True),
+    Field("coats.interval_hours", "float",
+          "time between one coat's application and the next (the drying schedule runs "
+          "from the first coat and must outlast the last application)", unit="h",
+          min=0.0, max=2000.0, min_inclusive=False, required=True),
 ]
 
 
@@ -427,9 +434,27 @@ def _refining_needs_sap(v: Mapping) -> tuple[str, str] | None:
     return None
 
 
+def _coats_fit_the_schedule(v: Mapping) -> tuple[str, str] | None:
+    c = v.get("coats")
+    if not c or c["count"] < 2:
+        return None
+    last = (c["count"] - 1) * c["interval_hours"]
+    dr = v.get("drying", {})
+    if "preset" in dr:
+        return None  # checked when the preset is expanded (simulate_coats)
+    steps = dr["steps"] if "steps" in dr else [dr]
+    total = sum(s["hours"] for s in steps)
+    if last >= total:
+        return ("coats.interval_hours",
+                f"the last of {c['count']} coats goes on at {last:g} h but the drying lasts "
+                f"{total:g} h; allowed: (count - 1) x interval_hours below the drying time")
+    return None
+
+
 #: Checks across fields (see :class:`Rule`).
 RULES: tuple[Rule, ...] = (
     Rule("refining needs a sap lacquer (not cashew)", _refining_needs_sap),
+    Rule("the last coat goes on before the drying schedule ends", _coats_fit_the_schedule),
 )
 
 #: Every recipe field, keyed by dotted path (``*`` = list index), in document order.

@@ -192,10 +192,18 @@ def simulate(recipe, schedule: Schedule | None = None, n_cells: int = 50, rtol: 
     Returns
     -------
     Result
-        Stages (h), reasons, history, profiles, summary, plot.
+        Stages (h), reasons, history, profiles, summary, plot; for a recipe
+        with ``coats: {count: N > 1, ...}`` a :class:`~lacquersim.coats.BuildResult`
+        with one row per coat in ``coat_stages`` (``stages`` = the top coat's).
     """
     from .result import Result
     from .stages import detect_stages
+
+    coats = getattr(recipe, "coats", None)
+    if coats is not None and coats.count > 1:
+        from .coats import simulate_coats
+        return simulate_coats(recipe, coats.count, coats.interval_hours, schedule=schedule,
+                              n_cells=n_cells, rtol=rtol, solver=solver)
 
     if not (isinstance(rtol, (int, float)) and 1e-13 <= float(rtol) <= 1e-2):
         raise RecipeError(f"{rtol!r} is not allowed; rtol must be from 1e-13 to 1e-2", field="rtol")
