@@ -55,6 +55,17 @@ def _library() -> dict:
     return yaml.safe_load(text)
 
 
+@lru_cache(maxsize=1)
+def calibrated() -> dict:
+    """Fitted parameter sets by material (``data/calibrated.yaml``, written by
+    experiments/calibrate.py), each with its provenance, residuals and
+    covariance; empty if none has been written."""
+    path = Path(__file__).parent / "data" / "calibrated.yaml"
+    if not path.exists():
+        return {}
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
 def get_material(name: str) -> Material:
     """The material ``name`` (one of :data:`MATERIAL_NAMES`)."""
     lib = _library()
@@ -68,10 +79,14 @@ def get_material(name: str) -> Material:
         if entry in seen or entry not in lib["materials"]:  # pragma: no cover - data error
             raise RuntimeError(f"materials.yaml: bad 'base' chain at {entry!r}")
         seen.add(entry)
-        chain.append(lib["materials"][entry])
+        chain.append((entry, lib["materials"][entry]))
         entry = lib["materials"][entry].get("base")
-    for layer in reversed(chain):
+    fits = calibrated()
+    for entry, layer in reversed(chain):
         params.update(layer)
+        if entry in fits:  # a fitted set overrides the starting values it replaces
+            params.update(fits[entry]["parameters"])
+            params["provenance"] = f"{params.get('provenance', '')}; {fits[entry]['provenance']}"
     params.pop("base", None)
     return Material(name=name, description=str(params.get("description", "")),
                     params=MappingProxyType(params))

@@ -1,0 +1,125 @@
+"""Calibration data and fitting machinery (used by experiments/calibrate.py and validate.py).
+
+The quantitative target is CALIBRATION.md Q1: Vietnamese laccol lacquer,
+76 µm films at 25 °C / 80 % RH, refined state as measured, stage times DF
+(set-to-touch), TF (tack-free), HD (dry-hard). The fit works on the kernel
+parameter vectors directly (no YAML round trip per evaluation) and runs
+every evaluation as one parallel batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import bdf, film
+from .recipe import Recipe
+from .simulation import build_problem
+from .solver import default_atol
+
+# row, series, water %, monomer %, DF h, TF h, HD h (IJPS 2015, 719328, Tables 5 and 7)
+Q1 = pd.DataFrame(
+    [("raw", "table5", 33.6, 86.8, 7.8, 8.1, 12.5),
+     ("k60-30", "table5", 20.4, 56.5, 6.6, 7.2, 11.8),
+     ("k60-45", "table5", 13.6, 50.1, 2.8, 3.3, 5.5),
+     ("k60-60", "table5", 12.5, 44.8, 2.2, 2.7, 5.2),
+     ("t7-60", "table7", 5.2, 50.2, 3.0, 3.6, 8.3)],
+    columns=["row", "series", "water_percent", "monomer_percent", "DF", "TF", "HD"]).set_index("row")
+STAGE_COLS = {"DF": 0, "TF": 1, "HD": 2}
+
+
+@dataclass(frozen=True)
+class FitParam:
+    """One fitted parameter: YAML key, kernel index, log-scaled or not, bounds (YAML units)."""
+
+    key: str
+    index: int
+    log: bool
+    lower: float
+    upper: float
+    to_kernel: float = 1.0  # kernel value = YAML value × to_kernel
+
+
+# What Q1 can pin down (MODEL.md section 3), bounds from its literature ranges.
+# D_O0 and Tg0 are left at their starting values: with them free the fit
+# runs to their bounds with confidence intervals spanning decades (they trade
+# off against k_L and lambda on these 15 numbers); lambda takes Tg0's role
+# in setting the set-to-touch -> tack-free gap.
+FIT_PARAMS = (
+    FitParam("k_L_per_h", film.P_KL, True, 0.05, 5.0, 1.0 / 3600.0),
+    FitParam("alpha_gel", film.P_AGEL, False, 0.4, 0.8),
+    FitParam("D_w0_m2_s", film.P_DW0, True, 1e-13, 1e-11),
+    FitParam("phi_ex", film.P_PHIEX, False, 0.06, 0.2),
+    FitParam("tg_lambda", film.P_LAM, False, 0.4, 0.95),
+)
+
+
+def q1_recipe(row: str, thickness_um: float = 76.0) -> Recipe:
+    r = Q1.loc[row]
+    return Recipe.from_dict({
+        "name": f"Q1 {row}", "material": "vietnam",
+        "state": {"water_percent": float(r.water_percent), "monomer_percent": float(r.monomer_percent)},
+        "film": {"thickness_um": thickness_um},
+        "drying": {"temperature_c": 25, "rh_percent": 80, "hours": 72}})
+
+
+def _to_kernel(fp: FitParam, v: float) -> float:
+    if fp.key == "Tg0_c":
+        return v + 273.15
+    return v * fp.to_kernel
+
+
+class Q1Model:
+    """Predict Q1 stage times for a parameter vector theta (YAML units)."""
+
+    def __init__(self, rows=None, n_cells: int = 30, rtol: float = 1e-5, params=FIT_PARAMS):
+        self.rows = list(Q1.index if rows is None else rows)
+        self.params = params
+        self.rtol = rtol
+        probs = [build_problem(q1_recipe(r), None, n_cells) for r in self.rows]
+        self.Y0 = np.stack([p.y0 for p in probs])
+        self.TB = np.stack([p.t_bounds for p in probs])
+        self.PP = np.stack([np.vstack(p.params) for p in probs])
+        self.DZ = np.stack([p.dz for p in probs])
+        self.ATOL = np.stack([default_atol(p, rtol) for p in probs])
+
+    def predict(self, theta) -> np.ndarray:
+        """Stage times (h), shape (rows, 3) for DF, TF, HD; NaN where not reached."""
+        PP = self.PP.copy()
+        for fp, v in zip(self.params, theta):
+            PP[:, :, fp.index] = _to_kernel(fp, v)
+        B, n = self.Y0.shape
+        stage_t = np.empty((B, 4))
+        out = (np.empty(B), np.empty((B, n)), np.zeros((B, bdf.N_STATS), dtype=np.int64),
+               np.zeros(B), np.zeros(B, dtype=np.int64))
+        bdf.integrate_batch(self.Y0, self.TB, PP, self.DZ, self.rtol, self.ATOL, 200_000,
+                            stage_t, *out)
+        status = out[4]
+        t = stage_t[:, :3] / 3600.0
+        t[status != bdf.OK] = np.nan
+        return t
+
+    def residuals(self, theta, x_scale=False) -> np.ndarray:
+        """log(predicted/measured) for every row and stage; a missing stage costs log(10)."""
+        pred = self.predict(theta)
+        meas = Q1.loc[self.rows, ["DF", "TF", "HD"]].to_numpy()
+        r = np.log(pred / meas)
+        r[~np.isfinite(r)] = np.log(10.0)
+        return r.ravel()
+
+
+def encode(theta, params=FIT_PARAMS) -> np.ndarray:
+    """YAML units → optimiser space (log10 for log-scaled parameters)."""
+    return np.array([np.log10(v) if fp.log else v for fp, v in zip(params, theta)])
+
+
+def decode(x, params=FIT_PARAMS) -> np.ndarray:
+    return np.array([10.0 ** v if fp.log else v for fp, v in zip(params, x)])
+
+
+def bounds(params=FIT_PARAMS):
+    lo = [np.log10(fp.lower) if fp.log else fp.lower for fp in params]
+    hi = [np.log10(fp.upper) if fp.log else fp.upper for fp in params]
+    return np.array(lo), np.array(hi)
