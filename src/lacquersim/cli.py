@@ -134,6 +134,15 @@ def _build_parser() -> argparse.ArgumentParser:
     bn.add_argument("--history", metavar="FILE.jsonl", default=None,
                     help="append the JSON record to this file (benchmarks/history.jsonl in a checkout)")
     bn.set_defaults(func=_cmd_bench)
+
+    cal = sub.add_parser("calibrate", help="fit the model to CALIBRATION.md Q1 and report",
+                         description="Fit the Q1-identifiable parameters of Vietnamese laccol "
+                                     "(least squares on log stage times), cross-validate, give "
+                                     "confidence intervals; --write stores the set in the "
+                                     "materials library (data/calibrated.yaml).")
+    cal.add_argument("--write", action="store_true", help="store the fitted set")
+    cal.add_argument("--report", metavar="FILE.md", default=None, help="also write a Markdown report")
+    cal.set_defaults(func=_cmd_calibrate)
     return p
 
 
@@ -471,6 +480,12 @@ def _cmd_bench(args) -> int:
     if history is not None:
         print(f"\nrecord appended to {history}")
     return 0
+
+
+def _cmd_calibrate(args) -> int:
+    from lacquersim.calibration import run_calibration
+
+    return run_calibration(write=args.write, report=args.report)
 
 
 def _cmd_schema(args) -> int:
