@@ -324,7 +324,6 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
     n = y0.shape[0]
     N = dz.shape[0]
     nseg = P.shape[0]
-    cap = rec_t.shape[0]
     y = y0.copy()
     for k in range(4):
         stage_t[k] = np.nan
@@ -390,21 +389,12 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
         current_jac = True
         lu_ok = False
         c_lu = 0.0
-        if store:
-            if rec_n[0] >= cap:
-                if cap >= max_records:
-                    fail[0] = t
-                    return CAPACITY, rec_t, rec_h, rec_order, rec_seg, rec_D
-                cap = min(2 * cap, max_records)
-                rec_t, rec_h, rec_order, rec_seg, rec_D = _grow(rec_t, rec_h, rec_order, rec_seg, rec_D, cap)
-            r = rec_n[0]
-            rec_t[r] = t
-            rec_h[r] = h_abs
-            rec_order[r] = 0
-            rec_seg[r] = sg
-            for j in range(n):
-                rec_D[r, 0, j] = y[j]
-            rec_n[0] = r + 1
+        if store:  # the segment start: order 0, D[0] = y
+            ok, rec_t, rec_h, rec_order, rec_seg, rec_D = _record(
+                t, h_abs, 0, sg, D, rec_t, rec_h, rec_order, rec_seg, rec_D, rec_n, max_records)
+            if not ok:
+                fail[0] = t
+                return CAPACITY, rec_t, rec_h, rec_order, rec_seg, rec_D
 
         while t < t_bound:
             min_step = 10.0 * (np.nextafter(t, np.inf) - t)
@@ -577,21 +567,11 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
 
             # --- dense record of this step: interpolant over [t_old, t]
             if store:
-                if rec_n[0] >= cap:
-                    if cap >= max_records:
-                        fail[0] = t
-                        return CAPACITY, rec_t, rec_h, rec_order, rec_seg, rec_D
-                    cap = min(2 * cap, max_records)
-                    rec_t, rec_h, rec_order, rec_seg, rec_D = _grow(rec_t, rec_h, rec_order, rec_seg, rec_D, cap)
-                r = rec_n[0]
-                rec_t[r] = t
-                rec_h[r] = h_abs
-                rec_order[r] = order
-                rec_seg[r] = sg
-                for i in range(order + 1):
-                    for j in range(n):
-                        rec_D[r, i, j] = D[i, j]
-                rec_n[0] = r + 1
+                ok, rec_t, rec_h, rec_order, rec_seg, rec_D = _record(
+                    t, h_abs, order, sg, D, rec_t, rec_h, rec_order, rec_seg, rec_D, rec_n, max_records)
+                if not ok:
+                    fail[0] = t
+                    return CAPACITY, rec_t, rec_h, rec_order, rec_seg, rec_D
 
             # --- stages reached during this step (sequentially, from the last one)
             lo = t_old if t_old > t_prev else t_prev
@@ -622,6 +602,28 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
     for j in range(n):
         y_end[j] = y[j]
     return OK, rec_t, rec_h, rec_order, rec_seg, rec_D
+
+
+@njit(cache=True, error_model="numpy")
+def _record(t, h, order, sg, D, rec_t, rec_h, rec_order, rec_seg, rec_D, rec_n, max_records):
+    """Append the dense output of the step ending at t; grow the records (doubling) up to
+    max_records. Returns (stored, the possibly reallocated record arrays)."""
+    cap = rec_t.shape[0]
+    if rec_n[0] >= cap:
+        if cap >= max_records:
+            return False, rec_t, rec_h, rec_order, rec_seg, rec_D
+        rec_t, rec_h, rec_order, rec_seg, rec_D = _grow(rec_t, rec_h, rec_order, rec_seg, rec_D,
+                                                        min(2 * cap, max_records))
+    r = rec_n[0]
+    rec_t[r] = t
+    rec_h[r] = h
+    rec_order[r] = order
+    rec_seg[r] = sg
+    for i in range(order + 1):
+        for j in range(D.shape[1]):
+            rec_D[r, i, j] = D[i, j]
+    rec_n[0] = r + 1
+    return True, rec_t, rec_h, rec_order, rec_seg, rec_D
 
 
 @njit(cache=True, error_model="numpy")
