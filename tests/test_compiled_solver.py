@@ -131,3 +131,21 @@ def test_kernel_cache_guard_drops_stale_kernels(tmp_path):
     (tmp_path / "film.py").write_text("# film.py changed\n")
     assert _kernel_cache.ensure_consistent(tmp_path)  # a callee changed: caller dropped
     assert not stale.exists()
+
+
+def test_bad_tolerances_raise_instead_of_hanging():
+    for bad in (0.0, -1e-6, float("nan")):
+        with pytest.raises(ValueError, match="rtol"):
+            BDFSolver(rtol=bad)
+        with pytest.raises(ls.RecipeError, match="rtol"):
+            simulate_many([make_recipe(material="vietnam")], rtol=bad)
+    with pytest.raises(ls.SolverError):  # zero atol on states that start at 0: no step size
+        ls.simulate(make_recipe(material="vietnam"), n_cells=8, solver=BDFSolver(atol=0.0))
+
+
+def test_batch_runs_multicoat_recipes_as_builds():
+    rec = ls.load_recipe("vietnam-kneaded-3-coats")
+    row = simulate_many([rec], n_cells=12).iloc[0]
+    single = ls.simulate(rec, n_cells=12)
+    assert row.status == "ok"
+    np.testing.assert_array_equal(row[list(ls.STAGES)].to_numpy(float), single.stages.to_numpy())

@@ -5,7 +5,9 @@ but a kernel compiled in ``bdf.py`` carries the code of the ``film.py``
 functions it calls. After an edit (or upgrade) of ``film.py`` alone, the
 cached ``bdf`` kernels would silently run the old physics. So the kernel
 sources are hashed together, and when the hash changes every cached
-lacquersim kernel is dropped and recompiled on first use.
+lacquersim kernel is dropped and recompiled on first use. Only the cache
+next to the sources is managed: with NUMBA_CACHE_DIR set (or a read-only
+install, where numba caches per user) clear that cache after an upgrade.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ def ensure_consistent(package_dir: Path | None = None) -> bool:
                         f.unlink()
                         dropped = True
                     except OSError:
-                        pass
+                        return dropped  # stale files remain: do not stamp them as consistent
     try:
         cache.mkdir(exist_ok=True)
         stamp.write_text(digest + "\n")

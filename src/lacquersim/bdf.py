@@ -376,6 +376,9 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
             kst += 1
         h_abs = _select_initial_step(t, y, f, t_bound, rtol, atol, p, dz, ybuf, fbuf)
         stats[S_NFEV] += 1
+        if not (h_abs > 0.0 and np.isfinite(h_abs)):  # e.g. a zero or NaN tolerance
+            fail[0] = t
+            return NON_FINITE, rec_t, rec_h, rec_order, rec_seg, rec_D
         order = 1
         n_equal = 0
         for i in range(MAX_ORDER + 3):
@@ -399,12 +402,15 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
         while t < t_bound:
             min_step = 10.0 * (np.nextafter(t, np.inf) - t)
             if h_abs < min_step:
+                _change_D(D, order, min_step / h_abs)  # keep D consistent with the new step
+                n_equal = 0
+                lu_ok = False
                 h_abs = min_step
             accepted = False
             n_iter = 0
             current_jac = False  # the Jacobian may be from an earlier step
             while not accepted:
-                if h_abs < min_step:
+                if not (h_abs >= min_step):  # also catches a NaN step
                     fail[0] = t
                     return STEP_TOO_SMALL, rec_t, rec_h, rec_order, rec_seg, rec_D
                 t_new = t + h_abs
@@ -501,7 +507,7 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
                     v = ERROR_CONST[order] * d[j] / scale[j]
                     err += v * v
                 error_norm = math.sqrt(err / n)
-                if error_norm > 1.0:
+                if not (error_norm <= 1.0):  # a NaN error norm rejects the step
                     factor = max(MIN_FACTOR, safety * error_norm ** (-1.0 / (order + 1)))
                     h_abs *= factor
                     _change_D(D, order, factor)

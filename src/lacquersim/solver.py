@@ -272,6 +272,17 @@ class ScipySolver:
         return Trajectory(segments, stats)
 
 
+def check_tolerances(rtol, atol=None):
+    """rtol must be finite in (0, 0.1]; atol (scalar or array) finite and ≥ 0."""
+    r = float(rtol)
+    if not (np.isfinite(r) and 0.0 < r <= 0.1):
+        raise ValueError(f"rtol must be > 0 and <= 0.1, got {rtol!r}")
+    if atol is not None:
+        a = np.asarray(atol, dtype=float)
+        if not (np.all(np.isfinite(a)) and np.all(a >= 0.0)):
+            raise ValueError(f"atol must be finite and >= 0, got {atol!r}")
+
+
 class _BdfInterpolant:
     """Dense output of one compiled-BDF step (valid on [t − h_step, t])."""
 
@@ -314,6 +325,7 @@ class BDFSolver:
                  max_order: int = bdf.MAX_ORDER, max_dense_bytes: float = 2 * 2**30):
         if not 1 <= int(max_order) <= bdf.MAX_ORDER:
             raise ValueError(f"max_order must be 1 to {bdf.MAX_ORDER}, got {max_order!r}")
+        check_tolerances(rtol, atol)
         self.rtol = float(rtol)
         self.atol = atol
         self.max_steps = int(max_steps)
