@@ -178,7 +178,8 @@ def run_calibration(write: bool = False, report: str | None = None) -> int:
     """Fit, cross-validate and report (see experiments/calibrate.py); optionally store the set."""
     from .materials import get_material
 
-    mat = get_material("vietnam")
+    # start from the starting values, never from an earlier fit (it saw every row)
+    mat = get_material("vietnam", use_calibrated=False)
     theta0 = np.array([float(mat[fp.key]) for fp in FIT_PARAMS])
     rows = list(Q1.index)
     res, model = fit(rows, theta0)
@@ -190,13 +191,13 @@ def run_calibration(write: bool = False, report: str | None = None) -> int:
     cv = []
     for held in rows:
         train = [r for r in rows if r != held]
-        r_cv, _ = fit(train, theta, n_starts=1)
+        r_cv, _ = fit(train, theta0)  # same multi-start as the main fit, held-out rows unseen
         th = decode(r_cv.x)
         cv.append(table(Q1Model(rows=[held]), th, [held]).assign(scheme="leave-one-row-out"))
     for series in Q1.series.unique():
         held = list(Q1.index[Q1.series == series])
         train = [r for r in rows if r not in held]
-        r_cv, _ = fit(train, theta, n_starts=1)
+        r_cv, _ = fit(train, theta0)  # same multi-start as the main fit, held-out rows unseen
         th = decode(r_cv.x)
         cv.append(table(Q1Model(rows=held), th, held).assign(scheme=f"leave-out {series}"))
     cv = pd.concat(cv, ignore_index=True)

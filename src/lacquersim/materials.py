@@ -66,8 +66,13 @@ def calibrated() -> dict:
     return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
 
 
-def get_material(name: str) -> Material:
-    """The material ``name`` (one of :data:`MATERIAL_NAMES`)."""
+def get_material(name: str, use_calibrated: bool = True) -> Material:
+    """The material ``name`` (one of :data:`MATERIAL_NAMES`).
+
+    ``use_calibrated=False`` gives the starting values of materials.yaml
+    without the fitted set of data/calibrated.yaml (the calibration starts
+    from them, so that it never starts from a fit that saw held-out rows).
+    """
     lib = _library()
     if name not in lib["materials"]:
         raise RecipeError(f"unknown material {name!r}; choose one of {', '.join(MATERIAL_NAMES)}",
@@ -81,7 +86,7 @@ def get_material(name: str) -> Material:
         seen.add(entry)
         chain.append((entry, lib["materials"][entry]))
         entry = lib["materials"][entry].get("base")
-    fits = calibrated()
+    fits = calibrated() if use_calibrated else {}
     for entry, layer in reversed(chain):
         params.update(layer)
         if entry in fits:  # a fitted set overrides the starting values it replaces
