@@ -382,12 +382,9 @@ def _diffusivities(y, N, p, DO, DW, dDO, dDW):
 
 
 @njit(cache=True, error_model="numpy")
-def rhs(t, y, p, dz, dydt):
-    """Fill ``dydt`` with the time derivative of ``y`` at time ``t`` (s).
-
-    ``dz`` holds the cell widths (m), substrate first; ``p`` is the
-    parameter vector (see ``PARAM_NAMES``).
-    """
+def _setup(t, y, p, dz):
+    """What the right-hand side and its Jacobian both start from at time t:
+    conditions, diffusivities per cell (and their d/d alpha), rate constants."""
     N = dz.shape[0]
     T, rh = conditions(t, p)
     DO = np.empty(N)
@@ -395,11 +392,38 @@ def rhs(t, y, p, dz, dydt):
     dDO = np.empty(N)
     dDW = np.empty(N)
     _diffusivities(y, N, p, DO, DW, dDO, dDW)
+    kc = np.empty(N_KC)
+    rate_constants(T, p, kc)
+    return N, T, rh, DO, DW, dDO, dDW, kc
+
+
+@njit(cache=True, error_model="numpy")
+def _surface(T, rh, y, p, dz, DO, DW):
+    """Air-surface fluxes: O2 taken up and volatile lost (per area), with the
+    half-cell film resistance in series with the gas side, and the pieces the
+    Jacobian differentiates: (f_o2, den_o, f_w, den_w, daw, d2aw)."""
+    j = dz.shape[0] - 1
+    hz = 0.5 * dz[j]
+    den_o = 1.0 / p[P_KO2] + hz / DO[j]
+    f_o2 = (c_saturation(T, p) - y[NF * j + F_C]) / den_o
+    a_amb = rh if p[P_ISWATER] > 0.5 else 0.0
+    aw, daw, d2aw = isotherm(y[NF * j + F_PHI], p)
+    den_w = 1.0 / gas_coefficient(T, p) + daw * hz / DW[j]
+    f_w = (aw - a_amb) / den_w
+    return f_o2, den_o, f_w, den_w, daw, d2aw
+
+
+@njit(cache=True, error_model="numpy")
+def rhs(t, y, p, dz, dydt):
+    """Fill ``dydt`` with the time derivative of ``y`` at time ``t`` (s).
+
+    ``dz`` holds the cell widths (m), substrate first; ``p`` is the
+    parameter vector (see ``PARAM_NAMES``).
+    """
+    N, T, rh, DO, DW, _, _, kc = _setup(t, y, p, dz)
     src = np.empty(NF)
     dsrc = np.empty((NF, NF))
     rates = np.empty(3)
-    kc = np.empty(N_KC)
-    rate_constants(T, p, kc)
     o2_used = 0.0
     w_made = 0.0
     for i in range(N):
@@ -420,17 +444,8 @@ def rhs(t, y, p, dz, dydt):
         dydt[NF * (i + 1) + F_C] -= Fo / dz[i + 1]
         dydt[NF * i + F_PHI] += Fw / dz[i]
         dydt[NF * (i + 1) + F_PHI] -= Fw / dz[i + 1]
-    # air surface: film resistance of the half cell in series with the gas side
     j = N - 1
-    hz = 0.5 * dz[j]
-    cs = c_saturation(T, p)
-    den_o = 1.0 / p[P_KO2] + hz / DO[j]
-    f_o2 = (cs - y[NF * j + F_C]) / den_o
-    a_amb = rh if p[P_ISWATER] > 0.5 else 0.0
-    aw, daw, _ = isotherm(y[NF * j + F_PHI], p)
-    Kg = gas_coefficient(T, p)
-    den_w = 1.0 / Kg + daw * hz / DW[j]
-    f_w = (aw - a_amb) / den_w
+    f_o2, _, f_w, _, _, _ = _surface(T, rh, y, p, dz, DO, DW)
     dydt[NF * j + F_C] += f_o2 / dz[j]
     dydt[NF * j + F_PHI] -= f_w / dz[j]
     base = NF * N
@@ -451,13 +466,7 @@ def jac_blocks(t, y, p, dz, Dg, Lo, Up, Qrow):
     running integrals do not appear on the right-hand side, so their columns
     are zero.
     """
-    N = dz.shape[0]
-    T, rh = conditions(t, p)
-    DO = np.empty(N)
-    DW = np.empty(N)
-    dDO = np.empty(N)
-    dDW = np.empty(N)
-    _diffusivities(y, N, p, DO, DW, dDO, dDW)
+    N, T, rh, DO, DW, dDO, dDW, kc = _setup(t, y, p, dz)
     src = np.empty(NF)
     dsrc = np.empty((NF, NF))
     rates = np.empty(3)
@@ -465,10 +474,6 @@ def jac_blocks(t, y, p, dz, Dg, Lo, Up, Qrow):
     Lo[:, :, :] = 0.0
     Up[:, :, :] = 0.0
     Qrow[:, :] = 0.0
-    wO = p[P_NUL] * p[P_CCAT]
-    wS = p[P_NUS] * p[P_CDB]
-    kc = np.empty(N_KC)
-    rate_constants(T, p, kc)
     for i in range(N):
         cell = y[NF * i:NF * i + NF]
         cell_reactions(cell, T, p, kc, True, src, dsrc, rates)
@@ -522,10 +527,9 @@ def jac_blocks(t, y, p, dz, Dg, Lo, Up, Qrow):
     j = N - 1
     jb = NF * j
     hz = 0.5 * dz[j]
+    f_o2, den_o, f_w, den_w, daw, d2aw = _surface(T, rh, y, p, dz, DO, DW)
     # O2 uptake f = (cs - c)/den, den = 1/kO2 + hz/D(alpha)
-    cs = c_saturation(T, p)
-    den_o = 1.0 / p[P_KO2] + hz / DO[j]
-    diff_c = cs - y[jb + F_C]
+    diff_c = f_o2 * den_o
     dden_da = hz * p[P_BO] / DO[j]  # d(1/D)/dalpha = beta/D
     df_dc = -1.0 / den_o
     df_da = -diff_c / (den_o * den_o) * dden_da
@@ -536,11 +540,7 @@ def jac_blocks(t, y, p, dz, Dg, Lo, Up, Qrow):
     Qrow[Q_O2_IN, jb + F_M] = df_da * da_dm
     Qrow[Q_O2_IN, jb + F_S] = df_da * da_ds
     # volatile loss f = (a - a_amb)/den, den = 1/Kg + a' hz / Dw(alpha)
-    a_amb = rh if p[P_ISWATER] > 0.5 else 0.0
-    aw, daw, d2aw = isotherm(y[jb + F_PHI], p)
-    Kg = gas_coefficient(T, p)
-    den_w = 1.0 / Kg + daw * hz / DW[j]
-    g_w = aw - a_amb
+    g_w = f_w * den_w
     dfw_dphi = daw / den_w - g_w * (d2aw * hz / DW[j]) / (den_w * den_w)
     dfw_da = -g_w * (daw * hz * p[P_BW] / DW[j]) / (den_w * den_w)
     if y[jb + F_PHI] <= PHI_FLOOR:
