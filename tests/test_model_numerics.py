@@ -162,14 +162,13 @@ def test_well_mixed_zero_d_limit():
     traj = ScipySolver(rtol=1e-9).integrate(pr)
     L = pr.dz.sum()
     N = pr.n_cells
-    src, dsrc, rates = np.empty(5), np.empty((5, 5)), np.empty(3)
+    dsrc = np.empty((5, 5))
 
     def f0(t, u):
         T, rh = film.conditions(t, p)
         kc = np.empty(film.N_KC)
         film.rate_constants(T, p, kc)
-        film.cell_reactions(u, T, p, kc, False, src, dsrc, rates)
-        du = src.copy()
+        du = np.array(film.cell_reactions(*u, T, p, kc, False, dsrc)[:5])
         cs = film.c_saturation(T, p)
         du[1] += p[film.P_KO2] * (cs - u[1]) / L
         aw = film.isotherm(u[0], p)[0]
