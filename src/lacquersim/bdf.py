@@ -62,82 +62,119 @@ N_STATS = 5
 # ---------------------------------------------------------------------------
 # Small dense and block-tridiagonal linear algebra
 # ---------------------------------------------------------------------------
-@njit(cache=True, error_model="numpy")
-def _inv5(A, out, work):
-    """out = A⁻¹ for a small square A, by Gauss–Jordan with partial pivoting.
+# Neighbouring cells are coupled only through the transported fields (the
+# fluxes of water/volatile and dissolved O2): the off-diagonal blocks Lo_i,
+# Up_i are zero outside these two rows, which the factorisation exploits
+# (test_bdf_kernel checks it on jac_blocks).
+TRANSPORTED = (film.F_PHI, film.F_C)
 
-    An exactly singular pivot is replaced by a tiny number: the Newton
-    iteration then fails its convergence test and the step is retried
-    smaller, which is the right reaction to a singular iteration matrix.
+
+# The block helpers index into the stacked arrays instead of taking slices,
+# and are inlined: a call with array views costs as much as a 5×5 solve.
+@njit(cache=True, error_model="numpy", inline="always")
+def _lu5(A, i, piv):
+    """In-place LU with partial pivoting of block ``A[i]`` (NF×NF).
+
+    On return the strict lower part holds the multipliers, the upper part U
+    with its diagonal stored as reciprocals (the solves multiply), and
+    ``piv[i, k]`` the row swapped with k. An exactly singular pivot is
+    replaced by a tiny number: the Newton iteration then fails its
+    convergence test and the step is retried smaller, the right reaction to
+    a singular iteration matrix.
     """
-    n = A.shape[0]
-    for a in range(n):
-        for b in range(n):
-            work[a, b] = A[a, b]
-            out[a, b] = 1.0 if a == b else 0.0
-    for k in range(n):
+    for k in range(NF):
         p = k
-        big = abs(work[k, k])
-        for i in range(k + 1, n):
-            if abs(work[i, k]) > big:
-                big = abs(work[i, k])
-                p = i
+        big = abs(A[i, k, k])
+        for r in range(k + 1, NF):
+            if abs(A[i, r, k]) > big:
+                big = abs(A[i, r, k])
+                p = r
+        piv[i, k] = p
         if p != k:
-            for j in range(n):
-                tmp = work[k, j]
-                work[k, j] = work[p, j]
-                work[p, j] = tmp
-                tmp = out[k, j]
-                out[k, j] = out[p, j]
-                out[p, j] = tmp
-        d = work[k, k]
+            for j in range(NF):
+                tmp = A[i, k, j]
+                A[i, k, j] = A[i, p, j]
+                A[i, p, j] = tmp
+        d = A[i, k, k]
         if d == 0.0:
             d = 1e-300
         inv_d = 1.0 / d
-        for j in range(n):
-            work[k, j] *= inv_d
-            out[k, j] *= inv_d
-        for i in range(n):
-            if i != k:
-                f = work[i, k]
-                if f != 0.0:
-                    for j in range(n):
-                        work[i, j] -= f * work[k, j]
-                        out[i, j] -= f * out[k, j]
+        A[i, k, k] = inv_d
+        for r in range(k + 1, NF):
+            f = A[i, r, k] * inv_d
+            A[i, r, k] = f
+            if f != 0.0:
+                for j in range(k + 1, NF):
+                    A[i, r, j] -= f * A[i, k, j]
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _lu5_solve(A, i, piv, x, o):
+    """x[o:o+NF] ← A[i]⁻¹·x[o:o+NF] with the factors of :func:`_lu5`."""
+    for k in range(NF):
+        p = piv[i, k]
+        if p != k:
+            tmp = x[o + k]
+            x[o + k] = x[o + p]
+            x[o + p] = tmp
+    for r in range(1, NF):
+        s = x[o + r]
+        for j in range(r):
+            s -= A[i, r, j] * x[o + j]
+        x[o + r] = s
+    for r in range(NF - 1, -1, -1):
+        s = x[o + r]
+        for j in range(r + 1, NF):
+            s -= A[i, r, j] * x[o + j]
+        x[o + r] = s * A[i, r, r]
 
 
 @njit(cache=True, error_model="numpy")
 def block_factor(Dg, Lo, Up, c, Gi, W, Ml):
     """Factor M = I − c·J (block tridiagonal part) as L·U.
 
-    L has diagonal blocks ``G_i`` (stored as their inverses ``Gi``) and
-    sub-diagonal blocks ``Ml_i = −c·Lo_i``; U has identity diagonal and
-    super-diagonal ``W_i = G_i⁻¹·(−c·Up_i)``; ``G_i = I − c·Dg_i − Ml_i·W_{i−1}``.
+    L has diagonal blocks ``G_i`` (stored as their inverses ``Gi``, since a
+    factorisation serves several solves and a 5×5 product is the fastest
+    solve) and sub-diagonal blocks ``Ml_i = −c·Lo_i``; U has identity
+    diagonal and super-diagonal ``W_i = G_i⁻¹·(−c·Up_i)``;
+    ``G_i = I − c·Dg_i − Ml_i·W_{i−1}``. Lo_i and Up_i must vanish outside
+    the rows :data:`TRANSPORTED`.
     """
     N = Dg.shape[0]
-    Gb = np.empty((NF, NF))
-    work = np.empty((NF, NF))
+    G = np.empty((1, NF, NF))
+    piv = np.empty((1, NF), dtype=np.int64)
+    col = np.empty(NF)
     for i in range(N):
         for a in range(NF):
             for b in range(NF):
-                Gb[a, b] = -c * Dg[i, a, b]
+                G[0, a, b] = -c * Dg[i, a, b]
                 Ml[i, a, b] = -c * Lo[i, a, b]
-            Gb[a, a] += 1.0
+            G[0, a, a] += 1.0
         if i > 0:
-            for a in range(NF):
+            for a in TRANSPORTED:  # Ml_i has no other rows
                 for b in range(NF):
                     s = 0.0
                     for k in range(NF):
                         s += Ml[i, a, k] * W[i - 1, k, b]
-                    Gb[a, b] -= s
-        _inv5(Gb, Gi[i], work)
+                    G[0, a, b] -= s
+        _lu5(G, 0, piv)
+        for k in range(NF):
+            for a in range(NF):
+                col[a] = 1.0 if a == k else 0.0
+            _lu5_solve(G, 0, piv, col, 0)
+            for a in range(NF):
+                Gi[i, a, k] = col[a]
         if i < N - 1:
+            # W_i = Σ_{k transported} G_i⁻¹[:, k] ⊗ (−c·Up_i[k, :])
             for a in range(NF):
                 for b in range(NF):
-                    s = 0.0
-                    for k in range(NF):
-                        s += Gi[i, a, k] * Up[i, k, b]
-                    W[i, a, b] = -c * s
+                    W[i, a, b] = 0.0
+            for k in TRANSPORTED:
+                for b in range(NF):
+                    u = -c * Up[i, k, b]
+                    if u != 0.0:
+                        for a in range(NF):
+                            W[i, a, b] += Gi[i, a, k] * u
 
 
 @njit(cache=True, error_model="numpy")
@@ -151,11 +188,13 @@ def block_solve(Gi, W, Ml, Qrow, c, r, x):
     z = np.empty(NF)
     for i in range(N):
         for a in range(NF):
-            s = r[NF * i + a]
-            if i > 0:
+            z[a] = r[NF * i + a]
+        if i > 0:
+            for a in TRANSPORTED:  # Ml_i has no other rows
+                s = 0.0
                 for k in range(NF):
-                    s -= Ml[i, a, k] * x[NF * (i - 1) + k]
-            z[a] = s
+                    s += Ml[i, a, k] * x[NF * (i - 1) + k]
+                z[a] -= s
         for a in range(NF):
             s = 0.0
             for k in range(NF):
