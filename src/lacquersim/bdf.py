@@ -35,6 +35,7 @@ from .stages import indicator, wrinkle
 MAX_ORDER = 5
 NEWTON_MAXITER = 4
 MIN_FACTOR = 0.2
+JOIN_ORDER = 2
 MAX_FACTOR = 10.0
 EPS = np.finfo(np.float64).eps
 
@@ -308,6 +309,30 @@ def _root(k, lo, hi, g_lo, g_hi, t_step, h, order, D, p, dz, ybuf):
 
 
 # ---------------------------------------------------------------------------
+# Segment joins
+# ---------------------------------------------------------------------------
+@njit(cache=True, error_model="numpy")
+def continues(P, sg, t):
+    """True if segment ``sg`` continues segment ``sg − 1`` at time t (s):
+    the same material and air, and temperature and humidity equal there.
+
+    The right-hand side is then continuous across the boundary (only its
+    time derivative jumps, at a ramp's corner), so the integrator keeps its
+    order, step and history instead of restarting at order 1, which for a
+    daily cycle of ramps would cost most of the steps.
+    """
+    if sg == 0:
+        return False
+    for k in range(P.shape[1]):
+        if k < film.P_TA or k > film.P_TSB:
+            if P[sg, k] != P[sg - 1, k]:
+                return False
+    T0, rh0 = film.conditions(t, P[sg - 1])
+    T1, rh1 = film.conditions(t, P[sg])
+    return abs(T1 - T0) <= 1e-12 * T0 and abs(rh1 - rh0) <= 1e-12
+
+
+# ---------------------------------------------------------------------------
 # The integrator
 # ---------------------------------------------------------------------------
 @njit(cache=True, error_model="numpy")
@@ -395,6 +420,10 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
     y_old = np.empty(n)
     h_abs = 0.0
     crate = -1.0
+    order = 1
+    n_equal = 0
+    lu_ok = False
+    c_lu = 0.0
 
     for sg in range(nseg):
         p = P[sg]
@@ -413,24 +442,29 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
             if kst == 0:
                 stage_w[0] = wrinkle(t, y, p, dz)
             kst += 1
-        h_abs = _select_initial_step(t, y, f, t_bound, rtol, atol, p, dz, ybuf, fbuf)
-        stats[S_NFEV] += 1
-        if not (h_abs > 0.0 and np.isfinite(h_abs)):  # e.g. a zero or NaN tolerance
-            fail[0] = t
-            return NON_FINITE, rec_t, rec_h, rec_order, rec_seg, rec_D
-        order = 1
-        n_equal = 0
-        for i in range(MAX_ORDER + 3):
+        if not continues(P, sg, t):
+            # a jump in the conditions or the air: restart at order 1
+            h_abs = _select_initial_step(t, y, f, t_bound, rtol, atol, p, dz, ybuf, fbuf)
+            stats[S_NFEV] += 1
+            if not (h_abs > 0.0 and np.isfinite(h_abs)):  # e.g. a zero or NaN tolerance
+                fail[0] = t
+                return NON_FINITE, rec_t, rec_h, rec_order, rec_seg, rec_D
+            order = 1
+            n_equal = 0
+            for i in range(MAX_ORDER + 3):
+                for j in range(n):
+                    D[i, j] = 0.0
             for j in range(n):
-                D[i, j] = 0.0
-        for j in range(n):
-            D[0, j] = y[j]
-            D[1, j] = f[j] * h_abs
-        film.jac_blocks(t, y, p, dz, Dg, Lo, Up, Qrow)
-        stats[S_NJEV] += 1
-        current_jac = True
-        lu_ok = False
-        c_lu = 0.0
+                D[0, j] = y[j]
+                D[1, j] = f[j] * h_abs
+            film.jac_blocks(t, y, p, dz, Dg, Lo, Up, Qrow)
+            stats[S_NJEV] += 1
+            lu_ok = False
+            c_lu = 0.0
+        elif order > JOIN_ORDER:
+            order = JOIN_ORDER
+            n_equal = 0
+            lu_ok = False
         if store:  # the segment start: order 0, D[0] = y
             ok, rec_t, rec_h, rec_order, rec_seg, rec_D = _record(
                 t, h_abs, 0, sg, D, rec_t, rec_h, rec_order, rec_seg, rec_D, rec_n, max_records)

@@ -57,7 +57,7 @@ class Result:
     def state_at(self, hours: float) -> np.ndarray:
         """Raw kernel state vector at ``hours`` (see :mod:`lacquersim.film`)."""
         t = float(hours) * 3600.0
-        t0 = self.trajectory.segments[0].ts[0]
+        t0 = self.trajectory.t_start
         if not (t0 * (1 - 1e-12) <= t <= self.trajectory.t_end * (1 + 1e-12)):
             raise ValueError(f"time {hours} h is outside the simulated {t0 / 3600:g} to "
                              f"{self.trajectory.t_end / 3600:g} h")
@@ -104,7 +104,7 @@ class Result:
         the stage times.
         """
         t_end = self.trajectory.t_end
-        t0 = self.trajectory.segments[0].ts[0]
+        t0 = self.trajectory.t_start
         ts = np.linspace(t0, t_end, 241)
         extra = list(self.problem.t_bounds) + [t + self.applied_h * 3600.0
                                                for t in self._info.times_s if np.isfinite(t)]

@@ -15,7 +15,7 @@ behind the same ``integrate`` interface.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -65,18 +65,44 @@ class Segment:
         return self.interpolants[k](t)
 
 
-@dataclass
 class Trajectory:
     """The solution over the whole schedule and the solver's statistics.
 
     A solver that locates the stages itself (the compiled BDF) also fills
-    ``stage_times_s`` (4, NaN if not reached) and ``wrinkle_index``.
+    ``stage_times_s`` (4, NaN if not reached) and ``wrinkle_index``. Its
+    dense output (``segments``) may be built lazily: ``dense`` is then a
+    callable returning the segments, called on first use (histories,
+    profiles, plots), so that a run that needs only stage times does not
+    pay for storing every step.
     """
 
-    segments: list
-    stats: dict = field(default_factory=dict)
-    stage_times_s: np.ndarray | None = None
-    wrinkle_index: float = float("nan")
+    def __init__(self, segments=None, stats=None, stage_times_s=None, wrinkle_index=float("nan"), *,
+                 params=None, t_bounds=None, y_end=None, dense=None):
+        if segments is None and dense is None:
+            raise ValueError("a Trajectory needs its segments or a way to build them")
+        self._segments = segments
+        self._dense = dense
+        self.stats = {} if stats is None else stats
+        self.stage_times_s = stage_times_s
+        self.wrinkle_index = wrinkle_index
+        self._params = params
+        self._t_bounds = None if t_bounds is None else np.asarray(t_bounds, dtype=float)
+        self._y_end = y_end
+
+    @property
+    def segments(self) -> list:
+        """Per schedule segment: step times, states and interpolants."""
+        if self._segments is None:
+            self._segments = self._dense()
+            self._dense = None
+        return self._segments
+
+    @property
+    def params(self) -> list:
+        """Parameter vector of each segment (available without the dense output)."""
+        if self._params is not None:
+            return self._params
+        return [seg.p for seg in self.segments]
 
     def segment_at(self, t: float) -> Segment:
         for seg in self.segments:
@@ -93,11 +119,21 @@ class Trajectory:
         return seg(t)
 
     @property
+    def t_start(self) -> float:
+        if self._t_bounds is not None:
+            return float(self._t_bounds[0])
+        return float(self.segments[0].ts[0])
+
+    @property
     def t_end(self) -> float:
+        if self._t_bounds is not None:
+            return float(self._t_bounds[-1])
         return float(self.segments[-1].ts[-1])
 
     @property
     def y_end(self) -> np.ndarray:
+        if self._y_end is not None:
+            return self._y_end
         return self.segments[-1].ys[-1]
 
 
@@ -314,8 +350,9 @@ class BDFSolver:
     max_order : int
         Highest BDF order used (1–5, default 5).
     dense : bool
-        Keep the dense output (needed for ``history``/``profiles``/``plot``);
-        sweeps that only need stage times can switch it off.
+        Make the dense output available (``history``/``profiles``/``plot``);
+        it is built on first use, so it costs nothing unless used. With
+        False it is never built (sweeps that only need stage times).
     max_dense_bytes : float
         Memory the dense output may take (default 2 GiB); beyond it the run
         stops with a :class:`SolverError` rather than exhausting the machine.
@@ -339,14 +376,35 @@ class BDFSolver:
         return np.broadcast_to(np.asarray(self.atol, dtype=float), (problem.n_state,)).copy()
 
     def integrate(self, problem: FilmProblem) -> Trajectory:
-        """Solve ``problem``; raise :class:`SolverError` if the integrator fails."""
+        """Solve ``problem``; raise :class:`SolverError` if the integrator fails.
+
+        Only stage times, the final state and the statistics are computed
+        here; with ``dense=True`` the dense output is produced on first use
+        by running the (deterministic) kernel again with storage on, which
+        gives the same steps bit for bit.
+        """
+        st, stage_t, stage_w, y_end, _ = self._run(problem, store=False)
+        params = [np.asarray(p, dtype=float) for p in problem.params]
+        tb = np.asarray(problem.t_bounds, dtype=float)
+        if self.dense:
+            return Trajectory(None, st, stage_t, stage_w, params=params, t_bounds=tb, y_end=y_end,
+                              dense=lambda: self._dense_segments(problem, stage_t))
+        n = problem.n_state
+        segments = []
+        for sg, p in enumerate(params):
+            ts = np.array([tb[sg + 1]])
+            ys = y_end[None, :].copy() if sg == len(params) - 1 else np.full((1, n), np.nan)
+            segments.append(Segment(ts, ys, [lambda t, y=ys[-1]: y.copy()], p))
+        return Trajectory(segments, st, stage_t, stage_w, params=params, t_bounds=tb, y_end=y_end)
+
+    def _run(self, problem, store):
         n = problem.n_state
         dz = np.ascontiguousarray(problem.dz, dtype=float)
         P = np.ascontiguousarray(np.vstack(problem.params), dtype=float)
         tb = np.ascontiguousarray(problem.t_bounds, dtype=float)
         y0 = np.ascontiguousarray(problem.y0, dtype=float)
         atol = self._atol(problem)
-        cap = 256 if self.dense else 1
+        cap = 256 if store else 1
         # dense output keeps (order+1) difference rows per step: bound its memory
         max_records = max(cap, int(self.max_dense_bytes // ((bdf.MAX_ORDER + 1) * n * 8 + 32)))
         y_end = np.empty(n)
@@ -356,10 +414,10 @@ class BDFSolver:
         fail = np.zeros(1)
         rec_n = np.zeros(1, dtype=np.int64)
         status, rec_t, rec_h, rec_order, rec_seg, rec_D = bdf.integrate(
-            y0, tb, P, dz, self.rtol, atol, self.max_steps, self.max_order, self.dense, max_records,
+            y0, tb, P, dz, self.rtol, atol, self.max_steps, self.max_order, store, max_records,
             y_end, stage_t, stage_w, stats, fail,
             np.empty(cap), np.empty(cap), np.empty(cap, dtype=np.int64), np.empty(cap, dtype=np.int64),
-            np.empty((cap if self.dense else 1, bdf.MAX_ORDER + 1, n)), rec_n)
+            np.empty((cap, bdf.MAX_ORDER + 1, n)), rec_n)
         if status != bdf.OK:
             cause = bdf.STATUS_TEXT[status]
             if status == bdf.TOO_MANY_STEPS:
@@ -373,21 +431,21 @@ class BDFSolver:
         st = {"steps": int(stats[bdf.S_STEPS]), "nfev": int(stats[bdf.S_NFEV]),
               "njev": int(stats[bdf.S_NJEV]), "nlu": int(stats[bdf.S_NLU]),
               "rejected": int(stats[bdf.S_REJECT])}
+        rec = (rec_t, rec_h, rec_order, rec_seg, rec_D, int(rec_n[0])) if store else None
+        return st, stage_t.copy(), float(stage_w[0]), y_end, rec
+
+    def _dense_segments(self, problem, stage_t):
+        _, again, _, _, (rec_t, rec_h, rec_order, rec_seg, rec_D, m) = self._run(problem, store=True)
+        if not np.array_equal(again, stage_t, equal_nan=True):  # the kernel is deterministic
+            raise SolverError("the dense-output run did not reproduce the first run")
         segments = []
-        if self.dense:
-            m = int(rec_n[0])
-            for sg, p in enumerate(problem.params):
-                idx = np.flatnonzero(rec_seg[:m] == sg)
-                ts = rec_t[idx].copy()
-                ys = rec_D[idx, 0, :].copy()
-                interps = [_BdfInterpolant(rec_t[r], rec_h[r], int(rec_order[r]),
-                                           rec_D[r, : int(rec_order[r]) + 1]) for r in idx[1:]]
-                if not interps:  # a segment with no step cannot happen (hours > 0), but be safe
-                    interps = [lambda t, y=ys[-1]: y.copy()]
-                segments.append(Segment(ts, ys, interps, np.asarray(p, dtype=float)))
-        else:
-            for sg, p in enumerate(problem.params):
-                ts = np.array([tb[sg + 1]])
-                ys = y_end[None, :].copy() if sg == len(problem.params) - 1 else np.full((1, n), np.nan)
-                segments.append(Segment(ts, ys, [lambda t, y=ys[-1]: y.copy()], np.asarray(p, dtype=float)))
-        return Trajectory(segments, st, stage_times_s=stage_t.copy(), wrinkle_index=float(stage_w[0]))
+        for sg, p in enumerate(problem.params):
+            idx = np.flatnonzero(rec_seg[:m] == sg)
+            ts = rec_t[idx].copy()
+            ys = rec_D[idx, 0, :].copy()
+            interps = [_BdfInterpolant(rec_t[r], rec_h[r], int(rec_order[r]),
+                                       rec_D[r, : int(rec_order[r]) + 1]) for r in idx[1:]]
+            if not interps:  # a segment with no step cannot happen (hours > 0), but be safe
+                interps = [lambda t, y=ys[-1]: y.copy()]
+            segments.append(Segment(ts, ys, interps, np.asarray(p, dtype=float)))
+        return segments

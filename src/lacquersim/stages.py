@@ -186,15 +186,14 @@ def wrinkle_index(problem, traj, t_set: float) -> float:
 def _why_not(problem, traj, material, k, alpha_gel) -> str:
     """A person-readable reason why stage k was not reached."""
     y = traj.y_end
-    seg = traj.segments[-1]
-    p = seg.p
+    p = traj.params[-1]
     N = problem.n_cells
-    T_end, rh_end = film.conditions(seg.ts[-1], p)
+    T_end, rh_end = film.conditions(traj.t_end, p)
     hours = traj.t_end / 3600.0
     diag = np.empty((N, 4))
     film.cell_diagnostics(y, N, p, T_end, diag)
     e_mean = float(np.mean(y[F_E:NF * N:NF]))
-    t_max_c = max(max(s.p[film.P_TA], s.p[film.P_TB]) for s in traj.segments) - 273.15
+    t_max_c = max(max(q[film.P_TA], q[film.P_TB]) for q in traj.params) - 273.15
     a_top = diag[-1, 0]
     tg_top_c = diag[-1, 1] - 273.15
     tg1_c = p[film.P_TG1] - 273.15
