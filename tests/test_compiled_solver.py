@@ -189,5 +189,6 @@ def test_dense_output_is_built_on_first_use_and_reproduces_the_run():
     y_end = traj.y_end.copy()
     hist = res.history
     assert traj._segments is not None and len(hist) > 200
-    np.testing.assert_array_equal(traj.segments[-1].ys[-1], y_end)
+    # the record keeps the difference array's D[0], a sum equal to y to rounding
+    np.testing.assert_allclose(traj.segments[-1].ys[-1], y_end, rtol=1e-14, atol=1e-300)
     assert traj.segments[0].ts[0] == traj.t_start == 0.0
