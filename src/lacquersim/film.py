@@ -139,11 +139,16 @@ def isotherm(phi, p):
     ``b = 1`` (equilibrium content ``A·(a/(1−a))^n``, steep above ≈ 70 % RH),
     Henry's law ``a = phi/A`` for ``b = 0, n = 1`` (used for Crank's solution).
     """
-    A = p[P_ISOA]
+    ph = phi if phi > PHI_FLOOR else PHI_FLOOR
+    return _isotherm_x(ph, (ph / p[P_ISOA]) ** (1.0 / p[P_ISON]), p)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _isotherm_x(ph, x, p):
+    """:func:`isotherm` at the floored phi, given x = (ph/A)^(1/n)
+    (the cell reactions get x from a log of phi they also need)."""
     n = p[P_ISON]
     b = p[P_ISOB]
-    ph = phi if phi > PHI_FLOOR else PHI_FLOOR
-    x = (ph / A) ** (1.0 / n)
     q = 1.0 + b * x
     a = x / q
     u = x / ph  # x/phi
@@ -211,7 +216,7 @@ def _pw(x, a):
     return x ** a
 
 
-N_KC = 6
+N_KC = 8
 
 
 @njit(cache=True, error_model="numpy")
@@ -227,6 +232,8 @@ def rate_constants(T, p, kc):
     kc[3] = arr(p[P_KD], p[P_EAD], T)
     kc[4] = _pw(p[P_ACRIT], p[P_NH])
     kc[5] = 6.0 * p[P_PHI0] ** (1.0 / 3.0) / p[P_D0] if p[P_D0] > 0.0 else 0.0
+    kc[6] = math.log(p[P_ISOA])
+    kc[7] = 1.0 / p[P_ISON]
 
 
 # ---------------------------------------------------------------------------
@@ -259,36 +266,43 @@ def cell_reactions(phi, c, m, s, e, T, p, kc, want_jac, dsrc):
     mu_s = dmu_dtg * dtg_da * da_ds
 
     # -- hydration H(a_w): the enzyme works only in hydrated droplets
-    aw, daw, _ = isotherm(phi, p)
+    ph = phi if phi > PHI_FLOOR else PHI_FLOOR
+    lph = math.log(ph)  # one log for the isotherm's power and the droplets' cube root
+    aw, daw, _ = _isotherm_x(ph, math.exp((lph - kc[6]) * kc[7]), p)
     nh = p[P_NH]
     an = _pw(aw, nh)
     cn = kc[4]
     H = an / (an + cn)
-    dH = nh * an / aw * cn / ((an + cn) * (an + cn)) * daw if aw > 0.0 else 0.0
+    dH = 0.0
+    if want_jac and aw > 0.0:
+        dH = nh * an / aw * cn / ((an + cn) * (an + cn)) * daw
 
     # -- laccase oxidation r_L
     bL = kc[0]
     rL = 0.0
     if bL > 0.0 and kc[5] > 0.0:
-        ph = phi if phi > PHI_FLOOR else PHI_FLOOR
         # droplet interface per volume, droplets shrinking at constant number
         G = kc[5]
-        cb = ph ** (1.0 / 3.0)
+        cb = math.exp(lph * (1.0 / 3.0))
         ai = G * cb * cb
-        dai = (2.0 / 3.0) * G / cb
-        Aa = ai / (ai + p[P_KA])
-        dA = p[P_KA] * dai / ((ai + p[P_KA]) * (ai + p[P_KA]))
         r = _pw(ph / p[P_PHIEX], p[P_NEX])
-        X = 1.0 / (1.0 + r)
-        dX = -p[P_NEX] * r / ph * X * X
-        fphi = H * Aa * X
-        dfphi = dH * Aa * X + H * dA * X + H * Aa * dX
-        Mm = m / (p[P_KM] + m)
-        dMm = p[P_KM] / ((p[P_KM] + m) * (p[P_KM] + m))
-        Oc = c / (p[P_KO] + c)
-        dOc = p[P_KO] / ((p[P_KO] + c) * (p[P_KO] + c))
-        rL = bL * e * fphi * Mm * Oc * mu
+        Kai = ai + p[P_KA]
+        KMm = p[P_KM] + m
+        KOc = p[P_KO] + c
+        # H·Aa·X·Mm·Oc with Aa = ai/(ai+K_A), X = 1/(1+r), Mm = m/(K_M+m), Oc = c/(K_O+c)
+        rL = bL * e * mu * H * ai * m * c / (Kai * (1.0 + r) * KMm * KOc)
         if want_jac:
+            dai = (2.0 / 3.0) * G / cb
+            Aa = ai / Kai
+            dA = p[P_KA] * dai / (Kai * Kai)
+            X = 1.0 / (1.0 + r)
+            dX = -p[P_NEX] * r / ph * X * X
+            fphi = H * Aa * X
+            dfphi = dH * Aa * X + H * dA * X + H * Aa * dX
+            Mm = m / KMm
+            dMm = p[P_KM] / (KMm * KMm)
+            Oc = c / KOc
+            dOc = p[P_KO] / (KOc * KOc)
             g = bL * e
             dphi = g * Mm * Oc * (dfphi * mu + fphi * mu_phi)
             dc = g * fphi * Mm * dOc * mu
@@ -422,17 +436,19 @@ def rhs(t, y, p, dz, dydt):
         dydt[b + F_E] = se
         o2_used += dz[i] * (p[P_NUL] * p[P_CCAT] * rL + p[P_NUS] * p[P_CDB] * rS)
         w_made += dz[i] * p[P_NUW] * rL
-    # interior faces: flux from cell i+1 into cell i
+    # interior faces: flux from cell i+1 into cell i (divisions are the
+    # loop's main cost: two per face, reciprocals reused)
+    inv_a = 1.0 / dz[0]
     for i in range(N - 1):
-        h = 0.5 * (dz[i] + dz[i + 1])
-        Do = 0.5 * (DO[i] + DO[i + 1])
-        Dw = 0.5 * (DW[i] + DW[i + 1])
-        Fo = Do * (y[NF * (i + 1) + F_C] - y[NF * i + F_C]) / h
-        Fw = Dw * (y[NF * (i + 1) + F_PHI] - y[NF * i + F_PHI]) / h
-        dydt[NF * i + F_C] += Fo / dz[i]
-        dydt[NF * (i + 1) + F_C] -= Fo / dz[i + 1]
-        dydt[NF * i + F_PHI] += Fw / dz[i]
-        dydt[NF * (i + 1) + F_PHI] -= Fw / dz[i + 1]
+        inv_b = 1.0 / dz[i + 1]
+        g = 1.0 / (dz[i] + dz[i + 1])  # 1/(2h): the face averages' halves fold in
+        Fo = (DO[i] + DO[i + 1]) * (y[NF * (i + 1) + F_C] - y[NF * i + F_C]) * g
+        Fw = (DW[i] + DW[i + 1]) * (y[NF * (i + 1) + F_PHI] - y[NF * i + F_PHI]) * g
+        dydt[NF * i + F_C] += Fo * inv_a
+        dydt[NF * (i + 1) + F_C] -= Fo * inv_b
+        dydt[NF * i + F_PHI] += Fw * inv_a
+        dydt[NF * (i + 1) + F_PHI] -= Fw * inv_b
+        inv_a = inv_b
     j = N - 1
     f_o2, _, f_w, _, _, _ = _surface(T, rh, y, p, dz, DO, DW)
     dydt[NF * j + F_C] += f_o2 / dz[j]
