@@ -13,6 +13,8 @@ from .stages import STAGES
 
 __all__ = ["Result"]
 
+_STAGE_INDEX = pd.Index(list(STAGES))  # built once: cheaper Series per result
+
 
 class Result:
     """Drying of one coat: stages, histories, profiles, summary and plot.
@@ -37,8 +39,8 @@ class Result:
         self.problem = problem
         self.trajectory = trajectory
         self._info = stage_info
-        self.stages = pd.Series(stage_info.times_s / 3600.0, index=list(STAGES), name="hours")
-        self.reasons = pd.Series(stage_info.reasons, index=list(STAGES), name="reason")
+        self.stages = pd.Series(stage_info.times_s / 3600.0, index=_STAGE_INDEX, name="hours")
+        self.reasons = pd.Series(stage_info.reasons, index=_STAGE_INDEX, name="reason")
 
     # -- state access --------------------------------------------------------
     @property
