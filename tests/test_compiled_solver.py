@@ -174,7 +174,9 @@ def test_block_linear_solve_equals_dense_solve(hours):
         Gi, W, Ml = (np.zeros((N, film.NF, film.NF)) for _ in range(3))
         bdf.block_factor(Dg, Lo, Up, c, Gi, W, Ml)
         x = np.empty(n)
-        bdf.block_solve(Gi, W, Ml, Q, c, r, x)
+        qlo = np.zeros(film.NQ, dtype=np.int64)
+        bdf.q_first(Q, qlo)
+        bdf.block_solve(Gi, W, Ml, Q, qlo, c, r, x)
         M = np.eye(n) - c * J
         assert np.linalg.norm(M @ x - r) <= 1e-9 * np.linalg.norm(r) * np.linalg.cond(M) ** 0.5, c
 

@@ -188,11 +188,11 @@ def block_factor(Dg, Lo, Up, c, Gi, W, Ml):
 
 
 @njit(cache=True, error_model="numpy")
-def block_solve(Gi, W, Ml, Qrow, c, r, x):
+def block_solve(Gi, W, Ml, Qrow, qlo, c, r, x):
     """Solve (I − c·J)·x = r with the factors of :func:`block_factor`.
 
     The last NQ components (running integrals) have rows ``−c·Qrow`` and
-    identity diagonal; their columns are empty.
+    identity diagonal; their columns are empty. ``qlo`` from :func:`q_first`.
     """
     N = Gi.shape[0]
     z = np.empty(NF)
@@ -219,9 +219,21 @@ def block_solve(Gi, W, Ml, Qrow, c, r, x):
     nc = NF * N
     for q in range(NQ):
         s = 0.0
-        for j in range(nc):
+        for j in range(qlo[q], nc):
             s += Qrow[q, j] * x[j]
         x[nc + q] = r[nc + q] + c * s
+
+
+@njit(cache=True, error_model="numpy")
+def q_first(Qrow, qlo):
+    """qlo[q] = first non-zero column of running-integral row q: the surface
+    fluxes depend on the top cell only, so two of the four rows are nearly
+    empty and :func:`block_solve` skips their leading zeros."""
+    for q in range(Qrow.shape[0]):
+        j = 0
+        while j < Qrow.shape[1] and Qrow[q, j] == 0.0:
+            j += 1
+        qlo[q] = j
 
 
 # ---------------------------------------------------------------------------
@@ -232,6 +244,15 @@ def _rms(x, scale):
     s = 0.0
     for i in range(x.shape[0]):
         v = x[i] / scale[i]
+        s += v * v
+    return math.sqrt(s / x.shape[0])
+
+
+@njit(cache=True, error_model="numpy")
+def _rms_inv(x, inv_scale):
+    s = 0.0
+    for i in range(x.shape[0]):
+        v = x[i] * inv_scale[i]
         s += v * v
     return math.sqrt(s / x.shape[0])
 
@@ -413,6 +434,7 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
     Lo = np.zeros((N, NF, NF))
     Up = np.zeros((N, NF, NF))
     Qrow = np.zeros((NQ, NF * N))
+    qlo = np.zeros(NQ, dtype=np.int64)
     Gi = np.zeros((N, NF, NF))
     W = np.zeros((N, NF, NF))
     Ml = np.zeros((N, NF, NF))
@@ -423,7 +445,7 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
     d = np.empty(n)
     dy = np.empty(n)
     rhs_b = np.empty(n)
-    scale = np.empty(n)
+    inv_scale = np.empty(n)
     ybuf = np.empty(n)
     fbuf = np.empty(n)
     y_old = np.empty(n)
@@ -468,6 +490,7 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
                 D[1, j] = f[j] * h_abs
             film.jac_blocks(t, y, p, dz, Dg, Lo, Up, Qrow)
             stats[S_NJEV] += 1
+            q_first(Qrow, qlo)
             lu_ok = False
             c_lu = 0.0
         elif order > JOIN_ORDER:
@@ -507,7 +530,7 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
                     for i in range(order + 1):
                         s += D[i, j]
                     ypred[j] = s
-                    scale[j] = atol[j] + rtol * abs(s)
+                    inv_scale[j] = 1.0 / (atol[j] + rtol * abs(s))  # inverse: the norms multiply
                 for j in range(n):
                     s = 0.0
                     for i in range(1, order + 1):
@@ -543,8 +566,8 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
                             break
                         for j in range(n):
                             rhs_b[j] = c * f[j] - psi[j] - d[j]
-                        block_solve(Gi, W, Ml, Qrow, c, rhs_b, dy)
-                        dy_norm = _rms(dy, scale)
+                        block_solve(Gi, W, Ml, Qrow, qlo, c, rhs_b, dy)
+                        dy_norm = _rms_inv(dy, inv_scale)
                         rate = -1.0
                         if dy_norm_old > 0.0:
                             rate = dy_norm / dy_norm_old
@@ -573,6 +596,7 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
                             break
                         film.jac_blocks(t_new, ypred, p, dz, Dg, Lo, Up, Qrow)
                         stats[S_NJEV] += 1
+                        q_first(Qrow, qlo)
                         current_jac = True
                         lu_ok = False
                 if not converged:
@@ -584,10 +608,10 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
                     continue
                 safety = 0.9 * (2 * NEWTON_MAXITER + 1) / (2 * NEWTON_MAXITER + n_iter)
                 for j in range(n):
-                    scale[j] = atol[j] + rtol * abs(ynew[j])
+                    inv_scale[j] = 1.0 / (atol[j] + rtol * abs(ynew[j]))
                 err = 0.0
                 for j in range(n):
-                    v = ERROR_CONST[order] * d[j] / scale[j]
+                    v = ERROR_CONST[order] * d[j] * inv_scale[j]
                     err += v * v
                 error_norm = math.sqrt(err / n)
                 if not (error_norm <= 1.0):  # a NaN error norm rejects the step
@@ -626,13 +650,13 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
                 if order > 1:
                     s2 = 0.0
                     for j in range(n):
-                        v = ERROR_CONST[order - 1] * D[order, j] / scale[j]
+                        v = ERROR_CONST[order - 1] * D[order, j] * inv_scale[j]
                         s2 += v * v
                     em = math.sqrt(s2 / n)
                 if order < max_order:
                     s2 = 0.0
                     for j in range(n):
-                        v = ERROR_CONST[order + 1] * D[order + 2, j] / scale[j]
+                        v = ERROR_CONST[order + 1] * D[order + 2, j] * inv_scale[j]
                         s2 += v * v
                     ep = math.sqrt(s2 / n)
                 # factors = norms ** (-1/(order, order+1, order+2))
