@@ -1,7 +1,8 @@
 """Compiled variable-order BDF integrator for the film model (numba).
 
 The whole integration — steps, Newton iterations, Jacobian and LU reuse,
-error and order control, restarts at schedule boundaries, stage detection by
+error and order control, schedule boundaries (a restart at a jump in the
+conditions, continuation where a ramp meets the next), stage detection by
 root finding on the dense output — runs in one compiled call with no Python
 in the loop, so that a batch of simulations can run across cores with
 ``prange``.
@@ -10,10 +11,12 @@ The method is the quasi-constant step-size BDF of orders 1–5 in the
 backward-difference formulation with the NDF error constants, the same
 algorithm as ``scipy.integrate.BDF`` (Shampine & Reichelt 1997; scipy's
 ``_ivp/bdf.py``), so the reference and the compiled solver differ in the
-implementation, not in the method. The linear systems ``(I − c·J)·x = r``
-are solved by block-tridiagonal LU (block Thomas algorithm with partial
-pivoting inside each 5×5 diagonal block); the running-integral rows of the
-state are eliminated afterwards, since nothing depends on them.
+implementation, not in the method (two deliberate departures: the Newton
+tolerance, see NEWTON_TOL, and the continuation across continuous schedule
+joins, see :func:`continues`). The linear systems ``(I − c·J)·x = r`` are
+solved by block-tridiagonal LU (block Thomas algorithm with partial pivoting
+inside each 5×5 diagonal block); the running-integral rows of the state are
+eliminated afterwards, since nothing depends on them.
 
 Stages are checked after every accepted step (and at every segment start,
 where a condition may already hold) exactly as in :mod:`lacquersim.stages`:
