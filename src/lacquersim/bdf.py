@@ -528,17 +528,16 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
                     n_equal = 0
                     lu_ok = False
                 h_abs = t_new - t
+                inv_alpha = 1.0 / ALPHA[order]
                 for j in range(n):
-                    s = 0.0
-                    for i in range(order + 1):
-                        s += D[i, j]
-                    ypred[j] = s
-                    inv_scale[j] = 1.0 / (atol[j] + rtol * abs(s))  # inverse: the norms multiply
-                for j in range(n):
-                    s = 0.0
+                    s = D[0, j]
+                    g = 0.0
                     for i in range(1, order + 1):
-                        s += D[i, j] * GAMMA[i]
-                    psi[j] = s / ALPHA[order]
+                        s += D[i, j]
+                        g += D[i, j] * GAMMA[i]
+                    ypred[j] = s
+                    psi[j] = g * inv_alpha
+                    inv_scale[j] = 1.0 / (atol[j] + rtol * abs(s))  # inverse: the norms multiply
                 c = h_abs / ALPHA[order]
                 converged = False
                 while not converged:
@@ -560,15 +559,13 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
                         n_iter = it + 1
                         film.rhs(t_new, ynew, p, dz, f)
                         stats[S_NFEV] += 1
-                        finite = True
+                        nan_probe = 0.0  # becomes NaN if any f is NaN or infinite
                         for j in range(n):
-                            if not np.isfinite(f[j]):
-                                finite = False
-                                break
-                        if not finite:
+                            v = f[j]
+                            nan_probe += v * 0.0
+                            rhs_b[j] = c * v - psi[j] - d[j]
+                        if nan_probe != 0.0:
                             break
-                        for j in range(n):
-                            rhs_b[j] = c * f[j] - psi[j] - d[j]
                         block_solve(Gi, W, Ml, Qrow, qlo, c, rhs_b, dy)
                         dy_norm = _rms_inv(dy, inv_scale)
                         rate = -1.0
