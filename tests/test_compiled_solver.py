@@ -218,3 +218,42 @@ def test_joins_of_continuous_ramps_are_continued_and_jumps_restart():
     got = ls.simulate(rec, week, n_cells=20, solver=BDFSolver(rtol=1e-7)).stages
     assert ref.notna().sum() >= 3
     np.testing.assert_allclose(got.to_numpy(), ref.to_numpy(), rtol=2e-5)
+
+
+def test_results_pickle_and_summaries_need_no_dense_output():
+    """A result pickles (for process pools and caches) with its dense output
+    still unbuilt; summary() and balances() at the end do not build it."""
+    import pickle
+
+    rec = make_recipe(material="vietnam", thickness_um=40, water=12.5, monomer=44.8, hours=12)
+    res = ls.simulate(rec, n_cells=16)
+    summ = res.summary()
+    bal = res.balances()
+    assert res.trajectory._segments is None
+    back = pickle.loads(pickle.dumps(res))
+    assert back.trajectory._segments is None
+    pd_hist = back.history  # built after unpickling
+    assert abs(pd_hist.water_mean_percent.iloc[-1] - summ["water_left_percent"]) < 1e-9
+    assert abs(back.balances()["o2_residual"] - bal["o2_residual"]) < 1e-12
+    np.testing.assert_array_equal(back.stages.to_numpy(), res.stages.to_numpy())
+    quick = ls.simulate(rec, n_cells=16, solver=BDFSolver(dense=False))
+    assert pickle.loads(pickle.dumps(quick)).summary()["stages_h"] == summ["stages_h"]
+
+
+def test_dense_output_comes_from_copies_and_is_checked():
+    """Changing the problem or the solver after the run does not change its
+    history, and a re-run that disagrees raises a SolverError."""
+    from lacquersim.errors import SolverError
+
+    rec = make_recipe(material="vietnam", thickness_um=40, hours=0.3)
+    pr = build_problem(rec, n_cells=12)
+    solver = BDFSolver()
+    traj = solver.integrate(pr)
+    pr.params[0][film.P_KMASS] *= 3.0
+    solver.max_order = 2
+    np.testing.assert_allclose(traj.segments[-1].ys[-1], traj.y_end, rtol=1e-14, atol=1e-300)
+
+    traj = BDFSolver().integrate(build_problem(rec, n_cells=12))
+    traj._dense.expect[1][0] += 1e-9
+    with pytest.raises(SolverError, match="did not reproduce"):
+        traj.segments

@@ -39,25 +39,41 @@ def _fd_jacobian(t, y, p, dz):
     return J
 
 
-@pytest.mark.parametrize("case", [
-    dict(material="vietnam"), dict(material="cashew", temperature_c=30, rh_percent=70),
-    dict(material="japan", water=10, monomer=60, temperature_c=140, rh_percent=10),
-    dict(material="vietnam", water=5, monomer=50, temperature_c=2, rh_percent=40),
-    dict(material="myanmar", temperature_c=35, rh_percent=95),
-])
-def test_analytic_jacobian_matches_finite_differences(case):
+@pytest.mark.parametrize("case,mods,t,dry_cells", [
+    (dict(material="vietnam"), {}, 0.0, False),
+    (dict(material="cashew", temperature_c=30, rh_percent=70), {}, 0.0, False),
+    (dict(material="japan", water=10, monomer=60, temperature_c=140, rh_percent=10), {}, 0.0, False),
+    (dict(material="vietnam", water=5, monomer=50, temperature_c=2, rh_percent=40), {}, 0.0, False),
+    (dict(material="myanmar", temperature_c=35, rh_percent=95), {}, 0.0, False),
+    # branches the bundled materials do not reach
+    (dict(material="vietnam"), {"P_REACT": 0.0}, 0.0, False),  # reactions off
+    (dict(material="vietnam"), {"P_D0": 0.0}, 0.0, False),  # laccase but no droplets
+    (dict(material="vietnam"), {"P_ACRIT": 0.9}, 0.0, False),  # enzyme barely hydrated
+    (dict(material="vietnam", water=5, monomer=50), {}, 0.0, True),  # cells below PHI_FLOOR
+    (dict(material="vietnam"), {"P_TB": 310.0, "P_RHB": 0.5, "P_TSB": 7200.0}, 3000.0, False),  # ramp
+], ids=["vietnam", "cashew", "bake", "cold", "myanmar", "no-reactions", "no-droplets",
+        "high-acrit", "below-floor", "ramp"])
+def test_analytic_jacobian_matches_finite_differences(case, mods, t, dry_cells):
     rec = make_recipe(**case)
     N = 7
     pr = build_problem(rec, n_cells=N)
-    p, dz = pr.params[0], pr.dz
+    p, dz = pr.params[0].copy(), pr.dz
+    for name, value in mods.items():
+        p[getattr(film, name)] = value
     rng = np.random.default_rng(1)
     y = pr.y0.copy()
     # perturb away from the uniform start so every coupling is exercised
     y[: 5 * N] *= rng.uniform(0.3, 1.0, 5 * N)
-    J = _SparseJacobian(N).dense(0.0, y, p, dz)
-    Jfd = _fd_jacobian(0.0, y, p, dz)
+    if dry_cells:
+        y[0:15:5] = 0.5 * film.PHI_FLOOR
+    J = _SparseJacobian(N).dense(t, y, p, dz)
+    Jfd = _fd_jacobian(t, y, p, dz)
     scale = np.abs(Jfd).max(axis=1, keepdims=True) + 1e-300
     assert np.max(np.abs(J - Jfd) / scale) < 1e-5
+    # and entry by entry for every entry above 1e-3 of its row's largest
+    # (the row maximum alone would hide a wrong reaction entry beside a big
+    # transport one)
+    assert np.max(np.abs(J - Jfd) / np.maximum(np.abs(Jfd), 1e-3 * scale)) < 1e-4
     # the pattern really is block tridiagonal with full blocks plus integral rows
     nz = np.abs(J[: 5 * N, : 5 * N]) > 0
     i, j = np.nonzero(nz)

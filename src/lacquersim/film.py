@@ -224,7 +224,8 @@ def rate_constants(T, p, kc):
     """Per-call constants shared by every cell at temperature T (K).
 
     kc = (laccase, autoxidation, thermal, inactivation rate constants in s⁻¹,
-    a_crit**n_h, interfacial-area prefactor 6·phi0^(1/3)/d0 in m⁻¹).
+    a_crit**n_h, interfacial-area prefactor 6·phi0^(1/3)/d0 in m⁻¹,
+    ln A and 1/n of the isotherm).
     """
     kc[0] = arr(p[P_KL], p[P_EAL], T) * p[P_E0]
     kc[1] = arr(p[P_KS], p[P_EAS], T) * p[P_CATAL]

@@ -14,6 +14,11 @@ from .stages import STAGES
 __all__ = ["Result"]
 
 _STAGE_INDEX = pd.Index(list(STAGES))  # built once: cheaper Series per result
+_HISTORY_COLUMNS = ["time_h", "temperature_c", "rh_percent",
+                    "conversion_surface", "conversion_mean", "conversion_bottom",
+                    "tg_surface_c", "tg_bottom_c",
+                    "water_mean_percent", "water_surface_percent",
+                    "o2_mean_mol_m3", "laccase_mean_percent"]
 
 
 class Result:
@@ -111,28 +116,25 @@ class Result:
         extra = list(self.problem.t_bounds) + [t + self.applied_h * 3600.0
                                                for t in self._info.times_s if np.isfinite(t)]
         ts = np.unique(np.clip(np.concatenate([ts, extra]), t0, t_end))
+        rows = []
+        for t in ts:
+            rows.append(self._history_row(t, self.trajectory(t), self.trajectory.segment_at(t).p))
+        return pd.DataFrame(rows, columns=_HISTORY_COLUMNS)
+
+    def _history_row(self, t: float, y: np.ndarray, p: np.ndarray) -> tuple:
+        """One row of :attr:`history` for state y at time t (s) under parameters p."""
         N = self.n_cells
         dz = self.problem.dz
         w = dz / dz.sum()
-        rows = []
-        for t in ts:
-            y = self.trajectory(t)
-            p = self.trajectory.segment_at(t).p
-            T, rh = film.conditions(t, p)
-            diag = np.empty((N, 4))
-            film.cell_diagnostics(y, N, p, T, diag)
-            cells = y[: NF * N].reshape(N, NF)
-            rows.append((t / 3600.0, T - 273.15, rh * 100.0,
-                         diag[-1, 0], float(w @ diag[:, 0]), diag[0, 0],
-                         diag[-1, 1] - 273.15, diag[0, 1] - 273.15,
-                         100.0 * float(w @ cells[:, F_PHI]), 100.0 * cells[-1, F_PHI],
-                         float(w @ cells[:, F_C]), 100.0 * float(w @ cells[:, F_E])))
-        return pd.DataFrame(rows, columns=[
-            "time_h", "temperature_c", "rh_percent",
-            "conversion_surface", "conversion_mean", "conversion_bottom",
-            "tg_surface_c", "tg_bottom_c",
-            "water_mean_percent", "water_surface_percent",
-            "o2_mean_mol_m3", "laccase_mean_percent"])
+        T, rh = film.conditions(t, p)
+        diag = np.empty((N, 4))
+        film.cell_diagnostics(y, N, p, T, diag)
+        cells = y[: NF * N].reshape(N, NF)
+        return (t / 3600.0, T - 273.15, rh * 100.0,
+                diag[-1, 0], float(w @ diag[:, 0]), diag[0, 0],
+                diag[-1, 1] - 273.15, diag[0, 1] - 273.15,
+                100.0 * float(w @ cells[:, F_PHI]), 100.0 * cells[-1, F_PHI],
+                float(w @ cells[:, F_C]), 100.0 * float(w @ cells[:, F_E]))
 
     # -- balances --------------------------------------------------------------
     def balances(self, hours: float | None = None) -> pd.Series:
@@ -168,9 +170,11 @@ class Result:
     # -- report ----------------------------------------------------------------
     def summary(self) -> dict:
         """JSON-ready summary: stages (h, None if missing), reasons and end-of-schedule numbers."""
-        end = self.history.iloc[-1]
         N = self.n_cells
         y = self.trajectory.y_end
+        # from the final state: the summary must not need the dense output
+        end = dict(zip(_HISTORY_COLUMNS, self._history_row(self.trajectory.t_end, y,
+                                                           self.trajectory.params[-1])))
         dz = self.problem.dz
         m0 = self.problem.y0[F_M:NF * N:NF]
         conv = float(dz @ (m0 - y[F_M:NF * N:NF]) / dz.sum())

@@ -3,8 +3,9 @@
 A solver turns a :class:`FilmProblem` (mesh, initial state, one parameter
 vector per schedule segment) into a :class:`Trajectory`: per segment, the
 accepted step times, the states there and a dense-output interpolant, which
-the stage detector root-finds on. The integrator restarts at every segment
-boundary and never steps across one.
+the stage detector root-finds on. The integrators never step across a
+segment boundary; scipy restarts at each, the compiled BDF only where the
+conditions jump.
 
 :class:`ScipySolver` drives scipy's ``Radau``/``BDF`` step by step with the
 numba right-hand side and the analytic block-tridiagonal Jacobian (as a sparse
@@ -15,6 +16,7 @@ behind the same ``integrate`` interface.
 from __future__ import annotations
 
 import bisect
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -111,6 +113,8 @@ class Trajectory:
         return self.segments[-1]
 
     def __call__(self, t: float) -> np.ndarray:
+        if self._y_end is not None and t == self.t_end:
+            return self._y_end.copy()  # known without the dense output
         seg = self.segment_at(t)
         if t == seg.ts[-1]:
             return seg.ys[-1].copy()
@@ -336,7 +340,7 @@ class _BdfInterpolant:
 class BDFSolver:
     """The compiled variable-order BDF of :mod:`lacquersim.bdf` (default solver).
 
-    Everything — steps, Newton, Jacobian/LU reuse, restarts at schedule
+    Everything — steps, Newton, Jacobian/LU reuse, stops at schedule
     boundaries and stage root finding — runs in one numba call.
 
     Parameters
@@ -384,17 +388,22 @@ class BDFSolver:
         gives the same steps bit for bit.
         """
         st, stage_t, stage_w, y_end, _ = self._run(problem, store=False)
-        params = [np.asarray(p, dtype=float) for p in problem.params]
-        tb = np.asarray(problem.t_bounds, dtype=float)
+        params = [np.array(p, dtype=float) for p in problem.params]
+        tb = np.array(problem.t_bounds, dtype=float)
         if self.dense:
+            # the re-run works on copies: a problem or solver changed after
+            # this call must not change the history of this result
+            snapshot = FilmProblem(dz=np.array(problem.dz, dtype=float), y0=np.array(problem.y0, dtype=float),
+                                   t_bounds=tb.copy(), params=[p.copy() for p in params])
+            rerun = _DenseRerun(copy.deepcopy(self), snapshot, stage_t, y_end, st)
             return Trajectory(None, st, stage_t, stage_w, params=params, t_bounds=tb, y_end=y_end,
-                              dense=lambda: self._dense_segments(problem, stage_t))
+                              dense=rerun)
         n = problem.n_state
         segments = []
         for sg, p in enumerate(params):
             ts = np.array([tb[sg + 1]])
             ys = y_end[None, :].copy() if sg == len(params) - 1 else np.full((1, n), np.nan)
-            segments.append(Segment(ts, ys, [lambda t, y=ys[-1]: y.copy()], p))
+            segments.append(Segment(ts, ys, [_Constant(ys[-1])], p))
         return Trajectory(segments, st, stage_t, stage_w, params=params, t_bounds=tb, y_end=y_end)
 
     def _run(self, problem, store):
@@ -434,18 +443,49 @@ class BDFSolver:
         rec = (rec_t, rec_h, rec_order, rec_seg, rec_D, int(rec_n[0])) if store else None
         return st, stage_t.copy(), float(stage_w[0]), y_end, rec
 
-    def _dense_segments(self, problem, stage_t):
-        _, again, _, _, (rec_t, rec_h, rec_order, rec_seg, rec_D, m) = self._run(problem, store=True)
-        if not np.array_equal(again, stage_t, equal_nan=True):  # the kernel is deterministic
-            raise SolverError("the dense-output run did not reproduce the first run")
+
+
+class _Constant:
+    """Interpolant of a segment without dense output: its end state."""
+
+    __slots__ = ("y",)
+
+    def __init__(self, y):
+        self.y = y
+
+    def __call__(self, t):
+        return self.y.copy()
+
+
+class _DenseRerun:
+    """Builds a compiled run's dense output by running the kernel again with
+    storage on, from copies of the problem and the solver (picklable).
+
+    The kernel is deterministic, so the re-run takes the same steps; that is
+    checked (stage times, final state and statistics bit for bit) rather
+    than assumed.
+    """
+
+    def __init__(self, solver, problem, stage_t, y_end, stats):
+        self.solver, self.problem = solver, problem
+        self.expect = (stage_t.copy(), y_end.copy(), dict(stats))
+
+    def __call__(self) -> list:
+        st, stage_t, _, y_end, rec = self.solver._run(self.problem, store=True)
+        want_t, want_y, want_st = self.expect
+        if not (np.array_equal(stage_t, want_t, equal_nan=True) and np.array_equal(y_end, want_y)
+                and st == want_st):
+            raise SolverError("the run that builds the dense output did not reproduce the first run",
+                              time_h=float(self.problem.t_bounds[0]) / 3600.0)
+        rec_t, rec_h, rec_order, rec_seg, rec_D, m = rec
         segments = []
-        for sg, p in enumerate(problem.params):
+        for sg, p in enumerate(self.problem.params):
             idx = np.flatnonzero(rec_seg[:m] == sg)
             ts = rec_t[idx].copy()
             ys = rec_D[idx, 0, :].copy()
             interps = [_BdfInterpolant(rec_t[r], rec_h[r], int(rec_order[r]),
                                        rec_D[r, : int(rec_order[r]) + 1]) for r in idx[1:]]
             if not interps:  # a segment with no step cannot happen (hours > 0), but be safe
-                interps = [lambda t, y=ys[-1]: y.copy()]
-            segments.append(Segment(ts, ys, interps, np.asarray(p, dtype=float)))
+                interps = [_Constant(ys[-1])]
+            segments.append(Segment(ts, ys, interps, p))
         return segments
