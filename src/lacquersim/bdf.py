@@ -1,9 +1,8 @@
 """Compiled variable-order BDF integrator for the film model (numba).
 
 The whole integration — steps, Newton iterations, Jacobian and LU reuse,
-error and order control, schedule boundaries (a restart at a jump in the
-conditions, continuation where a ramp meets the next), stage detection by
-root finding on the dense output — runs in one compiled call with no Python
+error and order control, restarts at schedule boundaries, stage detection
+by root finding on the dense output — runs in one compiled call with no Python
 in the loop, so that a batch of simulations can run across cores with
 ``prange``.
 
@@ -11,9 +10,8 @@ The method is the quasi-constant step-size BDF of orders 1–5 in the
 backward-difference formulation with the NDF error constants, the same
 algorithm as ``scipy.integrate.BDF`` (Shampine & Reichelt 1997; scipy's
 ``_ivp/bdf.py``), so the reference and the compiled solver differ in the
-implementation, not in the method (two deliberate departures: the Newton
-tolerance, see NEWTON_TOL, and the continuation across continuous schedule
-joins, see :func:`continues`). The linear systems ``(I − c·J)·x = r`` are
+implementation, not in the method (one deliberate departure: the Newton
+tolerance, see NEWTON_TOL). The linear systems ``(I − c·J)·x = r`` are
 solved by block-tridiagonal LU (block Thomas algorithm with partial pivoting
 inside each 5×5 diagonal block); the running-integral rows of the state are
 eliminated afterwards, since nothing depends on them.
@@ -38,7 +36,6 @@ from .stages import indicator, wrinkle
 MAX_ORDER = 5
 NEWTON_MAXITER = 4
 MIN_FACTOR = 0.2
-JOIN_ORDER = 2
 # Newton iterations stop when the remaining correction is estimated below
 # NEWTON_TOL in the error-weighted norm, in which the error test lets the
 # whole correction reach 1/ERROR_CONST (3 to 10). scipy ties the Newton
@@ -342,35 +339,6 @@ def _root(k, lo, hi, g_lo, g_hi, t_step, h, order, D, p, dz, ybuf):
 
 
 # ---------------------------------------------------------------------------
-# Segment joins
-# ---------------------------------------------------------------------------
-@njit(cache=True, error_model="numpy")
-def continues(P, sg, t):
-    """True if segment ``sg`` continues segment ``sg − 1`` at time t (s):
-    the same material and air, and temperature and humidity equal there.
-
-    The right-hand side is then continuous across the boundary (only its
-    time derivative jumps, at a ramp's corner), so the integrator keeps its
-    step, history and Jacobian instead of restarting at order 1. On the
-    benchmark's 7-day cycle of hourly ramps the cost at a stage accuracy of
-    1e-4 is the same either way, but with restarts the stage error stops
-    falling with rtol near 2e-5 (each restart's start-up adds its own), so
-    tighter accuracy costs a third more or is not reached; continued, it
-    converges like a single step. The first step after a corner is often
-    rejected a few times: the fast surface modes turn at the corner.
-    """
-    if sg == 0:
-        return False
-    for k in range(P.shape[1]):
-        if k < film.P_TA or k > film.P_TSB:
-            if P[sg, k] != P[sg - 1, k]:
-                return False
-    T0, rh0 = film.conditions(t, P[sg - 1])
-    T1, rh1 = film.conditions(t, P[sg])
-    return abs(T1 - T0) <= 1e-12 * T0 and abs(rh1 - rh0) <= 1e-12
-
-
-# ---------------------------------------------------------------------------
 # The integrator
 # ---------------------------------------------------------------------------
 @njit(cache=True, error_model="numpy")
@@ -481,30 +449,25 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
             if kst == 0:
                 stage_w[0] = wrinkle(t, y, p, dz)
             kst += 1
-        if not continues(P, sg, t):
-            # a jump in the conditions or the air: restart at order 1
-            h_abs = _select_initial_step(t, y, f, t_bound, rtol, atol, p, dz, ybuf, fbuf)
-            stats[S_NFEV] += 1
-            if not (h_abs > 0.0 and np.isfinite(h_abs)):  # e.g. a zero or NaN tolerance
-                fail[0] = t
-                return NON_FINITE, rec_t, rec_h, rec_order, rec_seg, rec_D
-            order = 1
-            n_equal = 0
-            for i in range(MAX_ORDER + 3):
-                for j in range(n):
-                    D[i, j] = 0.0
+        # restart at order 1: the conditions may jump at a step boundary (MODEL.md §5)
+        h_abs = _select_initial_step(t, y, f, t_bound, rtol, atol, p, dz, ybuf, fbuf)
+        stats[S_NFEV] += 1
+        if not (h_abs > 0.0 and np.isfinite(h_abs)):  # e.g. a zero or NaN tolerance
+            fail[0] = t
+            return NON_FINITE, rec_t, rec_h, rec_order, rec_seg, rec_D
+        order = 1
+        n_equal = 0
+        for i in range(MAX_ORDER + 3):
             for j in range(n):
-                D[0, j] = y[j]
-                D[1, j] = f[j] * h_abs
-            film.jac_blocks(t, y, p, dz, Dg, Lo, Up, Qrow)
-            stats[S_NJEV] += 1
-            q_first(Qrow, qlo)
-            lu_ok = False
-            c_lu = 0.0
-        elif order > JOIN_ORDER:
-            order = JOIN_ORDER
-            n_equal = 0
-            lu_ok = False
+                D[i, j] = 0.0
+        for j in range(n):
+            D[0, j] = y[j]
+            D[1, j] = f[j] * h_abs
+        film.jac_blocks(t, y, p, dz, Dg, Lo, Up, Qrow)
+        stats[S_NJEV] += 1
+        q_first(Qrow, qlo)
+        lu_ok = False
+        c_lu = 0.0
         if store:  # the segment start: order 0, D[0] = y
             ok, rec_t, rec_h, rec_order, rec_seg, rec_D = _record(
                 t, h_abs, 0, sg, D, rec_t, rec_h, rec_order, rec_seg, rec_D, rec_n, max_records)

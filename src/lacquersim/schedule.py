@@ -3,9 +3,8 @@
 A schedule is what the film experiences after application. Each step holds
 temperature (°C) and relative humidity (%) for a duration (hours), optionally
 ramping linearly to an end temperature / humidity, with an air speed (m/s)
-that sets the gas-side mass-transfer coefficient. The integrator stops
-exactly at every step boundary; it restarts where the conditions or the air
-jump and carries on where a ramp meets the next (see ``bdf.continues``).
+that sets the gas-side mass-transfer coefficient. The integrator restarts at
+every step boundary, because the conditions may jump there.
 
 A schedule is a function of time: consecutive steps that continue each other
 exactly (same air speed, no jump, the same slope — e.g. a constant
@@ -204,8 +203,7 @@ class Schedule:
         the vapour pressure of the mean state constant over the day, limited
         to 5–98 % RH. The cycle is sampled every ``step_hours`` from
         ``start_hour`` (the time of application) and followed by linear ramps
-        between the samples; the integrator lands on every sample and carries
-        on across it (the conditions are continuous there).
+        between the samples, so the integrator restarts every ``step_hours``.
 
         Defaults (``data/climates.yaml``): site ``phu-tho``, 7 days from 08:00,
         2-hour ramps, 0.5 m/s.

@@ -3,9 +3,8 @@
 A solver turns a :class:`FilmProblem` (mesh, initial state, one parameter
 vector per schedule segment) into a :class:`Trajectory`: per segment, the
 accepted step times, the states there and a dense-output interpolant, which
-the stage detector root-finds on. The integrators never step across a
-segment boundary; scipy restarts at each, the compiled BDF only where the
-conditions jump.
+the stage detector root-finds on. The integrator restarts at every segment
+boundary and never steps across one.
 
 :class:`ScipySolver` drives scipy's ``Radau``/``BDF`` step by step with the
 numba right-hand side and the analytic block-tridiagonal Jacobian (as a sparse
@@ -340,7 +339,7 @@ class _BdfInterpolant:
 class BDFSolver:
     """The compiled variable-order BDF of :mod:`lacquersim.bdf` (default solver).
 
-    Everything — steps, Newton, Jacobian/LU reuse, stops at schedule
+    Everything — steps, Newton, Jacobian/LU reuse, restarts at schedule
     boundaries and stage root finding — runs in one numba call.
 
     Parameters
