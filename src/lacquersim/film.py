@@ -184,16 +184,16 @@ def conversion(m, s, p):
 
 
 @njit(cache=True, error_model="numpy")
-def mobility(tg, T, w):
-    """Diffusion-control factor mu = 1/(1 + exp((Tg − T)/w)) and d mu/d Tg."""
-    z = (tg - T) / w
+def mobility(tg, T, inv_w):
+    """Diffusion-control factor mu = 1/(1 + exp((Tg − T)/w)) and d mu/d Tg, given 1/w (K⁻¹)."""
+    z = (tg - T) * inv_w
     if z > 0.0:
         ez = math.exp(-z) if z < 700.0 else 0.0
         mu = ez / (1.0 + ez)
     else:
         ez = math.exp(z)
         mu = 1.0 / (1.0 + ez)
-    return mu, -mu * (1.0 - mu) / w
+    return mu, -mu * (1.0 - mu) * inv_w
 
 
 @njit(cache=True, error_model="numpy")
@@ -216,7 +216,7 @@ def _pw(x, a):
     return x ** a
 
 
-N_KC = 8
+N_KC = 10
 
 
 @njit(cache=True, error_model="numpy")
@@ -225,7 +225,7 @@ def rate_constants(T, p, kc):
 
     kc = (laccase, autoxidation, thermal, inactivation rate constants in s⁻¹,
     a_crit**n_h, interfacial-area prefactor 6·phi0^(1/3)/d0 in m⁻¹,
-    ln A and 1/n of the isotherm).
+    ln A and 1/n of the isotherm, 1/w of the mobility in K⁻¹, 1/phi_ex).
     """
     kc[0] = arr(p[P_KL], p[P_EAL], T) * p[P_E0]
     kc[1] = arr(p[P_KS], p[P_EAS], T) * p[P_CATAL]
@@ -235,13 +235,18 @@ def rate_constants(T, p, kc):
     kc[5] = 6.0 * p[P_PHI0] ** (1.0 / 3.0) / p[P_D0] if p[P_D0] > 0.0 else 0.0
     kc[6] = math.log(p[P_ISOA])
     kc[7] = 1.0 / p[P_ISON]
+    kc[8] = 1.0 / p[P_WG]  # reciprocals: the cells multiply instead of dividing
+    kc[9] = 1.0 / p[P_PHIEX]
 
 
 # ---------------------------------------------------------------------------
 # Local reactions of one cell
 # ---------------------------------------------------------------------------
 # inline="always": a call with array arguments costs about as much as the
-# reactions themselves (≈ 60 ns a cell), so both users get the body in place
+# reactions themselves (≈ 60 ns a cell), so both users get the body in place.
+# One return and no early exit (callers skip it when reactions are off):
+# with several returns numba keeps an incref/decref pair of p and kc per
+# cell, four atomic operations that cost a third of the right-hand side.
 @njit(cache=True, error_model="numpy", inline="always")
 def cell_reactions(phi, c, m, s, e, T, p, kc, want_jac, dsrc):
     """Reaction source terms of one cell (phi, c, m, s, e), and their 5×5 Jacobian.
@@ -256,12 +261,10 @@ def cell_reactions(phi, c, m, s, e, T, p, kc, want_jac, dsrc):
         for k in range(NF):
             for j in range(NF):
                 dsrc[k, j] = 0.0
-    if p[P_REACT] < 0.5:
-        return 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
 
     alpha, da_dm, da_ds = conversion(m, s, p)
     tg, dtg_da, dtg_dphi = glass(alpha, phi, p)
-    mu, dmu_dtg = mobility(tg, T, p[P_WG])
+    mu, dmu_dtg = mobility(tg, T, kc[8])
     mu_phi = dmu_dtg * dtg_dphi
     mu_m = dmu_dtg * dtg_da * da_dm
     mu_s = dmu_dtg * dtg_da * da_ds
@@ -286,7 +289,7 @@ def cell_reactions(phi, c, m, s, e, T, p, kc, want_jac, dsrc):
         G = kc[5]
         cb = math.exp(lph * (1.0 / 3.0))
         ai = G * cb * cb
-        r = _pw(ph / p[P_PHIEX], p[P_NEX])
+        r = _pw(ph * kc[9], p[P_NEX])
         Kai = ai + p[P_KA]
         KMm = p[P_KM] + m
         KOc = p[P_KO] + c
@@ -424,12 +427,16 @@ def rhs(t, y, p, dz, dydt):
     """
     N, T, rh, DO, DW, _, _, kc = _setup(t, y, p, dz)
     dsrc = np.empty((1, 1))  # not written without the Jacobian
+    react = p[P_REACT] >= 0.5
     o2_used = 0.0
     w_made = 0.0
     for i in range(N):
         b = NF * i
-        sp, sc, sm, ss, se, rL, rS, _ = cell_reactions(y[b + F_PHI], y[b + F_C], y[b + F_M], y[b + F_S],
-                                                       y[b + F_E], T, p, kc, False, dsrc)
+        if react:
+            sp, sc, sm, ss, se, rL, rS, _ = cell_reactions(y[b + F_PHI], y[b + F_C], y[b + F_M], y[b + F_S],
+                                                           y[b + F_E], T, p, kc, False, dsrc)
+        else:
+            sp, sc, sm, ss, se, rL, rS = 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
         dydt[b + F_PHI] = sp
         dydt[b + F_C] = sc
         dydt[b + F_M] = sm
@@ -474,13 +481,17 @@ def jac_blocks(t, y, p, dz, Dg, Lo, Up, Qrow):
     """
     N, T, rh, DO, DW, dDO, dDW, kc = _setup(t, y, p, dz)
     dsrc = np.empty((NF, NF))
+    react = p[P_REACT] >= 0.5
     Dg[:, :, :] = 0.0
     Lo[:, :, :] = 0.0
     Up[:, :, :] = 0.0
     Qrow[:, :] = 0.0
     for i in range(N):
         b = NF * i
-        cell_reactions(y[b + F_PHI], y[b + F_C], y[b + F_M], y[b + F_S], y[b + F_E], T, p, kc, True, dsrc)
+        if react:
+            cell_reactions(y[b + F_PHI], y[b + F_C], y[b + F_M], y[b + F_S], y[b + F_E], T, p, kc, True, dsrc)
+        else:
+            dsrc[:, :] = 0.0
         for k in range(NF):
             for jj in range(NF):
                 Dg[i, k, jj] = dsrc[k, jj]
