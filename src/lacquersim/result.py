@@ -186,7 +186,7 @@ class Result:
         return {
             "recipe": self.recipe.name,
             "material": self.recipe.material,
-            "thickness_um": self.thickness_um,
+            "thickness_um": round(self.thickness_um, 6),  # the mesh sum, to µm rounding
             "n_cells": N,
             "schedule": self.schedule.to_list(),
             "stages_h": {k: num(v) for k, v in self.stages.items()},
