@@ -250,3 +250,12 @@ def test_dense_output_comes_from_copies_and_is_checked():
     traj._dense.expect[1][0] += 1e-9
     with pytest.raises(SolverError, match="did not reproduce"):
         traj.segments
+
+
+def test_benchmark_times_each_solver_where_its_accuracy_holds_from_then_on():
+    from lacquersim.benchmark import reliable_rung
+
+    assert reliable_rung([3e-4, 5e-5, 2e-4, 4e-5, 1e-5]) == 3  # a lucky pass does not count
+    assert reliable_rung([5e-5, 4e-5, 1e-6]) == 0
+    assert reliable_rung([1e-3, 2e-4]) is None
+    assert reliable_rung([1e-3, np.inf, 1e-6]) == 2  # a run that missed a stage fails its rung

@@ -176,6 +176,15 @@ def _rel_err(got, ref):
     return float(np.max(np.abs(got[ok] - ref[ok]) / ref[ok])) if ok.any() else 0.0
 
 
+def reliable_rung(errs, accuracy=ACCURACY):
+    """Index of the loosest rung from which on every error is within ``accuracy``
+    (errors ordered from the loosest rtol to the tightest); None if the tightest fails."""
+    for i in range(len(errs)):
+        if all(e <= accuracy for e in errs[i:]):
+            return i
+    return None
+
+
 def measure_case(c, repeat=5, with_cvode=True) -> list[dict]:
     rec, sched, n = c["recipe"], c["schedule"], c["cells"]
     problem = build_problem(rec, sched, n)
@@ -205,8 +214,8 @@ def measure_case(c, repeat=5, with_cvode=True) -> list[dict]:
     rows = []
     for name, make in solvers:
         errs = [_rel_err(make(rtol)()[0], ref) for rtol in RTOL_LADDER]
-        ok = [i for i in range(len(errs)) if all(e <= ACCURACY for e in errs[i:])]
-        chosen = (RTOL_LADDER[ok[0]], errs[ok[0]]) if ok else None
+        k = reliable_rung(errs)
+        chosen = (RTOL_LADDER[k], errs[k]) if k is not None else None
         err = errs[-1]
         if chosen is None:
             rows.append({"case": c["case"], "cells": n, "solver": name, "rtol": np.nan,
