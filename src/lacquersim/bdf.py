@@ -10,8 +10,9 @@ The method is the quasi-constant step-size BDF of orders 1–5 in the
 backward-difference formulation with the NDF error constants, the same
 algorithm as ``scipy.integrate.BDF`` (Shampine & Reichelt 1997; scipy's
 ``_ivp/bdf.py``), so the reference and the compiled solver differ in the
-implementation, not in the method (one deliberate departure: the Newton
-tolerance, see NEWTON_TOL). The linear systems ``(I − c·J)·x = r`` are
+implementation, not in the method (deliberate departures: the Newton
+tolerance, see NEWTON_TOL, and a first Newton iteration that may converge
+with the contraction rate of the previous step). The linear systems ``(I − c·J)·x = r`` are
 solved by block-tridiagonal LU (block Thomas algorithm with partial pivoting
 inside each 5×5 diagonal block); the running-integral rows of the state are
 eliminated afterwards, since nothing depends on them.
@@ -248,8 +249,10 @@ def _rms(x, scale):
     return math.sqrt(s / x.shape[0])
 
 
-# reassociation lets the sum vectorise; the norms only steer step sizes
-@njit(cache=True, error_model="numpy", fastmath={"reassoc", "contract"})
+# no fastmath here: a reassociated (vectorised) sum depends on the CPU, the
+# norms steer the steps, and the lazy dense output relies on a re-run
+# taking exactly the same steps, also after unpickling on another machine
+@njit(cache=True, error_model="numpy")
 def _rms_inv(x, inv_scale):
     """Root mean square of x·inv_scale."""
     s = 0.0

@@ -176,6 +176,15 @@ def _rel_err(got, ref):
     return float(np.max(np.abs(got[ok] - ref[ok]) / ref[ok])) if ok.any() else 0.0
 
 
+def _ladder_error(run, ref) -> float:
+    """Stage error of one run of the ladder; a run that fails counts as inf
+    (at some tolerances a solver may give up; that must not stop the benchmark)."""
+    try:
+        return _rel_err(run()[0], ref)
+    except Exception:  # noqa: BLE001 - any solver's failure is a failed rung
+        return np.inf
+
+
 def reliable_rung(errs, accuracy=ACCURACY):
     """Index of the loosest rung from which on every error is within ``accuracy``
     (errors ordered from the loosest rtol to the tightest); None if the tightest fails."""
@@ -213,19 +222,21 @@ def measure_case(c, repeat=5, with_cvode=True) -> list[dict]:
         solvers.append(("CVODE band (scikit-sundae)", cvode))
     rows = []
     for name, make in solvers:
-        errs = [_rel_err(make(rtol)()[0], ref) for rtol in RTOL_LADDER]
+        errs = [_ladder_error(make(rtol), ref) for rtol in RTOL_LADDER]
         k = reliable_rung(errs)
         chosen = (RTOL_LADDER[k], errs[k]) if k is not None else None
         err = errs[-1]
         if chosen is None:
             rows.append({"case": c["case"], "cells": n, "solver": name, "rtol": np.nan,
-                         "median_s": np.nan, "stage_err": err})
+                         "median_s": np.nan, "stage_err": err, "ladder_errors": errs})
             continue
         make(chosen[0])()  # warm
         t, (stages, stats) = _median_time(make(chosen[0]), repeat)
+        steps = stats.get("steps")
         rows.append({"case": c["case"], "cells": n, "solver": name, "rtol": chosen[0],
-                     "median_s": t, "stage_err": chosen[1], "steps": stats.get("steps"),
-                     "jac": stats.get("njev"), "lu": stats.get("nlu")})
+                     "median_s": t, "stage_err": chosen[1], "steps": steps,
+                     "us_per_step": 1e6 * t / steps if steps else np.nan,
+                     "jac": stats.get("njev"), "lu": stats.get("nlu"), "ladder_errors": errs})
     base = rows[0]["median_s"]
     for r in rows:
         r["ratio"] = r["median_s"] / base if base == base else np.nan
@@ -276,14 +287,22 @@ def machine() -> dict:
             "scipy": scipy.__version__, "numba": numba.__version__}
 
 
-def _commit() -> str:
-    """Short commit of the package source, with "-dirty" if the source differs from it."""
-    here = Path(__file__).parent
+def _commit(package_dir: Path | None = None) -> str:
+    """Short commit of the checkout, with "-dirty" if anything measured differs from it
+    (the package, the benchmark script, the bundled recipes, pyproject.toml; edited,
+    staged or untracked). "unknown" outside a git checkout or without git."""
+    here = Path(__file__).parent if package_dir is None else Path(package_dir)
     try:
-        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                             cwd=here, check=True).stdout.strip()
-        changed = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", "."], cwd=here).returncode != 0
-        return rev + ("-dirty" if changed else "")
+        def git(*args):
+            return subprocess.run(["git", *args], capture_output=True, text=True, cwd=here,
+                                  check=True).stdout
+        top = Path(git("rev-parse", "--show-toplevel").strip())
+        if not (top / "src" / "lacquersim").is_dir() or here.resolve() != (top / "src" / "lacquersim").resolve():
+            return "unknown"  # an installed copy inside some other repository
+        rev = git("rev-parse", "--short", "HEAD").strip()
+        status = git("-C", str(top), "status", "--porcelain", "--", "src/lacquersim",
+                     "benchmarks/bench.py", "recipes", "pyproject.toml")
+        return rev + ("-dirty" if status.strip() else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
@@ -301,7 +320,10 @@ def run(repeat=5, history: Path | None = None, with_cvode=True, quick=False) -> 
     pkg = table[table.solver.str.startswith("lacquersim")].set_index(["case", "cells"]).median_s
     raw = [k for k in pkg.index if k[0].startswith("vietnam raw 76")]
     if len(raw) == 2:
+        # at equal accuracy (the rtols may differ), and per step (same work per step)
         extra["cost_200_over_50_cells"] = float(pkg[raw[1]] / pkg[raw[0]])
+        per_step = table[table.solver.str.startswith("lacquersim")].set_index(["case", "cells"]).us_per_step
+        extra["cost_per_step_200_over_50_cells"] = float(per_step[raw[1]] / per_step[raw[0]])
     if history is not None:
         rec = {"date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                "commit": _commit(), "machine": machine(), "extra": extra,
@@ -315,7 +337,8 @@ def run(repeat=5, history: Path | None = None, with_cvode=True, quick=False) -> 
 def format_report(table: pd.DataFrame, extra: dict) -> str:
     t = table.copy()
     t["median_ms"] = t.median_s * 1e3
-    cols = ["case", "cells", "solver", "rtol", "median_ms", "ratio", "stage_err", "steps", "jac", "lu"]
+    cols = ["case", "cells", "solver", "rtol", "median_ms", "ratio", "stage_err", "steps", "us_per_step",
+            "jac", "lu"]
     cols = [c for c in cols if c in t]
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_colwidth", 34):
         lines = [t[cols].to_string(index=False, float_format=lambda x: f"{x:.3g}")]

@@ -243,13 +243,15 @@ def rate_constants(T, p, kc):
 # Local reactions of one cell
 # ---------------------------------------------------------------------------
 # inline="always": a call with array arguments costs about as much as the
-# reactions themselves (≈ 60 ns a cell), so both users get the body in place.
+# reactions themselves, so both users get the body in place.
 # One return and no early exit (callers skip it when reactions are off):
 # with several returns numba keeps an incref/decref pair of p and kc per
 # cell, four atomic operations that cost a third of the right-hand side.
 @njit(cache=True, error_model="numpy", inline="always")
 def cell_reactions(phi, c, m, s, e, T, p, kc, want_jac, dsrc):
     """Reaction source terms of one cell (phi, c, m, s, e), and their 5×5 Jacobian.
+
+    Callers skip it when reactions are off (``p[P_REACT]``); it does not check.
 
     kc      : :func:`rate_constants` at T (K)
     dsrc    : out, d src[k] / d field[j], filled only if ``want_jac``
