@@ -78,6 +78,7 @@ N_STATS = 5
 # Up_i are zero outside these two rows, which the factorisation exploits
 # (test_block_linear_solve_equals_dense_solve checks it on jac_blocks).
 TRANSPORTED = (film.F_PHI, film.F_C)
+assert NF == 5 and TRANSPORTED == (0, 1)  # block_solve is written out for this layout
 
 
 # The block helpers index into the stacked arrays instead of taking slices,
@@ -188,6 +189,16 @@ def block_factor(Dg, Lo, Up, c, Gi, W, Ml):
                             W[i, a, b] += Gi[i, a, k] * u
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def _mv5(M, i, z0, z1, z2, z3, z4):
+    """M[i] (5×5) times (z0..z4), as scalars."""
+    return (M[i, 0, 0] * z0 + M[i, 0, 1] * z1 + M[i, 0, 2] * z2 + M[i, 0, 3] * z3 + M[i, 0, 4] * z4,
+            M[i, 1, 0] * z0 + M[i, 1, 1] * z1 + M[i, 1, 2] * z2 + M[i, 1, 3] * z3 + M[i, 1, 4] * z4,
+            M[i, 2, 0] * z0 + M[i, 2, 1] * z1 + M[i, 2, 2] * z2 + M[i, 2, 3] * z3 + M[i, 2, 4] * z4,
+            M[i, 3, 0] * z0 + M[i, 3, 1] * z1 + M[i, 3, 2] * z2 + M[i, 3, 3] * z3 + M[i, 3, 4] * z4,
+            M[i, 4, 0] * z0 + M[i, 4, 1] * z1 + M[i, 4, 2] * z2 + M[i, 4, 3] * z3 + M[i, 4, 4] * z4)
+
+
 @njit(cache=True, error_model="numpy")
 def block_solve(Gi, W, Ml, Qrow, qlo, c, r, x):
     """Solve (I − c·J)·x = r with the factors of :func:`block_factor`.
@@ -195,28 +206,23 @@ def block_solve(Gi, W, Ml, Qrow, qlo, c, r, x):
     The last NQ components (running integrals) have rows ``−c·Qrow`` and
     identity diagonal; their columns are empty. ``qlo`` from :func:`q_first`.
     """
+    # the block vectors live in scalars: with arrays the compiler must assume
+    # x may alias the factors and reload after every store (NF == 5 here)
     N = Gi.shape[0]
-    z = np.empty(NF)
+    x0 = x1 = x2 = x3 = x4 = 0.0  # the previous block's solution
     for i in range(N):
-        for a in range(NF):
-            z[a] = r[NF * i + a]
-        if i > 0:
-            for a in TRANSPORTED:  # Ml_i has no other rows
-                s = 0.0
-                for k in range(NF):
-                    s += Ml[i, a, k] * x[NF * (i - 1) + k]
-                z[a] -= s
-        for a in range(NF):
-            s = 0.0
-            for k in range(NF):
-                s += Gi[i, a, k] * z[k]
-            x[NF * i + a] = s
+        b = NF * i
+        z0, z1, z2, z3, z4 = r[b], r[b + 1], r[b + 2], r[b + 3], r[b + 4]
+        if i > 0:  # Ml_i has only the transported rows (phi, c = 0, 1)
+            z0 -= Ml[i, 0, 0] * x0 + Ml[i, 0, 1] * x1 + Ml[i, 0, 2] * x2 + Ml[i, 0, 3] * x3 + Ml[i, 0, 4] * x4
+            z1 -= Ml[i, 1, 0] * x0 + Ml[i, 1, 1] * x1 + Ml[i, 1, 2] * x2 + Ml[i, 1, 3] * x3 + Ml[i, 1, 4] * x4
+        x0, x1, x2, x3, x4 = _mv5(Gi, i, z0, z1, z2, z3, z4)
+        x[b], x[b + 1], x[b + 2], x[b + 3], x[b + 4] = x0, x1, x2, x3, x4
     for i in range(N - 2, -1, -1):
-        for a in range(NF):
-            s = 0.0
-            for k in range(NF):
-                s += W[i, a, k] * x[NF * (i + 1) + k]
-            x[NF * i + a] -= s
+        b = NF * i
+        w0, w1, w2, w3, w4 = _mv5(W, i, x0, x1, x2, x3, x4)
+        x0, x1, x2, x3, x4 = x[b] - w0, x[b + 1] - w1, x[b + 2] - w2, x[b + 3] - w3, x[b + 4] - w4
+        x[b], x[b + 1], x[b + 2], x[b + 3], x[b + 4] = x0, x1, x2, x3, x4
     nc = NF * N
     for q in range(NQ):
         s = 0.0
