@@ -247,12 +247,11 @@ def q_first(Qrow, qlo):
 # BDF helpers (as scipy's _ivp/bdf.py)
 # ---------------------------------------------------------------------------
 @njit(cache=True, error_model="numpy")
-def _rms(x, scale):
-    s = 0.0
-    for i in range(x.shape[0]):
-        v = x[i] / scale[i]
-        s += v * v
-    return math.sqrt(s / x.shape[0])
+def _inv_weights(y, atol, rtol, out):
+    """out = 1/(atol + rtol·|y|): the error weights, inverted once so that
+    every norm of the step multiplies (a loop that vectorises)."""
+    for j in range(y.shape[0]):
+        out[j] = 1.0 / (atol[j] + rtol * abs(y[j]))
 
 
 # no fastmath here: a reassociated (vectorised) sum depends on the CPU, the
@@ -357,11 +356,10 @@ def _select_initial_step(t0, y0, f0, t_bound, rtol, atol, p, dz, ybuf, fbuf):
     """Hairer's starting step (scipy's select_initial_step), order 1."""
     interval = t_bound - t0
     n = y0.shape[0]
-    scale = np.empty(n)
-    for j in range(n):
-        scale[j] = atol[j] + abs(y0[j]) * rtol
-    d0 = _rms(y0, scale)
-    d1 = _rms(f0, scale)
+    inv_scale = np.empty(n)
+    _inv_weights(y0, atol, rtol, inv_scale)
+    d0 = _rms_inv(y0, inv_scale)
+    d1 = _rms_inv(f0, inv_scale)
     if d0 < 1e-5 or d1 < 1e-5:
         h0 = 1e-6
     else:
@@ -372,7 +370,7 @@ def _select_initial_step(t0, y0, f0, t_bound, rtol, atol, p, dz, ybuf, fbuf):
     film.rhs(t0 + h0, ybuf, p, dz, fbuf)
     for j in range(n):
         fbuf[j] = fbuf[j] - f0[j]
-    d2 = _rms(fbuf, scale) / h0
+    d2 = _rms_inv(fbuf, inv_scale) / h0
     if d1 <= 1e-15 and d2 <= 1e-15:
         h1 = max(1e-6, h0 * 1e-3)
     else:
@@ -436,12 +434,7 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
     ybuf = np.empty(n)
     fbuf = np.empty(n)
     y_old = np.empty(n)
-    h_abs = 0.0
-    crate = -1.0
-    order = 1
-    n_equal = 0
-    lu_ok = False
-    c_lu = 0.0
+    crate = -1.0  # contraction rate of the last Newton iteration (unknown)
 
     for sg in range(nseg):
         p = P[sg]
@@ -516,8 +509,7 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
                         g += D[i, j] * GAMMA[i]
                     ypred[j] = s
                     psi[j] = g * inv_alpha
-                for j in range(n):  # inverse weights: the norms multiply (a loop that vectorises)
-                    inv_scale[j] = 1.0 / (atol[j] + rtol * abs(ypred[j]))
+                _inv_weights(ypred, atol, rtol, inv_scale)
                 c = h_abs / ALPHA[order]
                 converged = False
                 while not converged:
@@ -587,8 +579,7 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
                     stats[S_REJECT] += 1
                     continue
                 safety = 0.9 * (2 * NEWTON_MAXITER + 1) / (2 * NEWTON_MAXITER + n_iter)
-                for j in range(n):
-                    inv_scale[j] = 1.0 / (atol[j] + rtol * abs(ynew[j]))
+                _inv_weights(ynew, atol, rtol, inv_scale)
                 error_norm = ERROR_CONST[order] * _rms_inv(d, inv_scale)
                 if not (error_norm <= 1.0):  # a NaN error norm rejects the step
                     factor = max(MIN_FACTOR, safety * error_norm ** (-1.0 / (order + 1)))
