@@ -184,7 +184,7 @@ def test_well_mixed_zero_d_limit():
         T, rh = film.conditions(t, p)
         kc = np.empty(film.N_KC)
         film.rate_constants(T, p, kc)
-        du = np.array(film.cell_reactions(*u, T, p, kc, False, dsrc)[:5])
+        du = np.array(film.cell_reactions(*u, T, p, kc, False, dsrc))
         cs = film.c_saturation(T, p)
         du[1] += p[film.P_KO2] * (cs - u[1]) / L
         aw = film.isotherm(u[0], p)[0]

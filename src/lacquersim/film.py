@@ -242,6 +242,17 @@ def rate_constants(T, p, kc):
 # ---------------------------------------------------------------------------
 # Local reactions of one cell
 # ---------------------------------------------------------------------------
+@njit(cache=True, error_model="numpy", inline="always")
+def _consume(dsrc, row, w, g_phi, g_c, g_m, g_s, g_e):
+    """dsrc[row] −= w·(gradient of a rate): the field of ``row`` is used up at
+    w per unit of the rate (w < 0: produced)."""
+    dsrc[row, F_PHI] -= w * g_phi
+    dsrc[row, F_C] -= w * g_c
+    dsrc[row, F_M] -= w * g_m
+    dsrc[row, F_S] -= w * g_s
+    dsrc[row, F_E] -= w * g_e
+
+
 # inline="always": a call with array arguments costs about as much as the
 # reactions themselves, so both users get the body in place.
 # One return and no early exit (callers skip it when reactions are off):
@@ -256,8 +267,8 @@ def cell_reactions(phi, c, m, s, e, T, p, kc, want_jac, dsrc):
     kc      : :func:`rate_constants` at T (K)
     dsrc    : out, d src[k] / d field[j], filled only if ``want_jac``
 
-    Returns ``(src_phi, src_c, src_m, src_s, src_e, r_L, r_S, r_T)``: the
-    d(field)/dt from reactions, then the rates in s⁻¹ used by the balances.
+    Returns ``(src_phi, src_c, src_m, src_s, src_e)``, the d(field)/dt from
+    reactions (the balances read O2 used and water made off src_c and src_phi).
     """
     if want_jac:
         for k in range(NF):
@@ -316,43 +327,23 @@ def cell_reactions(phi, c, m, s, e, T, p, kc, want_jac, dsrc):
             ds = g * fphi * Mm * Oc * mu_s
             de = bL * fphi * Mm * Oc * mu
             # m: -rL ; c: -nuL*Ccat*rL ; phi: +nuw*rL
-            wO = p[P_NUL] * p[P_CCAT]
-            nw = p[P_NUW]
-            dsrc[F_M, F_PHI] -= dphi
-            dsrc[F_M, F_C] -= dc
-            dsrc[F_M, F_M] -= dm
-            dsrc[F_M, F_S] -= ds
-            dsrc[F_M, F_E] -= de
-            dsrc[F_C, F_PHI] -= wO * dphi
-            dsrc[F_C, F_C] -= wO * dc
-            dsrc[F_C, F_M] -= wO * dm
-            dsrc[F_C, F_S] -= wO * ds
-            dsrc[F_C, F_E] -= wO * de
-            dsrc[F_PHI, F_PHI] += nw * dphi
-            dsrc[F_PHI, F_C] += nw * dc
-            dsrc[F_PHI, F_M] += nw * dm
-            dsrc[F_PHI, F_S] += nw * ds
-            dsrc[F_PHI, F_E] += nw * de
+            _consume(dsrc, F_M, 1.0, dphi, dc, dm, ds, de)
+            _consume(dsrc, F_C, p[P_NUL] * p[P_CCAT], dphi, dc, dm, ds, de)
+            _consume(dsrc, F_PHI, -p[P_NUW], dphi, dc, dm, ds, de)
 
     # -- side-chain autoxidation r_S
     bS = kc[1]
     Os = c / (p[P_KOS] + c)
-    dOs = p[P_KOS] / ((p[P_KOS] + c) * (p[P_KOS] + c))
     rS = bS * s * Os * mu
     if want_jac:
-        wS = p[P_NUS] * p[P_CDB]
+        dOs = p[P_KOS] / ((p[P_KOS] + c) * (p[P_KOS] + c))
         dphi = bS * s * Os * mu_phi
         dc = bS * s * dOs * mu
         dm = bS * s * Os * mu_m
         ds = bS * Os * (mu + s * mu_s)
-        dsrc[F_S, F_PHI] -= dphi
-        dsrc[F_S, F_C] -= dc
-        dsrc[F_S, F_M] -= dm
-        dsrc[F_S, F_S] -= ds
-        dsrc[F_C, F_PHI] -= wS * dphi
-        dsrc[F_C, F_C] -= wS * dc
-        dsrc[F_C, F_M] -= wS * dm
-        dsrc[F_C, F_S] -= wS * ds
+        # s: -rS ; c: -nuS*Cdb*rS
+        _consume(dsrc, F_S, 1.0, dphi, dc, dm, ds, 0.0)
+        _consume(dsrc, F_C, p[P_NUS] * p[P_CDB], dphi, dc, dm, ds, 0.0)
 
     # -- thermal catechol polymerisation r_T (baking)
     bT = kc[2]
@@ -371,7 +362,7 @@ def cell_reactions(phi, c, m, s, e, T, p, kc, want_jac, dsrc):
         dsrc[F_E, F_PHI] += kdry * dH * e
 
     return (p[P_NUW] * rL, -p[P_NUL] * p[P_CCAT] * rL - p[P_NUS] * p[P_CDB] * rS,
-            -rL - rT, -rS, src_e, rL, rS, rT)
+            -rL - rT, -rS, src_e)
 
 
 # ---------------------------------------------------------------------------
@@ -435,17 +426,18 @@ def rhs(t, y, p, dz, dydt):
     for i in range(N):
         b = NF * i
         if react:
-            sp, sc, sm, ss, se, rL, rS, _ = cell_reactions(y[b + F_PHI], y[b + F_C], y[b + F_M], y[b + F_S],
-                                                           y[b + F_E], T, p, kc, False, dsrc)
+            sp, sc, sm, ss, se = cell_reactions(y[b + F_PHI], y[b + F_C], y[b + F_M], y[b + F_S],
+                                                         y[b + F_E], T, p, kc, False, dsrc)
         else:
-            sp, sc, sm, ss, se, rL, rS = 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
+            sp, sc, sm, ss, se = 0.0, 0.0, 0.0, 0.0, 0.0
         dydt[b + F_PHI] = sp
         dydt[b + F_C] = sc
         dydt[b + F_M] = sm
         dydt[b + F_S] = ss
         dydt[b + F_E] = se
-        o2_used += dz[i] * (p[P_NUL] * p[P_CCAT] * rL + p[P_NUS] * p[P_CDB] * rS)
-        w_made += dz[i] * p[P_NUW] * rL
+        # O2 consumed is minus the O2 source, water made the phi source (as in jac_blocks)
+        o2_used -= dz[i] * sc
+        w_made += dz[i] * sp
     # interior faces: flux from cell i+1 into cell i (divisions are the
     # loop's main cost: two per face, reciprocals reused)
     inv_a = 1.0 / dz[0]
@@ -482,7 +474,7 @@ def jac_blocks(t, y, p, dz, Dg, Lo, Up, Qrow):
     are zero.
     """
     N, T, rh, DO, DW, dDO, dDW, kc = _setup(t, y, p, dz)
-    dsrc = np.empty((NF, NF))
+    dsrc = np.zeros((NF, NF))  # stays zero when reactions are off
     react = p[P_REACT] >= 0.5
     Dg[:, :, :] = 0.0
     Lo[:, :, :] = 0.0
@@ -492,8 +484,6 @@ def jac_blocks(t, y, p, dz, Dg, Lo, Up, Qrow):
         b = NF * i
         if react:
             cell_reactions(y[b + F_PHI], y[b + F_C], y[b + F_M], y[b + F_S], y[b + F_E], T, p, kc, True, dsrc)
-        else:
-            dsrc[:, :] = 0.0
         for k in range(NF):
             for jj in range(NF):
                 Dg[i, k, jj] = dsrc[k, jj]
