@@ -443,7 +443,6 @@ class BDFSolver:
         return st, stage_t.copy(), float(stage_w[0]), y_end, rec
 
 
-
 class _Constant:
     """Interpolant of a segment without dense output: its end state."""
 
