@@ -171,12 +171,12 @@ def test_block_linear_solve_equals_dense_solve(hours):
     J = _SparseJacobian(N).dense(hours * 3600.0, y, p, dz)
     r = np.random.default_rng(1).normal(size=n)
     for c in (1e-2, 30.0, 3e4):
-        Gi, W, Ml = (np.zeros((N, film.NF, film.NF)) for _ in range(3))
-        bdf.block_factor(Dg, Lo, Up, c, Gi, W, Ml)
+        F = bdf.factor_array(N)
+        bdf.block_factor(Dg, Lo, Up, c, F)
         x = np.empty(n)
         qlo = np.zeros(film.NQ, dtype=np.int64)
         bdf.q_first(Q, qlo)
-        bdf.block_solve(Gi, W, Ml, Q, qlo, c, r, x)
+        bdf.block_solve(F, Q, qlo, c, r, x)
         M = np.eye(n) - c * J
         assert np.linalg.norm(M @ x - r) <= 1e-9 * np.linalg.norm(r) * np.linalg.cond(M) ** 0.5, c
 
