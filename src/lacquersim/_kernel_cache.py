@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-KERNEL_SOURCES = ("film.py", "bdf.py", "stages.py")
+KERNEL_SOURCES = ("film.py", "bdf.py", "stages.py", "vecmath.py")
 STAMP = "lacquersim-kernels.sha256"
 
 

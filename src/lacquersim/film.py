@@ -32,6 +32,7 @@ import math
 import numpy as np
 from numba import njit
 
+from . import vecmath as vm
 from ._kernel_cache import ensure_consistent
 
 ensure_consistent()  # before any kernel is loaded from the on-disk cache
@@ -159,7 +160,7 @@ def _isotherm_x(ph, x, p):
     return a, da, d2a
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def glass(alpha, phi, p):
     """Glass transition (K) and its derivatives d/dalpha, d/dphi.
 
@@ -174,7 +175,7 @@ def glass(alpha, phi, p):
     return tg, dtg_da, -p[P_GPL]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def conversion(m, s, p):
     """Network conversion alpha and d alpha/dm, d alpha/ds."""
     wc = p[P_WC]
@@ -183,40 +184,17 @@ def conversion(m, s, p):
     return alpha, -(1.0 - ap) * wc, -(1.0 - ap) * (1.0 - wc)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def mobility(tg, T, inv_w):
     """Diffusion-control factor mu = 1/(1 + exp((Tg − T)/w)) and d mu/d Tg, given 1/w (K⁻¹)."""
     z = (tg - T) * inv_w
-    if z > 0.0:
-        ez = math.exp(-z) if z < 700.0 else 0.0
-        mu = ez / (1.0 + ez)
-    else:
-        ez = math.exp(z)
-        mu = 1.0 / (1.0 + ez)
+    ez = vm.exp(-abs(z))  # never overflows; selects, not branches, so the cell loop vectorises
+    q = 1.0 / (1.0 + ez)
+    mu = ez * q if z > 0.0 else q
     return mu, -mu * (1.0 - mu) * inv_w
 
 
-@njit(cache=True, error_model="numpy")
-def _pw(x, a):
-    """x**a, by binary powering when a is a whole number 1–16 (n_h, n_ex, beta).
-
-    pow() is a log and an exp; these exponents are whole numbers in every
-    material, and the right-hand side spends most of its time here.
-    """
-    if 0.0 < a <= 16.0 and a == math.floor(a):
-        n = int(a)
-        r = 1.0
-        b = x
-        while n > 0:
-            if n & 1:
-                r *= b
-            b *= b
-            n >>= 1
-        return r
-    return x ** a
-
-
-N_KC = 10
+N_KC = 11
 
 
 @njit(cache=True, error_model="numpy")
@@ -225,18 +203,21 @@ def rate_constants(T, p, kc):
 
     kc = (laccase, autoxidation, thermal, inactivation rate constants in s⁻¹,
     a_crit**n_h, interfacial-area prefactor 6·phi0^(1/3)/d0 in m⁻¹,
-    ln A and 1/n of the isotherm, 1/w of the mobility in K⁻¹, 1/phi_ex).
+    ln A and 1/n of the isotherm, 1/w of the mobility in K⁻¹, 1/phi_ex,
+    ln(1/phi_ex)). Powers are exp(a·ln x) as in the cells, so that H = 1/2 at
+    a_w = a_crit holds to rounding.
     """
     kc[0] = arr(p[P_KL], p[P_EAL], T) * p[P_E0]
     kc[1] = arr(p[P_KS], p[P_EAS], T) * p[P_CATAL]
     kc[2] = arr(p[P_KT], p[P_EAT], T)
     kc[3] = arr(p[P_KD], p[P_EAD], T)
-    kc[4] = _pw(p[P_ACRIT], p[P_NH])
+    kc[4] = vm.exp(p[P_NH] * vm.log(p[P_ACRIT]))
     kc[5] = 6.0 * p[P_PHI0] ** (1.0 / 3.0) / p[P_D0] if p[P_D0] > 0.0 else 0.0
     kc[6] = math.log(p[P_ISOA])
     kc[7] = 1.0 / p[P_ISON]
     kc[8] = 1.0 / p[P_WG]  # reciprocals: the cells multiply instead of dividing
     kc[9] = 1.0 / p[P_PHIEX]
+    kc[10] = -math.log(p[P_PHIEX])
 
 
 # ---------------------------------------------------------------------------
@@ -284,10 +265,11 @@ def cell_reactions(phi, c, m, s, e, T, p, kc, want_jac, dsrc):
 
     # -- hydration H(a_w): the enzyme works only in hydrated droplets
     ph = phi if phi > PHI_FLOOR else PHI_FLOOR
-    lph = math.log(ph)  # one log for the isotherm's power and the droplets' cube root
-    aw, daw, _ = _isotherm_x(ph, math.exp((lph - kc[6]) * kc[7]), p)
+    # vm.exp/vm.log and powers as exp(a·ln x): the loop over cells in rhs vectorises
+    lph = vm.log(ph)  # one log for the isotherm's power, the droplets' cube root and phi/phi_ex
+    aw, daw, _ = _isotherm_x(ph, vm.exp((lph - kc[6]) * kc[7]), p)
     nh = p[P_NH]
-    an = _pw(aw, nh)
+    an = vm.exp(nh * vm.log(aw))
     cn = kc[4]
     H = an / (an + cn)
     dH = 0.0
@@ -296,40 +278,40 @@ def cell_reactions(phi, c, m, s, e, T, p, kc, want_jac, dsrc):
 
     # -- laccase oxidation r_L
     bL = kc[0]
-    rL = 0.0
-    if bL > 0.0 and kc[5] > 0.0:
-        # droplet interface per volume, droplets shrinking at constant number
-        G = kc[5]
-        cb = math.exp(lph * (1.0 / 3.0))
-        ai = G * cb * cb
-        r = _pw(ph * kc[9], p[P_NEX])
-        Kai = ai + p[P_KA]
-        KMm = p[P_KM] + m
-        KOc = p[P_KO] + c
-        # H·Aa·X·Mm·Oc with Aa = ai/(ai+K_A), X = 1/(1+r), Mm = m/(K_M+m), Oc = c/(K_O+c)
-        rL = bL * e * mu * H * ai * m * c / (Kai * (1.0 + r) * KMm * KOc)
-        if want_jac:
-            dai = (2.0 / 3.0) * G / cb
-            Aa = ai / Kai
-            dA = p[P_KA] * dai / (Kai * Kai)
-            X = 1.0 / (1.0 + r)
-            dX = -p[P_NEX] * r / ph * X * X
-            fphi = H * Aa * X
-            dfphi = dH * Aa * X + H * dA * X + H * Aa * dX
-            Mm = m / KMm
-            dMm = p[P_KM] / (KMm * KMm)
-            Oc = c / KOc
-            dOc = p[P_KO] / (KOc * KOc)
-            g = bL * e
-            dphi = g * Mm * Oc * (dfphi * mu + fphi * mu_phi)
-            dc = g * fphi * Mm * dOc * mu
-            dm = g * fphi * Oc * (dMm * mu + Mm * mu_m)
-            ds = g * fphi * Mm * Oc * mu_s
-            de = bL * fphi * Mm * Oc * mu
-            # m: -rL ; c: -nuL*Ccat*rL ; phi: +nuw*rL
-            _consume(dsrc, F_M, 1.0, dphi, dc, dm, ds, de)
-            _consume(dsrc, F_C, p[P_NUL] * p[P_CCAT], dphi, dc, dm, ds, de)
-            _consume(dsrc, F_PHI, -p[P_NUW], dphi, dc, dm, ds, de)
+    # computed unconditionally and selected: a load under a branch cannot be
+    # speculated, and would keep the loop over cells from vectorising
+    G = kc[5]  # droplet interface per volume, droplets shrinking at constant number
+    cb = vm.exp(lph * (1.0 / 3.0))
+    ai = G * cb * cb
+    r = vm.exp(p[P_NEX] * (lph + kc[10]))  # (phi/phi_ex)^n_ex
+    Kai = ai + p[P_KA]
+    KMm = p[P_KM] + m
+    KOc = p[P_KO] + c
+    # H·Aa·X·Mm·Oc with Aa = ai/(ai+K_A), X = 1/(1+r), Mm = m/(K_M+m), Oc = c/(K_O+c)
+    lac = bL > 0.0 and G > 0.0
+    rL = bL * e * mu * H * ai * m * c / (Kai * (1.0 + r) * KMm * KOc) if lac else 0.0
+    if lac and want_jac:
+        dai = (2.0 / 3.0) * G / cb
+        Aa = ai / Kai
+        dA = p[P_KA] * dai / (Kai * Kai)
+        X = 1.0 / (1.0 + r)
+        dX = -p[P_NEX] * r / ph * X * X
+        fphi = H * Aa * X
+        dfphi = dH * Aa * X + H * dA * X + H * Aa * dX
+        Mm = m / KMm
+        dMm = p[P_KM] / (KMm * KMm)
+        Oc = c / KOc
+        dOc = p[P_KO] / (KOc * KOc)
+        g = bL * e
+        dphi = g * Mm * Oc * (dfphi * mu + fphi * mu_phi)
+        dc = g * fphi * Mm * dOc * mu
+        dm = g * fphi * Oc * (dMm * mu + Mm * mu_m)
+        ds = g * fphi * Mm * Oc * mu_s
+        de = bL * fphi * Mm * Oc * mu
+        # m: -rL ; c: -nuL*Ccat*rL ; phi: +nuw*rL
+        _consume(dsrc, F_M, 1.0, dphi, dc, dm, ds, de)
+        _consume(dsrc, F_C, p[P_NUL] * p[P_CCAT], dphi, dc, dm, ds, de)
+        _consume(dsrc, F_PHI, -p[P_NUW], dphi, dc, dm, ds, de)
 
     # -- side-chain autoxidation r_S
     bS = kc[1]
@@ -372,9 +354,8 @@ def cell_reactions(phi, c, m, s, e, T, p, kc, want_jac, dsrc):
 def _diffusivities(y, N, p, DO, DW, dDO, dDW):
     for i in range(N):
         alpha, _, _ = conversion(y[NF * i + F_M], y[NF * i + F_S], p)
-        ea = math.exp(-alpha)  # one exp for both: exp(-beta*alpha) = ea**beta
-        DO[i] = p[P_DO0] * _pw(ea, p[P_BO])
-        DW[i] = p[P_DW0] * _pw(ea, p[P_BW])
+        DO[i] = p[P_DO0] * vm.exp(-p[P_BO] * alpha)
+        DW[i] = p[P_DW0] * vm.exp(-p[P_BW] * alpha)
         dDO[i] = -p[P_BO] * DO[i]
         dDW[i] = -p[P_BW] * DW[i]
 
@@ -420,24 +401,26 @@ def rhs(t, y, p, dz, dydt):
     """
     N, T, rh, DO, DW, _, _, kc = _setup(t, y, p, dz)
     dsrc = np.empty((1, 1))  # not written without the Jacobian
-    react = p[P_REACT] >= 0.5
+    # the cells are independent here and the loop vectorises (vecmath, no
+    # branches, no running sums): keep it that way, it is most of the time
+    if p[P_REACT] >= 0.5:
+        for i in range(N):
+            b = NF * i
+            sp, sc, sm, ss, se = cell_reactions(y[b + F_PHI], y[b + F_C], y[b + F_M], y[b + F_S],
+                                                y[b + F_E], T, p, kc, False, dsrc)
+            dydt[b + F_PHI] = sp
+            dydt[b + F_C] = sc
+            dydt[b + F_M] = sm
+            dydt[b + F_S] = ss
+            dydt[b + F_E] = se
+    else:
+        dydt[:NF * N] = 0.0
+    # O2 consumed is minus the O2 source, water made the phi source (as in jac_blocks)
     o2_used = 0.0
     w_made = 0.0
     for i in range(N):
-        b = NF * i
-        if react:
-            sp, sc, sm, ss, se = cell_reactions(y[b + F_PHI], y[b + F_C], y[b + F_M], y[b + F_S],
-                                                         y[b + F_E], T, p, kc, False, dsrc)
-        else:
-            sp, sc, sm, ss, se = 0.0, 0.0, 0.0, 0.0, 0.0
-        dydt[b + F_PHI] = sp
-        dydt[b + F_C] = sc
-        dydt[b + F_M] = sm
-        dydt[b + F_S] = ss
-        dydt[b + F_E] = se
-        # O2 consumed is minus the O2 source, water made the phi source (as in jac_blocks)
-        o2_used -= dz[i] * sc
-        w_made += dz[i] * sp
+        o2_used -= dz[i] * dydt[NF * i + F_C]
+        w_made += dz[i] * dydt[NF * i + F_PHI]
     # interior faces: flux from cell i+1 into cell i (divisions are the
     # loop's main cost: two per face, reciprocals reused)
     inv_a = 1.0 / dz[0]

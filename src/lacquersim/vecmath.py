@@ -1,0 +1,110 @@
+"""exp and log written out in arithmetic, so that loops over cells vectorise.
+
+numba lowers ``math.exp``/``math.log`` to calls into the C library, and a
+loop with a call in it is not vectorised (SVML, which would give vector
+versions, is not part of pip's llvmlite). These versions are plain
+polynomials and bit operations that LLVM turns into AVX code, 8 cells at a
+time. In scalar code they are slower than libm (a longer dependency chain);
+use them in loops meant to vectorise. Accuracy: within 1 ulp of libm on the
+ranges checked in the tests (exp 1, log 2 ulp); NaN propagates.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, types
+from numba.extending import intrinsic
+
+
+@intrinsic
+def _bits(typingctx, x):
+    """float64 → int64 with the same bits."""
+    if x != types.float64:
+        return None
+
+    def codegen(context, builder, sig, args):
+        return builder.bitcast(args[0], context.get_value_type(types.int64))
+
+    return types.int64(types.float64), codegen
+
+
+@intrinsic
+def _float(typingctx, x):
+    """int64 → float64 with the same bits."""
+    if x != types.int64:
+        return None
+
+    def codegen(context, builder, sig, args):
+        return builder.bitcast(args[0], context.get_value_type(types.float64))
+
+    return types.float64(types.int64), codegen
+
+
+_LOG2E = 1.4426950408889634
+# ln 2 split so that k·_LN2_HI is exact for |k| < 2^11 (Cody–Waite)
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+_SQRT2 = 1.4142135623730951
+_X_MIN = -708.0  # below: 2^k would be subnormal; the result is taken as 0
+_X_MAX = 709.782712893384  # log of the largest double: above, inf
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def exp(x):
+    """e**x."""
+    # comparisons written so that NaN passes through unchanged
+    xc = x if not (x < _X_MIN) else _X_MIN
+    xc = xc if not (xc > _X_MAX) else _X_MAX
+    k = math.floor(xc * _LOG2E + 0.5)
+    r = (xc - k * _LN2_HI) - k * _LN2_LO  # |r| <= ln2/2
+    k = k if k == k else 0.0  # NaN: no poison in the integer conversion
+    # Taylor series to r^13: truncation < 1e-17 on |r| <= 0.347
+    p = 1.0 / 6227020800.0
+    p = p * r + 1.0 / 479001600.0
+    p = p * r + 1.0 / 39916800.0
+    p = p * r + 1.0 / 3628800.0
+    p = p * r + 1.0 / 362880.0
+    p = p * r + 1.0 / 40320.0
+    p = p * r + 1.0 / 5040.0
+    p = p * r + 1.0 / 720.0
+    p = p * r + 1.0 / 120.0
+    p = p * r + 1.0 / 24.0
+    p = p * r + 1.0 / 6.0
+    p = p * r + 0.5
+    p = p * r + 1.0
+    p = p * r + 1.0
+    v = p * _float((np.int64(k) + 1022) << 52) * 2.0  # k = 1024 at the top of the range
+    v = v if not (x < _X_MIN) else 0.0
+    return v if not (x > _X_MAX) else math.inf
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def log(x):
+    """Natural log of x > 0 (normal numbers; 0 → −inf, x < 0 or NaN → NaN)."""
+    b = _bits(x)
+    e = (b >> 52) - 1023
+    m = _float((b & 0x000FFFFFFFFFFFFF) | 0x3FF0000000000000)  # mantissa in [1, 2)
+    big = m > _SQRT2
+    m = m * 0.5 if big else m
+    ef = float(e + 1) if big else float(e)
+    # log m = 2·atanh(f), f = (m−1)/(m+1), |f| <= 0.172: series in f² to f^23
+    f = (m - 1.0) / (m + 1.0)
+    s = f * f
+    q = 1.0 / 23.0
+    q = q * s + 1.0 / 21.0
+    q = q * s + 1.0 / 19.0
+    q = q * s + 1.0 / 17.0
+    q = q * s + 1.0 / 15.0
+    q = q * s + 1.0 / 13.0
+    q = q * s + 1.0 / 11.0
+    q = q * s + 1.0 / 9.0
+    q = q * s + 1.0 / 7.0
+    q = q * s + 1.0 / 5.0
+    q = q * s + 1.0 / 3.0
+    q = q * s * f
+    v = ef * _LN2_HI + (f + f + (2.0 * q + ef * _LN2_LO))
+    v = v if x < math.inf else x  # inf, NaN
+    v = v if x > 0.0 else (-math.inf if x == 0.0 else math.nan)
+    return v
