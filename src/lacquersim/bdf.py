@@ -288,12 +288,36 @@ def _inv_weights(y, atol, rtol, out):
 # taking exactly the same steps, also after unpickling on another machine
 @njit(cache=True, error_model="numpy")
 def _rms_inv(x, inv_scale):
-    """Root mean square of x·inv_scale."""
-    s = 0.0
-    for i in range(x.shape[0]):
-        v = x[i] * inv_scale[i]
-        s += v * v
-    return math.sqrt(s / x.shape[0])
+    """Root mean square of x·inv_scale.
+
+    Eight partial sums in a fixed order: independent chains the compiler may
+    put in one vector register, without the reassociation (fastmath) that
+    would make the sum depend on the CPU.
+    """
+    n = x.shape[0]
+    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
+    m = n - n % 8
+    for j in range(0, m, 8):
+        a0 = x[j] * inv_scale[j]
+        a1 = x[j + 1] * inv_scale[j + 1]
+        a2 = x[j + 2] * inv_scale[j + 2]
+        a3 = x[j + 3] * inv_scale[j + 3]
+        a4 = x[j + 4] * inv_scale[j + 4]
+        a5 = x[j + 5] * inv_scale[j + 5]
+        a6 = x[j + 6] * inv_scale[j + 6]
+        a7 = x[j + 7] * inv_scale[j + 7]
+        s0 += a0 * a0
+        s1 += a1 * a1
+        s2 += a2 * a2
+        s3 += a3 * a3
+        s4 += a4 * a4
+        s5 += a5 * a5
+        s6 += a6 * a6
+        s7 += a7 * a7
+    for j in range(m, n):
+        a = x[j] * inv_scale[j]
+        s0 += a * a
+    return math.sqrt((((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))) / n)
 
 
 @njit(cache=True, error_model="numpy")
@@ -528,14 +552,18 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
                     lu_ok = False
                 h_abs = t_new - t
                 inv_alpha = 1.0 / ALPHA[order]
+                # row by row, so that the loops over the state vectorise; the sums
+                # keep their order (D0 + D1 + ...), hence the same rounding
                 for j in range(n):
-                    s = D[0, j]
-                    g = 0.0
-                    for i in range(1, order + 1):
-                        s += D[i, j]
-                        g += D[i, j] * GAMMA[i]
-                    ypred[j] = s
-                    psi[j] = g * inv_alpha
+                    ypred[j] = D[0, j] + D[1, j]
+                    psi[j] = D[1, j] * GAMMA[1]
+                for i in range(2, order + 1):
+                    gi = GAMMA[i]
+                    for j in range(n):
+                        ypred[j] += D[i, j]
+                        psi[j] += D[i, j] * gi
+                for j in range(n):
+                    psi[j] *= inv_alpha
                 _inv_weights(ypred, atol, rtol, inv_scale)
                 c = h_abs / ALPHA[order]
                 converged = False
@@ -558,15 +586,12 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
                         n_iter = it + 1
                         film.rhs(t_new, ynew, p, dz, f)
                         stats[S_NFEV] += 1
-                        nan_probe = 0.0  # becomes NaN if any f is NaN or infinite
                         for j in range(n):
-                            v = f[j]
-                            nan_probe += v * 0.0
-                            rhs_b[j] = c * v - psi[j] - d[j]
-                        if nan_probe != 0.0:
-                            break
+                            rhs_b[j] = c * f[j] - psi[j] - d[j]
                         block_solve(F, Qrow, qlo, c, rhs_b, dy)
                         dy_norm = _rms_inv(dy, inv_scale)
+                        if not (dy_norm < np.inf):  # a NaN or inf in f spreads to the norm
+                            break
                         rate = -1.0
                         if dy_norm_old > 0.0:
                             rate = dy_norm / dy_norm_old
