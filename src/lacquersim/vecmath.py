@@ -60,21 +60,19 @@ def exp(x):
     k = math.floor(xc * _LOG2E + 0.5)
     r = (xc - k * _LN2_HI) - k * _LN2_LO  # |r| <= ln2/2
     k = k if k == k else 0.0  # NaN: no poison in the integer conversion
-    # Taylor series to r^13: truncation < 1e-17 on |r| <= 0.347
-    p = 1.0 / 6227020800.0
-    p = p * r + 1.0 / 479001600.0
-    p = p * r + 1.0 / 39916800.0
-    p = p * r + 1.0 / 3628800.0
-    p = p * r + 1.0 / 362880.0
-    p = p * r + 1.0 / 40320.0
-    p = p * r + 1.0 / 5040.0
-    p = p * r + 1.0 / 720.0
-    p = p * r + 1.0 / 120.0
-    p = p * r + 1.0 / 24.0
-    p = p * r + 1.0 / 6.0
-    p = p * r + 0.5
-    p = p * r + 1.0
-    p = p * r + 1.0
+    # Taylor series to r^13 (truncation < 1e-17 on |r| <= 0.347), by Estrin's
+    # scheme: depth 4 instead of Horner's 13. The cell loop is bound by the
+    # latency of its exp/log chains, not by their arithmetic
+    r2 = r * r
+    r4 = r2 * r2
+    b0 = 0.5 + r * (1.0 / 6.0)
+    b1 = 1.0 / 24.0 + r * (1.0 / 120.0)
+    b2 = 1.0 / 720.0 + r * (1.0 / 5040.0)
+    b3 = 1.0 / 40320.0 + r * (1.0 / 362880.0)
+    b4 = 1.0 / 3628800.0 + r * (1.0 / 39916800.0)
+    b5 = 1.0 / 479001600.0 + r * (1.0 / 6227020800.0)
+    tail = (b0 + b1 * r2) + ((b2 + b3 * r2) + (b4 + b5 * r2) * r4) * r4
+    p = 1.0 + (r + r2 * tail)  # the large terms last, for a 1-ulp result
     v = p * _float((np.int64(k) + 1022) << 52) * 2.0  # k = 1024 at the top of the range
     v = v if not (x < _X_MIN) else 0.0
     return v if not (x > _X_MAX) else math.inf
@@ -92,17 +90,15 @@ def log(x):
     # log m = 2·atanh(f), f = (m−1)/(m+1), |f| <= 0.172: series in f² to f^23
     f = (m - 1.0) / (m + 1.0)
     s = f * f
-    q = 1.0 / 23.0
-    q = q * s + 1.0 / 21.0
-    q = q * s + 1.0 / 19.0
-    q = q * s + 1.0 / 17.0
-    q = q * s + 1.0 / 15.0
-    q = q * s + 1.0 / 13.0
-    q = q * s + 1.0 / 11.0
-    q = q * s + 1.0 / 9.0
-    q = q * s + 1.0 / 7.0
-    q = q * s + 1.0 / 5.0
-    q = q * s + 1.0 / 3.0
+    # (Estrin, as in exp)
+    s2 = s * s
+    s4 = s2 * s2
+    a0 = 1.0 / 3.0 + s * (1.0 / 5.0)
+    a1 = 1.0 / 7.0 + s * (1.0 / 9.0)
+    a2 = 1.0 / 11.0 + s * (1.0 / 13.0)
+    a3 = 1.0 / 15.0 + s * (1.0 / 17.0)
+    a4 = 1.0 / 19.0 + s * (1.0 / 21.0)
+    q = (a0 + a1 * s2) + ((a2 + a3 * s2) + (a4 + s2 * (1.0 / 23.0)) * s4) * s4
     q = q * s * f
     v = ef * _LN2_HI + (f + f + (2.0 * q + ef * _LN2_LO))
     v = v if x < math.inf else x  # inf, NaN
