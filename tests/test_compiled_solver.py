@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.linalg import expm
 
 import lacquersim as ls
@@ -179,6 +181,27 @@ def test_block_linear_solve_equals_dense_solve(hours):
         bdf.block_solve(F, Q, qlo, c, r, x)
         M = np.eye(n) - c * J
         assert np.linalg.norm(M @ x - r) <= 1e-9 * np.linalg.norm(r) * np.linalg.cond(M) ** 0.5, c
+
+
+@settings(max_examples=60, deadline=None)
+@given(phi=st.floats(0.0, 0.6), o2=st.floats(0.0, 2.0), m=st.floats(0.0, 1.0), s=st.floats(0.0, 1.0),
+       e=st.floats(0.0, 1.0), temp_c=st.floats(2.0, 140.0), material=st.sampled_from(["vietnam", "china", "cashew"]),
+       log_c=st.floats(-3.0, 7.0))
+def test_local_block_is_invertible_for_states_in_range(phi, o2, m, s, e, temp_c, material, log_c):
+    """block_factor eliminates the cell-local fields (m, s, e) without pivoting
+    against phi and c, so it needs det(I − c·J_LL) ≠ 0. For states in range
+    the rate laws' sign pattern gives det ≥ 1; a change of the kinetics that
+    breaks this must revisit the solver (bdf.py, static condensation)."""
+    rec = make_recipe(material=material, thickness_um=50, temperature_c=temp_c, water=20, monomer=70, hours=1)
+    pr = build_problem(rec, n_cells=3)
+    y = np.zeros(pr.n_state)
+    y[: 5 * 3] = np.tile([phi, o2, m, s, e], 3)
+    Dg, Lo, Up = (np.zeros((3, film.NF, film.NF)) for _ in range(3))
+    film.jac_blocks(0.0, y, pr.params[0], pr.dz, Dg, Lo, Up, np.zeros((film.NQ, 15)))
+    c = 10.0 ** log_c
+    for i in range(3):
+        A = np.eye(3) - c * Dg[i, 2:, 2:]
+        assert np.linalg.det(A) >= 1.0 - 1e-9
 
 
 def test_dense_output_is_built_on_first_use_and_reproduces_the_run():

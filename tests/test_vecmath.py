@@ -28,7 +28,9 @@ def _ulps(got, ref):
 
 def test_exp_within_one_ulp_over_the_normal_range():
     x = np.concatenate([np.random.default_rng(0).uniform(-708.0, 709.78, 200_000),
-                        np.random.default_rng(1).uniform(-1.0, 1.0, 100_000), [0.0, -0.0, 1.0, -1.0]])
+                        np.random.default_rng(1).uniform(-1.0, 1.0, 100_000),
+                        np.random.default_rng(3).uniform(-708.0, -700.0, 100_000),  # near the bottom
+                        np.random.default_rng(4).uniform(700.0, 709.78, 100_000), [0.0, -0.0, 1.0, -1.0]])
     out = np.empty_like(x)
     _exp_all(x, out)
     assert _ulps(out, np.exp(x)).max() <= 1.0

@@ -87,7 +87,13 @@ assert NF == 5 and TRANSPORTED == (0, 1)  # block_solve is written out for this 
 # block-tridiagonal system with 2×2 blocks in (phi, c). The per-cell part has
 # no dependency between cells (the CPU overlaps them); only the 2×2 sweep is
 # sequential. This replaced a 5×5 block Thomas with pivoted LU: factor
-# 4.6 → 1.4 µs, solve 0.82 → 0.5 µs at 50 cells.
+# 4.6 → 1.2 µs, solve 0.82 → 0.7 µs at 50 cells.
+# It gave up pivoting between local and transported fields: A = I − c·J_LL
+# must be invertible. For states in range det A ≥ 1 (J_LL's sign pattern);
+# an iterate out of range (negative O2) can make A singular at one c, and
+# the solve is then wrong. That costs convergence, not accuracy: the Newton
+# iteration's fixed point does not depend on its matrix, a bad matrix makes
+# it fail and the step is retried smaller.
 # Per-cell slots of the factor array F (N, NFAC):
 _AI = 0  # A⁻¹, A = M_LL (3×3, row-major)
 _S = 9  # S = A⁻¹·M_LT (3×2)
@@ -290,9 +296,9 @@ def _inv_weights(y, atol, rtol, out):
 def _rms_inv(x, inv_scale):
     """Root mean square of x·inv_scale.
 
-    Eight partial sums in a fixed order: independent chains the compiler may
-    put in one vector register, without the reassociation (fastmath) that
-    would make the sum depend on the CPU.
+    Eight partial sums in a fixed order: independent chains whose additions
+    overlap, without the reassociation (fastmath) that would make the sum
+    depend on the CPU (one chain of n dependent additions was latency-bound).
     """
     n = x.shape[0]
     s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
