@@ -20,28 +20,24 @@ from numba import njit, types
 from numba.extending import intrinsic
 
 
-@intrinsic
-def _bits(typingctx, x):
-    """float64 → int64 with the same bits."""
-    if x != types.float64:
-        return None
+def _bitcast(src, dst):
+    """An intrinsic reinterpreting the bits of a ``src`` value as ``dst``."""
 
-    def codegen(context, builder, sig, args):
-        return builder.bitcast(args[0], context.get_value_type(types.int64))
+    @intrinsic
+    def cast(typingctx, x):
+        if x != src:
+            return None
 
-    return types.int64(types.float64), codegen
+        def codegen(context, builder, sig, args):
+            return builder.bitcast(args[0], context.get_value_type(dst))
+
+        return dst(src), codegen
+
+    return cast
 
 
-@intrinsic
-def _float(typingctx, x):
-    """int64 → float64 with the same bits."""
-    if x != types.int64:
-        return None
-
-    def codegen(context, builder, sig, args):
-        return builder.bitcast(args[0], context.get_value_type(types.float64))
-
-    return types.float64(types.int64), codegen
+_bits = _bitcast(types.float64, types.int64)  # float64 → int64 with the same bits
+_float = _bitcast(types.int64, types.float64)  # and back
 
 
 _LOG2E = 1.4426950408889634
