@@ -211,6 +211,15 @@ def _reduced_coupling(B, i, k, c, F, slot):
             -c * B[i, 1, 1] - (b12 * s01 + b13 * s11 + b14 * s21))
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def _local_rhs(F, i, r, b):
+    """v_i = A_i⁻¹·r_L for the cell whose block starts at r[b]."""
+    r2, r3, r4 = r[b + 2], r[b + 3], r[b + 4]
+    return (F[i, _AI + 0] * r2 + F[i, _AI + 1] * r3 + F[i, _AI + 2] * r4,
+            F[i, _AI + 3] * r2 + F[i, _AI + 4] * r3 + F[i, _AI + 5] * r4,
+            F[i, _AI + 6] * r2 + F[i, _AI + 7] * r3 + F[i, _AI + 8] * r4)
+
+
 @njit(cache=True, error_model="numpy")
 def block_solve(F, Qrow, qlo, c, r, x):
     """Solve (I − c·J)·x = r with the factors of :func:`block_factor`.
@@ -219,34 +228,33 @@ def block_solve(F, Qrow, qlo, c, r, x):
     identity diagonal; their columns are empty. ``qlo`` from :func:`q_first`.
     """
     N = F.shape[0]
-    # v_i = A_i⁻¹·r_L, parked in the local slots of x
-    for i in range(N):
-        b = NF * i
-        r2, r3, r4 = r[b + 2], r[b + 3], r[b + 4]
-        x[b + 2] = F[i, _AI + 0] * r2 + F[i, _AI + 1] * r3 + F[i, _AI + 2] * r4
-        x[b + 3] = F[i, _AI + 3] * r2 + F[i, _AI + 4] * r3 + F[i, _AI + 5] * r4
-        x[b + 4] = F[i, _AI + 6] * r2 + F[i, _AI + 7] * r3 + F[i, _AI + 8] * r4
-    # forward sweep on the reduced system (scalars: arrays would make the
-    # compiler reload after every store, as x might alias F)
+    # forward sweep on the reduced system, with v_i = A_i⁻¹·r_L computed one
+    # cell ahead (independent work that overlaps the sweep's serial chain) and
+    # parked in the local slots of x. Scalars throughout: with arrays the
+    # compiler must reload after every store, as x might alias F
+    v2, v3, v4 = _local_rhs(F, 0, r, 0)
+    u2 = u3 = u4 = 0.0  # v of the cell below
     y0 = y1 = 0.0
     for i in range(N):
         b = NF * i
-        v2, v3, v4 = x[b + 2], x[b + 3], x[b + 4]
+        x[b + 2], x[b + 3], x[b + 4] = v2, v3, v4
         z0 = r[b] - (F[i, _MTL + 0] * v2 + F[i, _MTL + 1] * v3 + F[i, _MTL + 2] * v4)
         z1 = r[b + 1] - (F[i, _MTL + 3] * v2 + F[i, _MTL + 4] * v3 + F[i, _MTL + 5] * v4)
+        w2 = w3 = w4 = 0.0
+        if i < N - 1:
+            w2, w3, w4 = _local_rhs(F, i + 1, r, b + NF)
+            z0 -= F[i, _MUL + 0] * w2 + F[i, _MUL + 1] * w3 + F[i, _MUL + 2] * w4
+            z1 -= F[i, _MUL + 3] * w2 + F[i, _MUL + 4] * w3 + F[i, _MUL + 5] * w4
         if i > 0:
-            u2, u3, u4 = x[b - 3], x[b - 2], x[b - 1]
             z0 -= (F[i, _MLL + 0] * u2 + F[i, _MLL + 1] * u3 + F[i, _MLL + 2] * u4
                    + F[i, _LP + 0] * y0 + F[i, _LP + 1] * y1)
             z1 -= (F[i, _MLL + 3] * u2 + F[i, _MLL + 4] * u3 + F[i, _MLL + 5] * u4
                    + F[i, _LP + 2] * y0 + F[i, _LP + 3] * y1)
-        if i < N - 1:
-            u2, u3, u4 = x[b + 7], x[b + 8], x[b + 9]
-            z0 -= F[i, _MUL + 0] * u2 + F[i, _MUL + 1] * u3 + F[i, _MUL + 2] * u4
-            z1 -= F[i, _MUL + 3] * u2 + F[i, _MUL + 4] * u3 + F[i, _MUL + 5] * u4
         y0 = F[i, _GI + 0] * z0 + F[i, _GI + 1] * z1
         y1 = F[i, _GI + 2] * z0 + F[i, _GI + 3] * z1
         x[b], x[b + 1] = y0, y1
+        u2, u3, u4 = v2, v3, v4
+        v2, v3, v4 = w2, w3, w4
     # backward sweep, then the local fields from the transported ones
     x0, x1 = y0, y1
     for i in range(N - 1, -1, -1):
