@@ -45,7 +45,16 @@ class Result:
         self.trajectory = trajectory
         self._info = stage_info
         self.stages = pd.Series(stage_info.times_s / 3600.0, index=_STAGE_INDEX, name="hours")
-        self.reasons = pd.Series(stage_info.reasons, index=_STAGE_INDEX, name="reason")
+        self._reasons = None
+
+    @property
+    def reasons(self) -> pd.Series:
+        """Why each missing stage was not reached ('' if reached)."""
+        # built on first use: an object Series costs ~15 µs, 1–2 % of a
+        # 50-cell simulation, and most callers never look at it
+        if self._reasons is None:
+            self._reasons = pd.Series(self._info.reasons, index=_STAGE_INDEX, name="reason")
+        return self._reasons
 
     # -- state access --------------------------------------------------------
     @property
