@@ -87,7 +87,7 @@ assert NF == 5 and TRANSPORTED == (0, 1)  # block_solve is written out for this 
 # block-tridiagonal system with 2×2 blocks in (phi, c). The per-cell part has
 # no dependency between cells (the CPU overlaps them); only the 2×2 sweep is
 # sequential. This replaced a 5×5 block Thomas with pivoted LU: factor
-# 4.6 → 1.2 µs, solve 0.82 → 0.7 µs at 50 cells.
+# 4.6 → 1.2 µs, solve 0.82 → 0.66 µs at 50 cells.
 # It gave up pivoting between local and transported fields: A = I − c·J_LL
 # must be invertible. For states in range det A ≥ 1 (J_LL's sign pattern);
 # an iterate out of range (negative O2) can make A singular at one c, and

@@ -194,7 +194,7 @@ def mobility(tg, T, inv_w):
     return mu, -mu * (1.0 - mu) * inv_w
 
 
-N_KC = 11
+N_KC = 10
 
 
 @njit(cache=True, error_model="numpy")
@@ -203,9 +203,9 @@ def rate_constants(T, p, kc):
 
     kc = (laccase, autoxidation, thermal, inactivation rate constants in s⁻¹,
     a_crit**n_h, interfacial-area prefactor 6·phi0^(1/3)/d0 in m⁻¹,
-    ln A and 1/n of the isotherm, 1/w of the mobility in K⁻¹, 1/phi_ex,
-    ln(1/phi_ex)). Powers are exp(a·ln x) as in the cells, so that H = 1/2 at
-    a_w = a_crit holds to rounding.
+    ln A and 1/n of the isotherm, 1/w of the mobility in K⁻¹, ln(1/phi_ex)).
+    Powers are exp(a·ln x) as in the cells, so that H = 1/2 at a_w = a_crit
+    holds to rounding.
     """
     kc[0] = arr(p[P_KL], p[P_EAL], T) * p[P_E0]
     kc[1] = arr(p[P_KS], p[P_EAS], T) * p[P_CATAL]
@@ -216,8 +216,7 @@ def rate_constants(T, p, kc):
     kc[6] = math.log(p[P_ISOA])
     kc[7] = 1.0 / p[P_ISON]
     kc[8] = 1.0 / p[P_WG]  # reciprocals: the cells multiply instead of dividing
-    kc[9] = 1.0 / p[P_PHIEX]
-    kc[10] = -math.log(p[P_PHIEX])
+    kc[9] = -math.log(p[P_PHIEX])
 
 
 # ---------------------------------------------------------------------------
@@ -283,7 +282,7 @@ def cell_reactions(phi, c, m, s, e, T, p, kc, want_jac, dsrc):
     G = kc[5]  # droplet interface per volume, droplets shrinking at constant number
     cb = vm.exp(lph * (1.0 / 3.0))
     ai = G * cb * cb
-    r = vm.exp(p[P_NEX] * (lph + kc[10]))  # (phi/phi_ex)^n_ex
+    r = vm.exp(p[P_NEX] * (lph + kc[9]))  # (phi/phi_ex)^n_ex
     Kai = ai + p[P_KA]
     KMm = p[P_KM] + m
     KOc = p[P_KO] + c
