@@ -281,10 +281,13 @@ def cli_start_times(recipe="vietnam-raw") -> dict:
 
 
 def machine() -> dict:
+    import llvmlite.binding as llvm
     import numba
     import scipy
+    # the CPU that numba compiles for: cloud machines of one kind change host
+    # (znver4 or znver5 here), and the vector width moves the figures
     return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-            "cpus": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__,
+            "cpu": llvm.get_host_cpu_name(), "cpus": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__,
             "scipy": scipy.__version__, "numba": numba.__version__}
 
 
