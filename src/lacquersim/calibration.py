@@ -263,3 +263,4 @@ def run_calibration(write: bool = False, report: str | None = None) -> int:
 def calibrated_cache_clear():
     from . import materials
     materials.calibrated.cache_clear()
+    materials._layered.cache_clear()  # Materials built on the old fits
