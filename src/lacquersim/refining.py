@@ -508,8 +508,9 @@ def refine(recipe) -> pd.Series:
     return pd.Series(values, index=_STATE_INDEX, name=recipe.name, copy=False)
 
 
-_STATE_INDEX = pd.Index(["water_percent", "monomer_percent", "droplet_um", "laccase_percent",
-                         "viscosity_pa_s", "water_volume_fraction"])
+STATE_FIELDS = ("water_percent", "monomer_percent", "droplet_um", "laccase_percent",
+                "viscosity_pa_s", "water_volume_fraction")
+_STATE_INDEX = pd.Index(list(STATE_FIELDS))
 
 
 def initial_state(recipe) -> pd.Series:
