@@ -153,6 +153,26 @@ def test_batch_runs_multicoat_recipes_as_builds():
     np.testing.assert_array_equal(row[list(ls.STAGES)].to_numpy(float), single.stages.to_numpy())
 
 
+@pytest.mark.parametrize("order", [1, 2, 3, 4, 5])
+def test_step_change_of_the_difference_array_equals_scipy(order):
+    # the kernel rescales D with its own 6x6 product (no BLAS call, whose
+    # CPU-specific kernel would make the lazy dense-output re-run machine-dependent)
+    from scipy.integrate._ivp.bdf import change_D
+
+    from lacquersim import bdf
+
+    rng = np.random.default_rng(order)
+    for factor in (0.2, 0.5, 0.93, 1.7, 10.0):
+        D = rng.standard_normal((bdf.MAX_ORDER + 3, 40))
+        want = D.copy()
+        change_D(want, order, factor)
+        got = D.copy()
+        bdf._change_D(got, order, factor, np.zeros((bdf.MAX_ORDER + 4, 40)))
+        scale = np.abs(want[: order + 1]).max()
+        np.testing.assert_allclose(got[: order + 1], want[: order + 1], rtol=0, atol=1e-13 * scale)
+        np.testing.assert_array_equal(got[order + 1:], D[order + 1:])  # rows above the order untouched
+
+
 @pytest.mark.parametrize("hours", [0.01, 5.0, 40.0])
 def test_block_linear_solve_equals_dense_solve(hours):
     """block_factor/block_solve = numpy's dense solve of (I − c·J)·x = r, at

@@ -335,36 +335,53 @@ def _rms_inv(x, inv_scale):
 
 
 @njit(cache=True, error_model="numpy")
-def _compute_R(order, factor):
-    M = np.zeros((order + 1, order + 1))
+def _compute_R(order, factor, M):
+    """scipy's compute_R into M[:order+1, :order+1]."""
     for i in range(1, order + 1):
         for j in range(1, order + 1):
             M[i, j] = (i - 1 - factor * j) / i
     for j in range(order + 1):
         M[0, j] = 1.0
     for i in range(1, order + 1):
+        M[i, 0] = 0.0
+    for i in range(1, order + 1):
         for j in range(order + 1):
             M[i, j] *= M[i - 1, j]
-    return M
 
 
 @njit(cache=True, error_model="numpy")
-def _change_D(D, order, factor):
-    """Rescale the difference array to a new step size h·factor."""
-    R = _compute_R(order, factor)
-    U = _compute_R(order, 1.0)
-    RU = R @ U
-    n = D.shape[1]
-    tmp = np.zeros((order + 1, n))
+def _change_D(D, order, factor, W):
+    """Rescale the difference array to a new step size h·factor (scipy's change_D).
+
+    ``W`` is workspace of shape (MAX_ORDER + 4, n), so that nothing is
+    allocated per step. The 6×6 product R·U is a plain loop, not numpy's
+    ``@``: that calls BLAS, whose CPU-specific kernel may round differently
+    on another machine, and the lazy dense output relies on a re-run taking
+    exactly the same steps (also after unpickling elsewhere).
+    """
+    R = W[MAX_ORDER + 1, :36].reshape((6, 6))
+    U = W[MAX_ORDER + 2, :36].reshape((6, 6))
+    RU = W[MAX_ORDER + 3, :36].reshape((6, 6))
+    _compute_R(order, factor, R)
+    _compute_R(order, 1.0, U)
     for i in range(order + 1):
+        for j in range(order + 1):
+            s = 0.0
+            for k in range(order + 1):
+                s += R[i, k] * U[k, j]
+            RU[i, j] = s
+    n = D.shape[1]
+    for i in range(order + 1):
+        for j in range(n):
+            W[i, j] = 0.0
         for k in range(order + 1):
             w = RU[k, i]
             if w != 0.0:
                 for j in range(n):
-                    tmp[i, j] += w * D[k, j]
+                    W[i, j] += w * D[k, j]
     for i in range(order + 1):
         for j in range(n):
-            D[i, j] = tmp[i, j]
+            D[i, j] = W[i, j]
 
 
 @njit(cache=True, error_model="numpy")
@@ -482,6 +499,7 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
     newton_tol = max(10.0 * EPS / rtol, NEWTON_TOL)
 
     D = np.zeros((MAX_ORDER + 3, n))
+    W = np.zeros((MAX_ORDER + 4, max(n, 36)))  # _change_D's workspace
     Dg = np.zeros((N, NF, NF))
     Lo = np.zeros((N, NF, NF))
     Up = np.zeros((N, NF, NF))
@@ -547,7 +565,7 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
         while t < t_bound:
             min_step = 10.0 * (np.nextafter(t, np.inf) - t)
             if h_abs < min_step:
-                _change_D(D, order, min_step / h_abs)  # keep D consistent with the new step
+                _change_D(D, order, min_step / h_abs, W)  # keep D consistent with the new step
                 n_equal = 0
                 lu_ok = False
                 h_abs = min_step
@@ -561,7 +579,7 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
                 t_new = t + h_abs
                 if t_new >= t_bound or t_bound - t_new < min_step:
                     t_new = t_bound
-                    _change_D(D, order, (t_new - t) / h_abs)
+                    _change_D(D, order, (t_new - t) / h_abs, W)
                     n_equal = 0
                     lu_ok = False
                 h_abs = t_new - t
@@ -639,7 +657,7 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
                         lu_ok = False
                 if not converged:
                     h_abs *= 0.5
-                    _change_D(D, order, 0.5)
+                    _change_D(D, order, 0.5, W)
                     n_equal = 0
                     lu_ok = False
                     stats[S_REJECT] += 1
@@ -650,7 +668,7 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
                 if not (error_norm <= 1.0):  # a NaN error norm rejects the step
                     factor = max(MIN_FACTOR, safety * error_norm ** (-1.0 / (order + 1)))
                     h_abs *= factor
-                    _change_D(D, order, factor)
+                    _change_D(D, order, factor, W)
                     n_equal = 0
                     stats[S_REJECT] += 1
                 else:
@@ -699,7 +717,7 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
                 order += delta
                 factor = min(MAX_FACTOR, safety * best)
                 h_abs *= factor
-                _change_D(D, order, factor)
+                _change_D(D, order, factor, W)
                 n_equal = 0
                 lu_ok = False
 
