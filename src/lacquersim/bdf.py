@@ -584,19 +584,31 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
                     lu_ok = False
                 h_abs = t_new - t
                 inv_alpha = 1.0 / ALPHA[order]
-                # row by row, so that the loops over the state vectorise; the sums
-                # keep their order (D0 + D1 + ...), hence the same rounding
+                # row by row, two rows per pass, so that the loops over the state
+                # vectorise and the state is read few times (at 200 cells it no
+                # longer fits the L1 cache); the sums keep their order
+                # (D0 + D1 + ...), hence the same rounding
                 for j in range(n):
                     ypred[j] = D[0, j] + D[1, j]
                     psi[j] = D[1, j] * GAMMA[1]
-                for i in range(2, order + 1):
+                i = 2
+                while i < order:
+                    ga, gb = GAMMA[i], GAMMA[i + 1]
+                    for j in range(n):
+                        ypred[j] = (ypred[j] + D[i, j]) + D[i + 1, j]
+                        psi[j] = (psi[j] + D[i, j] * ga) + D[i + 1, j] * gb
+                    i += 2
+                if i == order:  # the last row, with the scaling and the weights
                     gi = GAMMA[i]
                     for j in range(n):
-                        ypred[j] += D[i, j]
-                        psi[j] += D[i, j] * gi
-                for j in range(n):
-                    psi[j] *= inv_alpha
-                _inv_weights(ypred, atol, rtol, inv_scale)
+                        yp = ypred[j] + D[i, j]
+                        ypred[j] = yp
+                        psi[j] = (psi[j] + D[i, j] * gi) * inv_alpha
+                        inv_scale[j] = 1.0 / (atol[j] + rtol * abs(yp))
+                else:
+                    for j in range(n):
+                        psi[j] *= inv_alpha
+                        inv_scale[j] = 1.0 / (atol[j] + rtol * abs(ypred[j]))
                 c = h_abs / ALPHA[order]
                 converged = False
                 while not converged:
@@ -679,22 +691,33 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
             if stats[S_STEPS] > max_steps:
                 fail[0] = t_new
                 return TOO_MANY_STEPS, rec_t, rec_h, rec_order, rec_seg, rec_D
+            # D's update (scipy's: D[order+2] = d − D[order+1], D[order+1] = d,
+            # then D[i] += D[i+1] from i = order down to 0), two rows per pass
+            finite = True
             for j in range(n):
-                if not np.isfinite(ynew[j]):
-                    fail[0] = t_new
-                    return NON_FINITE, rec_t, rec_h, rec_order, rec_seg, rec_D
-            t_old = t
-            t = t_new
-            for j in range(n):
-                y_old[j] = y[j]
-                y[j] = ynew[j]
-            n_equal += 1
-            for j in range(n):
+                finite &= np.isfinite(ynew[j])
                 D[order + 2, j] = d[j] - D[order + 1, j]
                 D[order + 1, j] = d[j]
-            for i in range(order, -1, -1):
+                D[order, j] += d[j]
+            i = order - 1
+            while i >= 1:
                 for j in range(n):
-                    D[i, j] += D[i + 1, j]
+                    a = D[i, j] + D[i + 1, j]
+                    D[i, j] = a
+                    D[i - 1, j] += a
+                i -= 2
+            if i == 0:
+                for j in range(n):
+                    D[0, j] += D[1, j]
+            if not finite:
+                fail[0] = t_new
+                return NON_FINITE, rec_t, rec_h, rec_order, rec_seg, rec_D
+            t_old = t
+            t = t_new
+            # the buffers change roles instead of being copied (ynew is
+            # overwritten from the predictor at the next step)
+            y_old, y, ynew = y, ynew, y_old
+            n_equal += 1
             if n_equal >= order + 1:
                 em = np.inf
                 ep = np.inf
