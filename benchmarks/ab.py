@@ -1,0 +1,109 @@
+"""Paired A/B timing of the compiled kernel: `python benchmarks/ab.py [REV] [--seconds S]`.
+
+Compares the kernel (bdf.integrate) of git revision REV (default HEAD) with
+the working tree's, in one process, on the benchmark cases: both kernels get
+the same problem (built by the working tree) and run in turns, one call each,
+so that the machine's drift (several per cent over seconds on this shared
+VM) falls on both alike. Prints per case the median time of each, the median
+of the paired ratios new/old, and whether stage times, final state and step
+statistics agree bit for bit (a change meant to keep the arithmetic must
+print "same bits"). Changes of a few per cent, invisible between two runs of
+`bench.py`, show here; `bench.py` stays the record of the product's speed.
+
+REV's package is exported with `git archive` into a temporary directory and
+imported under another name, so its kernels compile once per run (≈ 30 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import io
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+# the rung of each case in the benchmark record this tool was written with
+CASES = ((0, 5e-5), (1, 1e-4), (2, 2e-4), (3, 5e-4), (4, 1e-5))
+
+
+def load_revision(rev: str, into: Path):
+    """Import src/lacquersim of ``rev`` as the package ``lacquersim_ab``."""
+    data = subprocess.run(["git", "archive", rev, "src/lacquersim"], cwd=ROOT, check=True,
+                          capture_output=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        tar.extractall(into, filter="data")
+    (into / "src" / "lacquersim").rename(into / "lacquersim_ab")
+    sys.path.insert(0, str(into))
+    return importlib.import_module("lacquersim_ab.bdf")
+
+
+def kernel_args(problem, rtol):
+    from lacquersim.solver import default_atol
+
+    n = problem.n_state
+    return (np.ascontiguousarray(problem.y0), np.asarray(problem.t_bounds, dtype=float),
+            np.ascontiguousarray(np.vstack(problem.params)), np.ascontiguousarray(problem.dz), rtol,
+            default_atol(problem, rtol), 200_000, 5, False, 1,
+            np.empty(n), np.empty(4), np.empty(1), np.zeros(8, dtype=np.int64), np.zeros(1),
+            np.empty(1), np.empty(1), np.empty(1, dtype=np.int64), np.empty(1, dtype=np.int64),
+            np.empty((1, 6, n)), np.zeros(1, dtype=np.int64))
+
+
+def compare(old, new, seconds: float, cases) -> list[str]:
+    from lacquersim.benchmark import cases as bench_cases
+    from lacquersim.simulation import build_problem
+
+    all_cases = bench_cases((50, 200))
+    lines = []
+    for i, rtol in cases:
+        c = all_cases[i]
+        problem = build_problem(c["recipe"], c["schedule"], c["cells"])
+        a = kernel_args(problem, rtol)
+        b = kernel_args(problem, rtol)
+        old.integrate(*a)  # compile / warm
+        new.integrate(*b)
+        same = (np.array_equal(a[11], b[11], equal_nan=True) and np.array_equal(a[10], b[10])
+                and np.array_equal(a[13], b[13]))
+        ta, tb = [], []
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < seconds:
+            t = time.perf_counter()
+            old.integrate(*a)
+            ta.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            new.integrate(*b)
+            tb.append(time.perf_counter() - t)
+        ta, tb = np.array(ta), np.array(tb)
+        lines.append(f"{c['case'][:34]:34s} {c['cells']:4d} cells rtol {rtol:<7g} "
+                     f"old {np.median(ta) * 1e3:8.3f} ms  new {np.median(tb) * 1e3:8.3f} ms  "
+                     f"new/old {np.median(tb / ta):.3f} ({len(ta)} pairs)  "
+                     f"steps {a[13][0]}/{b[13][0]}  {'same bits' if same else 'DIFFERENT results'}")
+    return lines
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("rev", nargs="?", default="HEAD", help="revision to compare against (default HEAD)")
+    ap.add_argument("--seconds", type=float, default=4.0, help="timing per case (default 4)")
+    ap.add_argument("--case", type=int, action="append",
+                    help="benchmark case index 0-4 (repeatable; default all)")
+    args = ap.parse_args(argv)
+    from lacquersim import bdf as new
+
+    with tempfile.TemporaryDirectory() as tmp:
+        old = load_revision(args.rev, Path(tmp))
+        cases = [c for c in CASES if not args.case or c[0] in args.case]
+        print(f"kernel of {args.rev} (old) against the working tree (new), paired runs")
+        for line in compare(old, new, args.seconds, cases):
+            print(line)
+
+
+if __name__ == "__main__":
+    main()
