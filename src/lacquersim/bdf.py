@@ -814,11 +814,17 @@ def _grow(rec_t, rec_h, rec_order, rec_seg, rec_D, cap):
     o2 = np.empty(cap, dtype=np.int64)
     s2 = np.empty(cap, dtype=np.int64)
     D2 = np.empty((cap, rec_D.shape[1], rec_D.shape[2]))
-    t2[:m] = rec_t
-    h2[:m] = rec_h
-    o2[:m] = rec_order
-    s2[:m] = rec_seg
-    D2[:m] = rec_D
+    # element loops, not slice assignment: a slice assignment compiles numba's
+    # shape-mismatch error path with its string formatting (≈ 4 s of the
+    # first run's compile), for shapes that match by construction
+    for r in range(m):
+        t2[r] = rec_t[r]
+        h2[r] = rec_h[r]
+        o2[r] = rec_order[r]
+        s2[r] = rec_seg[r]
+        for i in range(rec_D.shape[1]):
+            for j in range(rec_D.shape[2]):
+                D2[r, i, j] = rec_D[r, i, j]
     return t2, h2, o2, s2, D2
 
 
