@@ -9,7 +9,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from lacquersim.benchmark import _commit, reliable_rung
+from lacquersim.benchmark import _commit, reliable_rung, work_precision_fit
 
 
 def test_each_solver_is_timed_where_its_accuracy_holds_from_then_on():
@@ -17,6 +17,17 @@ def test_each_solver_is_timed_where_its_accuracy_holds_from_then_on():
     assert reliable_rung([5e-5, 4e-5, 1e-6]) == 0
     assert reliable_rung([1e-3, 2e-4]) is None
     assert reliable_rung([1e-3, np.inf, 1e-6]) == 2  # a failed or stage-missing run fails its rung
+
+
+def test_work_precision_fit_reads_the_time_at_the_accuracy_off_the_ladder():
+    errs = np.array([3e-4, 1e-4, 4e-5, 1e-5, 3e-6])
+    secs = 2e-3 * (errs / 1e-4) ** -0.25  # time ∝ error^(-1/4), 2 ms at 1e-4
+    assert work_precision_fit(errs, secs) == pytest.approx(2e-3, rel=1e-12)
+    noisy = secs * np.array([1.1, 0.9, 1.05, 0.95, 1.0])
+    assert work_precision_fit(errs, noisy) == pytest.approx(2e-3, rel=0.1)
+    # failed runs (inf error, NaN time) are left out; too few points give NaN
+    assert work_precision_fit([*errs, np.inf], [*secs, np.nan]) == pytest.approx(2e-3, rel=1e-12)
+    assert np.isnan(work_precision_fit(errs[:3], secs[:3]))
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
