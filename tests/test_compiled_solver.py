@@ -293,6 +293,13 @@ def test_dense_output_comes_from_copies_and_is_checked():
     traj._dense.expect[1][0] += 1e-9
     with pytest.raises(SolverError, match="did not reproduce"):
         traj.segments
+    # the failure is remembered, not paid for again at every access
+    calls = []
+    rerun = traj._dense
+    traj._dense = lambda: calls.append(1) or rerun()
+    with pytest.raises(SolverError, match="did not reproduce"):
+        traj.segments
+    assert calls == []
 
 
 

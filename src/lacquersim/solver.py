@@ -94,7 +94,16 @@ class Trajectory:
     def segments(self) -> list:
         """Per schedule segment: step times, states and interpolants."""
         if self._segments is None:
-            self._segments = self._dense()
+            failed = getattr(self, "_dense_error", None)
+            if failed is not None:
+                # the re-run is deterministic: running it again would only
+                # spend the same time to fail the same way
+                raise failed
+            try:
+                self._segments = self._dense()
+            except SolverError as exc:
+                self._dense_error = exc
+                raise
             self._dense = None
         return self._segments
 
