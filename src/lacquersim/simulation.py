@@ -15,7 +15,7 @@ import pandas as pd
 from . import film
 from .errors import RecipeError
 from .materials import Material, get_material
-from .refining import _STATE_INDEX, RHO_WATER, STATE_FIELDS, effective_material, refine
+from .refining import _STATE_INDEX, RHO_WATER, STATE_FIELDS, effective_material, refine, refined_values
 from .schedule import Schedule
 from .solver import BDFSolver, FilmProblem
 
@@ -173,8 +173,9 @@ def build_problem(recipe, schedule: Schedule | None = None, n_cells: int = 50,
                           field="n_cells")
     schedule = recipe.drying if schedule is None else schedule
     mat = effective_material(recipe)  # the material with the recipe's additives applied
-    state = refine(recipe) if state is None else state
-    if isinstance(state, pd.Series):  # five lookups in a Series cost ~25 µs, in a dict ~0
+    if state is None:
+        state = dict(zip(STATE_FIELDS, refined_values(recipe)))
+    elif isinstance(state, pd.Series):  # five lookups in a Series cost ~25 µs, in a dict ~0
         names = STATE_FIELDS if state.index is _STATE_INDEX else state.index.tolist()
         state = dict(zip(names, state.to_numpy().tolist()))
     p_mat = material_vector(mat, state)
