@@ -174,7 +174,7 @@ def build_problem(recipe, schedule: Schedule | None = None, n_cells: int = 50,
     schedule = recipe.drying if schedule is None else schedule
     mat = effective_material(recipe)  # the material with the recipe's additives applied
     if state is None:
-        state = dict(zip(STATE_FIELDS, refined_values(recipe)))
+        state = dict(zip(STATE_FIELDS, refined_values(recipe, viscosity=False)))
     elif isinstance(state, pd.Series):  # five lookups in a Series cost ~25 µs, in a dict ~0
         names = STATE_FIELDS if state.index is _STATE_INDEX else state.index.tolist()
         state = dict(zip(names, state.to_numpy().tolist()))
