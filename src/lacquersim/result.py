@@ -40,12 +40,24 @@ class Result:
         self.applied_h = float(applied_h)
         self.recipe = recipe
         self.schedule = schedule
-        self.initial_state = state
+        self._state = state  # a Series, or a mapping made into one on first use
         self.problem = problem
         self.trajectory = trajectory
         self._info = stage_info
         self.stages = pd.Series(stage_info.times_s / 3600.0, index=_STAGE_INDEX, name="hours")
         self._reasons = None
+
+    @property
+    def initial_state(self) -> pd.Series:
+        """The refined state the film started from (see :func:`lacquersim.refine`)."""
+        # built on first use from the values simulate() computed: a Series
+        # costs ~10 µs, and sweeps that loop over simulate() never look at it
+        if not isinstance(self._state, pd.Series):
+            from .refining import _STATE_INDEX
+
+            values = np.array([float(self._state[k]) for k in _STATE_INDEX], dtype=float)
+            self._state = pd.Series(values, index=_STATE_INDEX, name=self.recipe.name, copy=False)
+        return self._state
 
     @property
     def reasons(self) -> pd.Series:

@@ -14,8 +14,8 @@ import pandas as pd
 
 from . import film
 from .errors import RecipeError
-from .materials import Material, get_material
-from .refining import _STATE_INDEX, RHO_WATER, STATE_FIELDS, effective_material, refine, refined_values
+from .materials import Material
+from .refining import _STATE_INDEX, RHO_WATER, STATE_FIELDS, effective_material, refined_values
 from .schedule import Schedule
 from .solver import BDFSolver, FilmProblem
 
@@ -243,7 +243,7 @@ def simulate(recipe, schedule: Schedule | None = None, n_cells: int = 50, rtol: 
     if not (isinstance(rtol, (int, float)) and 1e-13 <= float(rtol) <= 1e-2):
         raise RecipeError(f"{rtol!r} is not allowed; rtol must be from 1e-13 to 1e-2", field="rtol")
     schedule = recipe.drying if schedule is None else schedule
-    state = refine(recipe)
+    state = dict(zip(STATE_FIELDS, refined_values(recipe)))  # refine()'s values; Result makes the Series
     problem = build_problem(recipe, schedule, n_cells, state=state)
     solver = BDFSolver(rtol=rtol) if solver is None else solver
     traj = solver.integrate(problem)
