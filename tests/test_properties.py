@@ -7,8 +7,6 @@ come with a reason; invalid inputs raise RecipeError, never NaN results.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st

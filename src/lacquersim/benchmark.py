@@ -35,7 +35,7 @@ from .recipe import Recipe
 from .schedule import Schedule, Step
 from .simulation import build_problem, simulate
 from .solver import BDFSolver, ScipySolver, default_atol
-from .stages import STAGES, indicators
+from .stages import indicators
 
 RTOL_LADDER = (1e-3, 5e-4, 2e-4, 1e-4, 5e-5, 2e-5, 1e-5, 5e-6, 2e-6, 1e-6, 5e-7, 2e-7, 1e-7)
 ACCURACY = 1e-4

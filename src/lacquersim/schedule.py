@@ -24,7 +24,7 @@ from __future__ import annotations
 import calendar
 import itertools
 import math
-from dataclasses import dataclass, asdict, field
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
@@ -330,7 +330,7 @@ def _join(steps: Sequence[Step]) -> tuple[Step, ...]:
     """Join consecutive steps that continue each other (see the module documentation)."""
     runs: list[list[Step]] = [[steps[0]]]
     for s in steps[1:]:
-        first, last = runs[-1][0], runs[-1][-1]
+        last = runs[-1][-1]
         # compare with the run's first step so that tiny slope differences cannot accumulate
         if _continues(last, s) and _continues(_whole(runs[-1]), s):
             runs[-1].append(s)

@@ -17,7 +17,6 @@ import pandas as pd
 
 from . import bdf
 from .errors import RecipeError
-from .materials import get_material
 from .schedule import Schedule
 from .simulation import build_problem
 from .solver import default_atol
