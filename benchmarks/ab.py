@@ -1,4 +1,4 @@
-"""Paired A/B timing of the compiled kernel: `python benchmarks/ab.py [REV] [--seconds S]`.
+"""Paired A/B timing of the compiled kernel: `python benchmarks/ab.py [REV] [--seconds S] [--wp]`.
 
 Compares the kernel (bdf.integrate) of git revision REV (default HEAD) with
 the working tree's, in one process, on the benchmark cases: both kernels get
@@ -9,6 +9,13 @@ of the paired ratios new/old, and whether stage times, final state and step
 statistics agree bit for bit (a change meant to keep the arithmetic must
 print "same bits"). Changes of a few per cent, invisible between two runs of
 `bench.py`, show here; `bench.py` stays the record of the product's speed.
+
+With ``--wp`` (for a change that alters the results, e.g. a step-size or
+Newton policy) it compares work-precision instead: each kernel runs the
+benchmark's rtol ladder (median of five runs per rung), its stage errors are
+taken against scipy BDF at rtol 1e-10, and the time at stage error 1e-4 is
+read off a log-log fit (as ``fit_ms`` in the benchmark). Two runs of the
+same kernel agree to about ±3 % this way.
 
 REV's package is exported with `git archive` into a temporary directory and
 imported under another name, so its kernels compile once per run (≈ 30 s).
@@ -88,20 +95,62 @@ def compare(old, new, seconds: float, cases) -> list[str]:
     return lines
 
 
+def compare_wp(old, new, cases) -> list[str]:
+    from lacquersim.benchmark import RTOL_LADDER, _rel_err, reliable_rung, work_precision_fit
+    from lacquersim.benchmark import cases as bench_cases
+    from lacquersim.simulation import build_problem, simulate
+    from lacquersim.solver import ScipySolver
+
+    all_cases = bench_cases((50, 200))
+    lines = []
+    for i, _ in cases:
+        c = all_cases[i]
+        problem = build_problem(c["recipe"], c["schedule"], c["cells"])
+        ref = simulate(c["recipe"], c["schedule"], c["cells"],
+                       solver=ScipySolver("BDF", rtol=1e-10)).stages.to_numpy() * 3600.0
+        out = []
+        for kernel in (old, new):
+            errs, secs = [], []
+            for rtol in RTOL_LADDER:
+                a = kernel_args(problem, rtol)
+                kernel.integrate(*a)
+                ts = []
+                for _ in range(5):
+                    t0 = time.perf_counter()
+                    kernel.integrate(*a)
+                    ts.append(time.perf_counter() - t0)
+                errs.append(_rel_err(a[11], ref))
+                secs.append(float(np.median(ts)))
+            k = reliable_rung(errs)
+            out.append((work_precision_fit(errs, secs), None if k is None else RTOL_LADDER[k]))
+        (fo, ro), (fn, rn) = out
+        lines.append(f"{c['case'][:34]:34s} {c['cells']:4d} cells  time at stage error 1e-4: "
+                     f"old {fo * 1e3:8.3f} ms  new {fn * 1e3:8.3f} ms  new/old {fn / fo:.3f}  "
+                     f"(reliable rung old {ro}, new {rn})")
+    return lines
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("rev", nargs="?", default="HEAD", help="revision to compare against (default HEAD)")
     ap.add_argument("--seconds", type=float, default=4.0, help="timing per case (default 4)")
     ap.add_argument("--case", type=int, action="append",
                     help="benchmark case index 0-4 (repeatable; default all)")
+    ap.add_argument("--wp", action="store_true",
+                    help="compare work-precision (time at stage error 1e-4) instead of paired times")
     args = ap.parse_args(argv)
     from lacquersim import bdf as new
 
     with tempfile.TemporaryDirectory() as tmp:
         old = load_revision(args.rev, Path(tmp))
         cases = [c for c in CASES if not args.case or c[0] in args.case]
-        print(f"kernel of {args.rev} (old) against the working tree (new), paired runs")
-        for line in compare(old, new, args.seconds, cases):
+        if args.wp:
+            print(f"kernel of {args.rev} (old) against the working tree (new), work-precision")
+            lines = compare_wp(old, new, cases)
+        else:
+            print(f"kernel of {args.rev} (old) against the working tree (new), paired runs")
+            lines = compare(old, new, args.seconds, cases)
+        for line in lines:
             print(line)
 
 
