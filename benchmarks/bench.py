@@ -18,7 +18,8 @@ HISTORY = Path(__file__).parent / "history.jsonl"
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--repeat", type=int, default=5,
+                    help="timed back-to-back runs per solver in each of three rounds (default 5)")
     ap.add_argument("--quick", action="store_true", help="50 cells only, small batch, no CLI timing")
     ap.add_argument("--no-cvode", action="store_true")
     ap.add_argument("--no-history", action="store_true", help="do not append to history.jsonl")

@@ -129,7 +129,7 @@ def _build_parser() -> argparse.ArgumentParser:
                                     "times at equal stage-time accuracy, ratios, steps, Jacobians, "
                                     "LU factorisations, batch throughput and CLI start-up.")
     bn.add_argument("--quick", action="store_true", help="50 cells only, small batch, no CLI timing")
-    bn.add_argument("--repeat", type=int, default=5, help="timed repetitions per case (default 5)")
+    bn.add_argument("--repeat", type=int, default=5, help="timed back-to-back runs per solver in each of three rounds (default 5)")
     bn.add_argument("--no-cvode", action="store_true", help="skip SUNDIALS CVODE")
     bn.add_argument("--history", metavar="FILE.jsonl", default=None,
                     help="append the JSON record to this file (benchmarks/history.jsonl in a checkout)")
