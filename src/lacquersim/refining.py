@@ -471,10 +471,15 @@ def refine(recipe) -> pd.Series:
     RecipeError
         Water added back beyond 60 %.
     """
+    return state_series(refined_values(recipe), recipe.name)
+
+
+def state_series(values, name) -> pd.Series:
+    """The refined state as :func:`refine` returns it, from values in
+    :data:`STATE_FIELDS` order."""
     # from an array on a prebuilt index: a Series built from a dict costs
     # more than the refining model itself
-    values = np.array(refined_values(recipe), dtype=float)
-    return pd.Series(values, index=_STATE_INDEX, name=recipe.name, copy=False)
+    return pd.Series(np.array(values, dtype=float), index=_STATE_INDEX, name=name, copy=False)
 
 
 def refined_values(recipe, viscosity: bool = True) -> tuple:

@@ -53,10 +53,9 @@ class Result:
         # built on first use from the values simulate() computed: a Series
         # costs ~10 µs, and sweeps that loop over simulate() never look at it
         if not isinstance(self._state, pd.Series):
-            from .refining import _STATE_INDEX
+            from .refining import STATE_FIELDS, state_series
 
-            values = np.array([float(self._state[k]) for k in _STATE_INDEX], dtype=float)
-            self._state = pd.Series(values, index=_STATE_INDEX, name=self.recipe.name, copy=False)
+            self._state = state_series([self._state[k] for k in STATE_FIELDS], self.recipe.name)
         return self._state
 
     @property
