@@ -245,8 +245,8 @@ def measure_case(c, repeat=5, with_cvode=True) -> list[dict]:
     # Three rounds in which each solver runs `repeat` times back to back
     # after a warm-up of at least 50 ms, the median over all rounds. Warmed
     # up, because right after another solver's run (or an idle pause) the
-    # core is slow for a while: lacquersim's 50-cell cashew case took 2.0 ms
-    # right after a scipy run, then 1.87, 1.84, ... 1.72 ms by the tenth run,
+    # core is slow for a while (benchmarks/breakdown.py, item 5: lacquersim's
+    # 50-cell cashew case 5-10 % slower on its first runs after a scipy run),
     # a penalty that falls mostly on the fastest solver. Rounds, because a
     # slow spell of this shared VM (seconds long) would otherwise fall on one
     # solver only.

@@ -1,0 +1,235 @@
+"""Where the solver's time goes: `python benchmarks/breakdown.py`.
+
+Prints the figures that the README's "Where the time goes" cites, for the
+50-cell Vietnamese raw case (72 h) at rtol 5e-5, its rung in the benchmark:
+
+1. cost per call of the kernel's parts (right-hand side, Jacobian, LU
+   factorisation, linear solve, rescaling of the difference array), times
+   their counts in one run, as shares of the bare kernel's time;
+2. the Python around the kernel: ``simulate()`` against the bare kernel
+   call, and ``simulate_many``'s time per recipe with its kernel a no-op;
+3. how many steps fall in the first six minutes and the first hour, for
+   lacquersim and for scipy's BDF at its benchmark rung;
+4. whether the stage errors come from the solution or from locating the
+   crossing: the stage times found by exact integration (Radau, rtol 1e-11)
+   from the step point before each crossing, against lacquersim's;
+5. the slow start of the fastest solver right after another one's run.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from numba import njit
+from scipy.integrate import solve_ivp
+from scipy.optimize import brentq
+
+from lacquersim import bdf, film
+from lacquersim.benchmark import cases
+from lacquersim.simulation import build_problem, simulate
+from lacquersim.solver import BDFSolver, ScipySolver, default_atol
+from lacquersim.stages import indicator
+from lacquersim.sweep import simulate_many
+
+RTOL, SCIPY_RTOL = 5e-5, 1e-4
+
+
+@njit
+def _loop_rhs(m, t, y, p, dz, f):
+    for _ in range(m):
+        film.rhs(t, y, p, dz, f)
+
+
+@njit
+def _loop_jac(m, t, y, p, dz, Dg, Lo, Up, Q):
+    for _ in range(m):
+        film.jac_blocks(t, y, p, dz, Dg, Lo, Up, Q)
+
+
+@njit
+def _loop_factor(m, Dg, Lo, Up, c, F):
+    for _ in range(m):
+        bdf.block_factor(Dg, Lo, Up, c, F)
+
+
+@njit
+def _loop_solve(m, F, Q, qlo, c, r, x):
+    for _ in range(m):
+        bdf.block_solve(F, Q, qlo, c, r, x)
+
+
+@njit
+def _loop_change_D(m, D, W):
+    for _ in range(m):
+        bdf._change_D(D, 3, 1.0000001, W)
+        bdf._change_D(D, 3, 1.0 / 1.0000001, W)
+
+
+def _per_call(fn, args, calls=20000, per_iteration=1):
+    fn(1, *args)
+    t0 = time.perf_counter()
+    fn(calls, *args)
+    return (time.perf_counter() - t0) / (calls * per_iteration)
+
+
+def _median(fn, k):
+    fn()
+    ts = []
+    for _ in range(k):
+        t0 = time.perf_counter()
+        fn()
+        ts.append(time.perf_counter() - t0)
+    return float(np.median(ts))
+
+
+def kernel_args(problem, rtol):
+    n = problem.n_state
+    return (problem.y0, np.asarray(problem.t_bounds, dtype=float), np.vstack(problem.params), problem.dz,
+            rtol, default_atol(problem, rtol), 200_000, bdf.MAX_ORDER, False, 1,
+            np.empty(n), np.empty(4), np.empty(1), np.zeros(bdf.N_STATS, dtype=np.int64), np.zeros(1),
+            np.empty(1), np.empty(1), np.empty(1, dtype=np.int64), np.empty(1, dtype=np.int64),
+            np.empty((1, bdf.MAX_ORDER + 1, n)), np.zeros(1, dtype=np.int64))
+
+
+def time_split(c):
+    pb = build_problem(c["recipe"], c["schedule"], c["cells"])
+    N, n = c["cells"], pb.n_state
+    res = simulate(c["recipe"], c["schedule"], N, solver=BDFSolver(rtol=RTOL))
+    y = res.state_at(5.0)  # a state in mid-drying
+    p, dz = pb.params[0], pb.dz
+    Dg, Lo, Up = (np.zeros((N, film.NF, film.NF)) for _ in range(3))
+    Q = np.zeros((film.NQ, film.NF * N))
+    film.jac_blocks(5 * 3600.0, y, p, dz, Dg, Lo, Up, Q)
+    qlo = np.zeros(film.NQ, dtype=np.int64)
+    bdf.q_first(Q, qlo)
+    F = bdf.factor_array(N)
+    D = np.random.default_rng(0).random((bdf.MAX_ORDER + 3, n))
+    W = np.zeros((bdf.MAX_ORDER + 4, max(n, 36)))
+    cost = {
+        "right-hand side": _per_call(_loop_rhs, (5 * 3600.0, y, p, dz, np.empty(n))),
+        "Jacobian": _per_call(_loop_jac, (5 * 3600.0, y, p, dz, Dg, Lo, Up, Q), calls=5000),
+        "LU factorisation": _per_call(_loop_factor, (Dg, Lo, Up, 100.0, F)),
+        "linear solve": _per_call(_loop_solve, (F, Q, qlo, 100.0, np.random.rand(n), np.empty(n))),
+        "rescaling D (order 3)": _per_call(_loop_change_D, (D, W), per_iteration=2),
+    }
+    a = kernel_args(pb, RTOL)
+    kernel = _median(lambda: bdf.integrate(*a), 200)
+    stats = a[13]
+    steps, nfev, njev, nlu = (int(stats[k]) for k in (bdf.S_STEPS, bdf.S_NFEV, bdf.S_NJEV, bdf.S_NLU))
+    changes = nlu  # D is rescaled at each step-size change, which is also what refactors
+    counts = {"right-hand side": nfev, "Jacobian": njev, "LU factorisation": nlu,
+              "linear solve": nfev - 2 * len(pb.params), "rescaling D (order 3)": changes}
+    print(f"1. {c['case']}, {N} cells, rtol {RTOL:g}: bare kernel {kernel * 1e3:.3f} ms, "
+          f"{steps} steps ({kernel / steps * 1e6:.1f} µs each), {nfev} right-hand sides, "
+          f"{njev} Jacobians, {nlu} LU factorisations")
+    rest = 1.0
+    for k, v in cost.items():
+        share = counts[k] * v / kernel
+        rest -= share
+        print(f"   {k:24s} {v * 1e6:6.2f} µs per call x {counts[k]:4d} = {share * 100:4.1f} %")
+    print(f"   {'the rest (predictor, norms, step and order control, stages)':24s} {rest * 100:4.1f} %"
+          " (rescalings counted as LU factorisations, an upper bound)")
+    return pb, a
+
+
+def python_overhead(c, pb, a):
+    sim = _median(lambda: simulate(c["recipe"], c["schedule"], c["cells"], solver=BDFSolver(rtol=RTOL)).stages,
+                  300)
+    kernel = _median(lambda: bdf.integrate(*a), 300)
+    print(f"2. simulate() {sim * 1e3:.3f} ms, bare kernel {kernel * 1e3:.3f} ms: "
+          f"{(sim - kernel) * 1e3:.3f} ms around the kernel")
+    base = c["recipe"]
+    rng = np.random.default_rng(0)
+    recs = [base.with_values({"film.thickness_um": float(rng.uniform(30, 90)),
+                              "drying.rh_percent": float(rng.uniform(65, 90))}) for _ in range(1000)]
+
+    def no_kernel(Y0, TB, PP, DZ, rtol, ATOL, max_steps, stage_t, stage_w, y_end, stats, fail, status):
+        stage_t[:] = 3600.0
+        stage_w[:] = 0.1
+        status[:] = bdf.OK
+
+    from lacquersim import sweep
+
+    real = sweep.bdf.integrate_batch
+    sweep.bdf.integrate_batch = no_kernel  # the Python alone: a subtraction of two batch times is too noisy
+    try:
+        whole = _median(lambda: simulate_many(recs, n_cells=c["cells"]), 5)
+    finally:
+        sweep.bdf.integrate_batch = real
+    print(f"   simulate_many of {len(recs)} recipes with its kernel replaced by a no-op: "
+          f"{whole / len(recs) * 1e6:.0f} µs of Python per recipe")
+
+
+def start_up_steps(c):
+    out = []
+    for name, solver in (("lacquersim", BDFSolver(rtol=RTOL)), ("scipy BDF", ScipySolver("BDF", rtol=SCIPY_RTOL))):
+        r = simulate(c["recipe"], c["schedule"], c["cells"], solver=solver)
+        ts = np.concatenate([s.ts for s in r.trajectory.segments])
+        out.append(f"{name} {np.sum((ts > 0) & (ts <= 360))} and {np.sum((ts > 0) & (ts <= 3600))} "
+                   f"of {r.trajectory.stats['steps']}")
+    print("3. steps in the first 6 min and the first hour: " + "; ".join(out))
+
+
+def stage_error_source(c, pb):
+    ref = simulate(c["recipe"], c["schedule"], c["cells"],
+                   solver=ScipySolver("BDF", rtol=1e-10)).stages.to_numpy() * 3600.0
+    print("4. stage errors (relative to scipy BDF at rtol 1e-10): lacquersim / exact from its step point")
+    for rtol in (2e-4, 1e-4, 5e-5):
+        r = simulate(c["recipe"], c["schedule"], c["cells"], solver=BDFSolver(rtol=rtol))
+        st = r.stages.to_numpy() * 3600.0
+        parts = []
+        for k in range(4):
+            seg = next(s for s in r.trajectory.segments if s.ts[0] <= st[k] <= s.ts[-1])
+            j = max(int(np.searchsorted(seg.ts, st[k])) - 1, 0)
+            ta, tb, ya = seg.ts[j], seg.ts[min(j + 1, len(seg.ts) - 1)], seg.ys[j]
+            buf = np.empty_like(ya)
+
+            def f(t, yy, p=seg.p):
+                film.rhs(t, yy, p, pb.dz, buf)
+                return buf.copy()
+
+            sol = solve_ivp(f, (ta, tb * 1.01 + 60.0), ya, method="Radau", rtol=1e-11,
+                            atol=1e-14 * np.maximum(1.0, np.abs(ya)), dense_output=True)
+
+            def g(t, k=k, p=seg.p):
+                return indicator(k, t, sol.sol(t), p, pb.dz)
+
+            tt = np.linspace(ta, sol.t[-1], 400)
+            first = np.flatnonzero(np.array([g(t) for t in tt]) >= 0.0)[0]
+            exact = brentq(g, tt[first - 1], tt[first], xtol=1e-6) if first > 0 else ta
+            parts.append(f"{(st[k] - ref[k]) / ref[k]:+.1e} / {(exact - ref[k]) / ref[k]:+.1e}")
+        print(f"   rtol {rtol:g}: " + " | ".join(parts))
+
+
+def warm_up(c):
+    def ours():
+        return simulate(c["recipe"], c["schedule"], c["cells"], solver=BDFSolver(rtol=5e-4)).stages
+
+    def theirs():
+        return simulate(c["recipe"], c["schedule"], c["cells"], solver=ScipySolver("BDF", rtol=5e-4)).stages
+
+    ours()
+    T = np.zeros((8, 10))
+    for r in range(8):
+        theirs()
+        for k in range(10):
+            t0 = time.perf_counter()
+            ours()
+            T[r, k] = time.perf_counter() - t0
+    runs = ", ".join(f"{v * 1e3:.2f}" for v in np.median(T, axis=0))
+    print(f"5. {c['case']}: lacquersim's 1st to 10th run right after a scipy run (ms, median of 8): {runs}")
+
+
+def main():
+    cs = cases((50,))
+    raw, cashew = cs[0], cs[2]
+    pb, a = time_split(raw)
+    python_overhead(raw, pb, a)
+    start_up_steps(raw)
+    stage_error_source(raw, pb)
+    warm_up(cashew)
+
+
+if __name__ == "__main__":
+    main()
