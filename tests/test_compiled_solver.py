@@ -135,6 +135,37 @@ def test_kernel_cache_guard_drops_stale_kernels(tmp_path):
     assert not stale.exists()
 
 
+def test_codegen_options_only_while_a_lacquersim_kernel_compiles(monkeypatch):
+    """The LLVM options are set at the start of the outermost compilation of a
+    lacquersim kernel (callees compile inside it), restored at its end, and
+    other numba code never sees them."""
+    from types import SimpleNamespace
+
+    from numba.core import event
+
+    calls = []
+    listener = _kernel_cache._CodegenOptions()
+    monkeypatch.setattr(listener, "_set", calls.append)
+
+    def ev(kind, module):
+        fn = SimpleNamespace(__module__=module)
+        status = event.EventStatus.START if kind == "start" else event.EventStatus.END
+        return event.Event("numba:compile", status, data={"dispatcher": SimpleNamespace(py_func=fn)})
+
+    for kind, module in [("start", "user_code"), ("end", "user_code"),
+                         ("start", "lacquersim.bdf"), ("start", "lacquersim.film"),
+                         ("start", "user_code"), ("end", "user_code"),
+                         ("end", "lacquersim.film"), ("end", "lacquersim.bdf"),
+                         ("start", "lacquersim_ab.film"), ("end", "lacquersim_ab.film")]:
+        listener.notify(ev(kind, module))
+        if module == "lacquersim.bdf":
+            assert calls == ([1] if kind == "start" else [1, 2])
+    assert calls == [1, 2] and listener.depth == 0
+    # and it is installed, once
+    assert _kernel_cache.install_codegen_options() is _kernel_cache.install_codegen_options()
+    assert _kernel_cache._listener in event._registered["numba:compile"]
+
+
 def test_bad_tolerances_raise_instead_of_hanging():
     for bad in (0.0, -1e-6, float("nan")):
         with pytest.raises(ValueError, match="rtol"):

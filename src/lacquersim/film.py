@@ -33,9 +33,10 @@ import numpy as np
 from numba import njit
 
 from . import vecmath as vm
-from ._kernel_cache import ensure_consistent
+from ._kernel_cache import ensure_consistent, install_codegen_options
 
 ensure_consistent()  # before any kernel is loaded from the on-disk cache
+install_codegen_options()  # before any kernel compiles
 
 R_GAS = 8.314462618  # J mol⁻¹ K⁻¹
 T_REF = 298.15  # K, reference temperature of every rate constant
