@@ -234,6 +234,42 @@ def test_block_linear_solve_equals_dense_solve(hours):
         assert np.linalg.norm(M @ x - r) <= 1e-9 * np.linalg.norm(r) * np.linalg.cond(M) ** 0.5, c
 
 
+@pytest.mark.parametrize("N", [1, 2, 3, 4, 5, 8, 13])
+def test_block_solve_on_random_systems(N):
+    """block_factor/block_solve give numpy's dense solution for any cell
+    count, down to one cell (random diagonally dominant blocks, couplings to
+    neighbours in the transported rows only, dense and sparse running-integral
+    rows whose lengths are not multiples of the partial sums' eight)."""
+    from lacquersim import bdf
+
+    rng = np.random.default_rng(N)
+    nf, nq = film.NF, film.NQ
+    nc, n = nf * N, nf * N + nq
+    Dg = rng.normal(size=(N, nf, nf)) - 6.0 * np.eye(nf)
+    Lo, Up = (np.zeros((N, nf, nf)) for _ in range(2))
+    Lo[1:, :2, :] = rng.normal(size=(N - 1, 2, nf))
+    Up[:-1, :2, :] = rng.normal(size=(N - 1, 2, nf))
+    Q = rng.normal(size=(nq, nc))
+    Q[0, : nc - 3] = 0.0  # a row with leading zeros, as the surface-flux rows
+    J = np.zeros((n, n))
+    for i in range(N):
+        J[nf * i: nf * i + nf, nf * i: nf * i + nf] = Dg[i]
+        if i > 0:
+            J[nf * i: nf * i + nf, nf * (i - 1): nf * i] = Lo[i]
+        if i < N - 1:
+            J[nf * i: nf * i + nf, nf * (i + 1): nf * (i + 2)] = Up[i]
+    J[nc:, :nc] = Q
+    qlo = np.zeros(nq, dtype=np.int64)
+    bdf.q_first(Q, qlo)
+    r = rng.normal(size=n)
+    for c in (1e-3, 0.7, 50.0):
+        F = bdf.factor_array(N)
+        bdf.block_factor(Dg, Lo, Up, c, F)
+        x = np.empty(n)
+        bdf.block_solve(F, Q, qlo, c, r, x)
+        np.testing.assert_allclose(x, np.linalg.solve(np.eye(n) - c * J, r), rtol=1e-9, atol=1e-12)
+
+
 @settings(max_examples=60, deadline=None)
 @given(phi=st.floats(0.0, 0.6), o2=st.floats(0.0, 2.0), m=st.floats(0.0, 1.0), s=st.floats(0.0, 1.0),
        e=st.floats(0.0, 1.0), temp_c=st.floats(2.0, 140.0), material=st.sampled_from(["vietnam", "china", "cashew"]),
