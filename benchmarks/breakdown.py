@@ -13,7 +13,11 @@ Prints the figures that the README's "Where the time goes" cites, for the
 4. whether the stage errors come from the solution or from locating the
    crossing: the stage times found by exact integration (Radau, rtol 1e-11)
    from the step point before each crossing, against lacquersim's;
-5. the slow start of the fastest solver right after another one's run.
+5. the slow start of the fastest solver right after another one's run;
+6. whether a one-step method of higher order would take fewer steps:
+   scipy's Radau (order 5) against scipy's BDF and lacquersim on the
+   50-cell raw, kneaded and cashew cases, steps, right-hand sides and LU
+   factorisations per step, and stage error, over a few rtols.
 """
 
 from __future__ import annotations
@@ -221,6 +225,25 @@ def warm_up(c):
     print(f"5. {c['case']}: lacquersim's 1st to 10th run right after a scipy run (ms, median of 8): {runs}")
 
 
+def radau_steps(cs):
+    print("6. steps (right-hand sides, LU factorisations per step) and stage error")
+    for c in cs:
+        ref = simulate(c["recipe"], c["schedule"], c["cells"],
+                       solver=ScipySolver("BDF", rtol=1e-10)).stages.to_numpy() * 3600.0
+        print(f"   {c['case']}")
+        for name, make in (("scipy Radau", lambda rt: ScipySolver("Radau", rtol=rt)),
+                           ("scipy BDF", lambda rt: ScipySolver("BDF", rtol=rt)),
+                           ("lacquersim", lambda rt: BDFSolver(rtol=rt))):
+            parts = []
+            for rtol in (1e-3, 2e-4, 5e-5):
+                r = simulate(c["recipe"], c["schedule"], c["cells"], solver=make(rtol))
+                st = r.trajectory.stats
+                err = np.nanmax(np.abs(r.stages.to_numpy() * 3600.0 - ref) / ref)
+                parts.append(f"{rtol:g}: {st['steps']} ({st['nfev'] / st['steps']:.1f}, "
+                             f"{st['nlu'] / st['steps']:.2f}) {err:.1e}")
+            print(f"     {name:12s}" + " | ".join(parts))
+
+
 def main():
     cs = cases((50,))
     raw, cashew = cs[0], cs[2]
@@ -229,6 +252,7 @@ def main():
     start_up_steps(raw)
     stage_error_source(raw, pb)
     warm_up(cashew)
+    radau_steps([raw, cs[1], cashew])
 
 
 if __name__ == "__main__":
