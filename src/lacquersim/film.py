@@ -186,10 +186,11 @@ def conversion(m, s, p):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def mobility(tg, T, inv_w):
-    """Diffusion-control factor mu = 1/(1 + exp((Tg − T)/w)) and d mu/d Tg, given 1/w (K⁻¹)."""
-    z = (tg - T) * inv_w
-    ez = vm.exp(-abs(z))  # never overflows; selects, not branches, so the cell loop vectorises
+def mobility(z, ez, inv_w):
+    """Diffusion-control factor mu = 1/(1 + exp(z)) and d mu/d Tg, given
+    z = (Tg − T)/w, ez = exp(−|z|) (which never overflows; from
+    :func:`cell_powers`) and 1/w (K⁻¹). Selects, not branches, so the cell
+    loop vectorises."""
     q = 1.0 / (1.0 + ez)
     mu = ez * q if z > 0.0 else q
     return mu, -mu * (1.0 - mu) * inv_w
@@ -251,6 +252,38 @@ def cell_reactions(phi, c, m, s, e, T, p, kc, want_jac, dsrc):
     Returns ``(src_phi, src_c, src_m, src_s, src_e)``, the d(field)/dt from
     reactions (the balances read O2 used and water made off src_c and src_phi).
     """
+    x, an, cb, r, ez = cell_powers(phi, m, s, T, p, kc)
+    return _cell_reactions(phi, c, m, s, e, T, p, kc, want_jac, dsrc, x, an, cb, r, ez)
+
+
+# The exps and logs of a cell: its latency-bound chains. rhs computes them in
+# its vectorised loop over cells; jac_blocks, whose loop over cells does not
+# vectorise, computes them in a loop of their own that does (scalar they
+# were half of a Jacobian), and passes them to _cell_reactions cell by cell.
+N_POW = 5
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def cell_powers(phi, m, s, T, p, kc):
+    """((phi/A)^(1/n), a_w^n_h, phi^(1/3), (phi/phi_ex)^n_ex,
+    exp(−|Tg − T|/w)) of one cell, phi floored at PHI_FLOOR; powers are
+    exp(a·ln x) (vm.exp/vm.log: the loops over cells vectorise)."""
+    alpha, _, _ = conversion(m, s, p)
+    tg, _, _ = glass(alpha, phi, p)
+    ez = vm.exp(-abs((tg - T) * kc[8]))  # for mobility
+    ph = phi if phi > PHI_FLOOR else PHI_FLOOR
+    lph = vm.log(ph)  # one log for the isotherm's power, the droplets' cube root and phi/phi_ex
+    x = vm.exp((lph - kc[6]) * kc[7])
+    aw, _, _ = _isotherm_x(ph, x, p)
+    an = vm.exp(p[P_NH] * vm.log(aw))
+    cb = vm.exp(lph * (1.0 / 3.0))
+    r = vm.exp(p[P_NEX] * (lph + kc[9]))
+    return x, an, cb, r, ez
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _cell_reactions(phi, c, m, s, e, T, p, kc, want_jac, dsrc, x, an, cb, r, ez):
+    """:func:`cell_reactions` given the cell's :func:`cell_powers`."""
     if want_jac:
         for k in range(NF):
             for j in range(NF):
@@ -258,18 +291,15 @@ def cell_reactions(phi, c, m, s, e, T, p, kc, want_jac, dsrc):
 
     alpha, da_dm, da_ds = conversion(m, s, p)
     tg, dtg_da, dtg_dphi = glass(alpha, phi, p)
-    mu, dmu_dtg = mobility(tg, T, kc[8])
+    mu, dmu_dtg = mobility((tg - T) * kc[8], ez, kc[8])
     mu_phi = dmu_dtg * dtg_dphi
     mu_m = dmu_dtg * dtg_da * da_dm
     mu_s = dmu_dtg * dtg_da * da_ds
 
     # -- hydration H(a_w): the enzyme works only in hydrated droplets
     ph = phi if phi > PHI_FLOOR else PHI_FLOOR
-    # vm.exp/vm.log and powers as exp(a·ln x): the loop over cells in rhs vectorises
-    lph = vm.log(ph)  # one log for the isotherm's power, the droplets' cube root and phi/phi_ex
-    aw, daw, _ = _isotherm_x(ph, vm.exp((lph - kc[6]) * kc[7]), p)
+    aw, daw, _ = _isotherm_x(ph, x, p)
     nh = p[P_NH]
-    an = vm.exp(nh * vm.log(aw))
     cn = kc[4]
     H = an / (an + cn)
     dH = 0.0
@@ -281,9 +311,7 @@ def cell_reactions(phi, c, m, s, e, T, p, kc, want_jac, dsrc):
     # computed unconditionally and selected: a load under a branch cannot be
     # speculated, and would keep the loop over cells from vectorising
     G = kc[5]  # droplet interface per volume, droplets shrinking at constant number
-    cb = vm.exp(lph * (1.0 / 3.0))
-    ai = G * cb * cb
-    r = vm.exp(p[P_NEX] * (lph + kc[9]))  # (phi/phi_ex)^n_ex
+    ai = G * cb * cb  # cb = phi^(1/3), r = (phi/phi_ex)^n_ex
     Kai = ai + p[P_KA]
     KMm = p[P_KM] + m
     KOc = p[P_KO] + c
@@ -487,10 +515,17 @@ def jac_blocks(t, y, p, dz, Dg, Lo, Up, Qrow):
     Lo[:, :, :] = 0.0
     Up[:, :, :] = 0.0
     Qrow[:, :] = 0.0
+    pw = np.empty((N_POW, N))
+    if react:
+        for i in range(N):  # vectorises (see cell_powers)
+            b = NF * i
+            pw[0, i], pw[1, i], pw[2, i], pw[3, i], pw[4, i] = cell_powers(
+                y[b + F_PHI], y[b + F_M], y[b + F_S], T, p, kc)
     for i in range(N):
         b = NF * i
         if react:
-            cell_reactions(y[b + F_PHI], y[b + F_C], y[b + F_M], y[b + F_S], y[b + F_E], T, p, kc, True, dsrc)
+            _cell_reactions(y[b + F_PHI], y[b + F_C], y[b + F_M], y[b + F_S], y[b + F_E], T, p, kc, True, dsrc,
+                            pw[0, i], pw[1, i], pw[2, i], pw[3, i], pw[4, i])
         for k in range(NF):
             for jj in range(NF):
                 Dg[i, k, jj] = dsrc[k, jj]
