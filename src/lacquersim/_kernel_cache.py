@@ -11,7 +11,9 @@ install, where numba caches per user) clear that cache after an upgrade.
 
 It also sets the LLVM options lacquersim's kernels are compiled with, only
 while numba compiles one of them (:func:`install_codegen_options`), so that
-other numba code in the process keeps LLVM's defaults.
+other numba code in the process keeps LLVM's defaults. After such a
+compilation the options are back at LLVM's defaults, not at values someone
+else may have set (llvmlite cannot read an option back).
 """
 
 from __future__ import annotations
@@ -21,13 +23,14 @@ from pathlib import Path
 
 from numba.core import event
 
-KERNEL_SOURCES = ("film.py", "bdf.py", "stages.py", "vecmath.py")
+# this file too: it decides which compilations get CODEGEN_OPTIONS
+KERNEL_SOURCES = ("film.py", "bdf.py", "stages.py", "vecmath.py", "_kernel_cache.py")
 STAMP = "lacquersim-kernels.sha256"
 
 # (LLVM option, value while a kernel compiles, LLVM's default restored after).
 # The loop over cells in film.rhs is bound by the latency of its exp/log
-# chains, one 8-cell vector at a time; with two vector iterations
-# interleaved their chains overlap: the kernel runs 3-9 % faster on the
+# chains, one vector of cells at a time (8 with AVX-512); with two vector
+# iterations interleaved their chains overlap: the kernel runs 3-9 % faster on the
 # benchmark cases with the same bits (an interleaved loop keeps each lane's
 # arithmetic, and LLVM still does not reorder floating-point sums without a
 # width hint). Measured with benchmarks/ab.py on a Zen 4 host.

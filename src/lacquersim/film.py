@@ -515,7 +515,7 @@ def jac_blocks(t, y, p, dz, Dg, Lo, Up, Qrow):
     Lo[:, :, :] = 0.0
     Up[:, :, :] = 0.0
     Qrow[:, :] = 0.0
-    pw = np.empty((N_POW, N))
+    pw = np.empty((N_POW, N if react else 0))
     if react:
         for i in range(N):  # vectorises (see cell_powers)
             b = NF * i
