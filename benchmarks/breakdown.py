@@ -5,9 +5,11 @@ Prints the figures that the README's "Where the time goes" cites, for the
 
 1. cost per call of the kernel's parts (right-hand side, Jacobian, LU
    factorisation, linear solve, rescaling of the difference array), times
-   their counts in one run, as shares of the bare kernel's time;
+   their counts in one run, as shares of the bare kernel's time; also for
+   200 cells at rtol 1e-4, that case's rung;
 2. the Python around the kernel: ``simulate()`` against the bare kernel
-   call, and ``simulate_many``'s time per recipe with its kernel a no-op;
+   call, and ``simulate()``'s and ``simulate_many``'s time (per recipe)
+   with the kernel a no-op;
 3. how many steps fall in the first six minutes and the first hour, for
    lacquersim and for scipy's BDF at its benchmark rung;
 4. whether the stage errors come from the solution or from locating the
@@ -96,10 +98,10 @@ def kernel_args(problem, rtol):
             np.empty((1, bdf.MAX_ORDER + 1, n)), np.zeros(1, dtype=np.int64))
 
 
-def time_split(c):
+def time_split(c, rtol=RTOL):
     pb = build_problem(c["recipe"], c["schedule"], c["cells"])
     N, n = c["cells"], pb.n_state
-    res = simulate(c["recipe"], c["schedule"], N, solver=BDFSolver(rtol=RTOL))
+    res = simulate(c["recipe"], c["schedule"], N, solver=BDFSolver(rtol=rtol))
     y = res.state_at(5.0)  # a state in mid-drying
     p, dz = pb.params[0], pb.dz
     Dg, Lo, Up = (np.zeros((N, film.NF, film.NF)) for _ in range(3))
@@ -117,14 +119,14 @@ def time_split(c):
         "linear solve": _per_call(_loop_solve, (F, Q, qlo, 100.0, np.random.rand(n), np.empty(n))),
         "rescaling D (order 3)": _per_call(_loop_change_D, (D, W), per_iteration=2),
     }
-    a = kernel_args(pb, RTOL)
+    a = kernel_args(pb, rtol)
     kernel = _median(lambda: bdf.integrate(*a), 200)
     stats = a[13]
     steps, nfev, njev, nlu = (int(stats[k]) for k in (bdf.S_STEPS, bdf.S_NFEV, bdf.S_NJEV, bdf.S_NLU))
     changes = nlu  # D is rescaled at each step-size change, which is also what refactors
     counts = {"right-hand side": nfev, "Jacobian": njev, "LU factorisation": nlu,
               "linear solve": nfev - 2 * len(pb.params), "rescaling D (order 3)": changes}
-    print(f"1. {c['case']}, {N} cells, rtol {RTOL:g}: bare kernel {kernel * 1e3:.3f} ms, "
+    print(f"1. {c['case']}, {N} cells, rtol {rtol:g}: bare kernel {kernel * 1e3:.3f} ms, "
           f"{steps} steps ({kernel / steps * 1e6:.1f} µs each), {nfev} right-hand sides, "
           f"{njev} Jacobians, {nlu} LU factorisations")
     rest = 1.0
@@ -143,6 +145,23 @@ def python_overhead(c, pb, a):
     kernel = _median(lambda: bdf.integrate(*a), 300)
     print(f"2. simulate() {sim * 1e3:.3f} ms, bare kernel {kernel * 1e3:.3f} ms: "
           f"{(sim - kernel) * 1e3:.3f} ms around the kernel")
+
+    def no_integrate(y0, tb, P, dz, rtol, atol, max_steps, max_order, store, max_records,
+                     y_end, stage_t, stage_w, stats, fail, *records):
+        stage_t[:] = 3600.0
+        stage_w[:] = 0.1
+        y_end[:] = y0
+        stats[:] = 1
+        return (bdf.OK,) + records[:5]
+
+    real = bdf.integrate
+    bdf.integrate = no_integrate  # solver.py calls it as bdf.integrate
+    try:
+        py = _median(lambda: simulate(c["recipe"], c["schedule"], c["cells"],
+                                      solver=BDFSolver(rtol=RTOL)).stages, 2000)
+    finally:
+        bdf.integrate = real
+    print(f"   simulate() with its kernel replaced by a no-op: {py * 1e6:.0f} µs of Python")
     base = c["recipe"]
     rng = np.random.default_rng(0)
     recs = [base.with_values({"film.thickness_um": float(rng.uniform(30, 90)),
@@ -248,6 +267,7 @@ def main():
     cs = cases((50,))
     raw, cashew = cs[0], cs[2]
     pb, a = time_split(raw)
+    time_split(cases((200,))[0], rtol=1e-4)
     python_overhead(raw, pb, a)
     start_up_steps(raw)
     stage_error_source(raw, pb)
