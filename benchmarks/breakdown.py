@@ -31,10 +31,11 @@ from numba import njit
 from scipy.integrate import solve_ivp
 from scipy.optimize import brentq
 
+from ab import kernel_args  # benchmarks/ab.py: the bare kernel's argument list, kept in one place
 from lacquersim import bdf, film
 from lacquersim.benchmark import cases
 from lacquersim.simulation import build_problem, simulate
-from lacquersim.solver import BDFSolver, ScipySolver, default_atol
+from lacquersim.solver import BDFSolver, ScipySolver
 from lacquersim.stages import indicator
 from lacquersim.sweep import simulate_many
 
@@ -87,15 +88,6 @@ def _median(fn, k):
         fn()
         ts.append(time.perf_counter() - t0)
     return float(np.median(ts))
-
-
-def kernel_args(problem, rtol):
-    n = problem.n_state
-    return (problem.y0, np.asarray(problem.t_bounds, dtype=float), np.vstack(problem.params), problem.dz,
-            rtol, default_atol(problem, rtol), 200_000, bdf.MAX_ORDER, False, 1,
-            np.empty(n), np.empty(4), np.empty(1), np.zeros(bdf.N_STATS, dtype=np.int64), np.zeros(1),
-            np.empty(1), np.empty(1), np.empty(1, dtype=np.int64), np.empty(1, dtype=np.int64),
-            np.empty((1, bdf.MAX_ORDER + 1, n)), np.zeros(1, dtype=np.int64))
 
 
 def time_split(c, rtol=RTOL):
