@@ -47,6 +47,14 @@ MIN_FACTOR = 0.2
 # contraction rate not yet known (first iteration after a new LU) the
 # correction itself must be that small, as in CVODE where crate starts at 1.
 NEWTON_TOL = 0.1
+# A step whose Newton iteration contracted slower than this asks for a fresh
+# Jacobian at the next step. With a Jacobian from many steps back the rate
+# drifts to 0.1-0.4 and nearly every step pays a second (or third)
+# right-hand side and solve; a fresh one brings it to about 0.01, so the
+# next steps pass on their first iteration. At 50 cells a Jacobian costs
+# about two Newton iterations. scipy (and this kernel before) refresh only
+# when Newton fails to converge.
+JAC_RATE = 0.1
 MAX_FACTOR = 10.0
 EPS = np.finfo(np.float64).eps
 
@@ -536,6 +544,7 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
     fbuf = np.empty(n)
     y_old = np.empty(n)
     crate = -1.0  # contraction rate of the last Newton iteration (unknown)
+    stale_jac = False  # the last step's Newton rate asks for a fresh Jacobian
 
     for sg in range(nseg):
         p = P[sg]
@@ -571,6 +580,7 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
         film.jac_blocks(t, y, p, dz, Dg, Lo, Up, Qrow)
         stats[S_NJEV] += 1
         q_first(Qrow, qlo)
+        stale_jac = False
         lu_ok = False
         c_lu = 0.0
         if store:  # the segment start: order 0, D[0] = y
@@ -630,6 +640,13 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
                 c = h_abs / ALPHA[order]
                 converged = False
                 while not converged:
+                    if stale_jac:
+                        film.jac_blocks(t_new, ypred, p, dz, Dg, Lo, Up, Qrow)
+                        stats[S_NJEV] += 1
+                        q_first(Qrow, qlo)
+                        current_jac = True
+                        stale_jac = False
+                        lu_ok = False
                     if not lu_ok or c != c_lu:
                         crate = -1.0  # new iteration matrix: rate unknown again
                         block_factor(Dg, Lo, Up, c, F)
@@ -735,6 +752,7 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
             # the buffers change roles instead of being copied (ynew is
             # overwritten from the predictor at the next step)
             y_old, y, ynew = y, ynew, y_old
+            stale_jac = crate > JAC_RATE and not current_jac
             n_equal += 1
             if n_equal >= order + 1:
                 em = np.inf
