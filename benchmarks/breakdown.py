@@ -154,6 +154,20 @@ def python_overhead(c, pb, a):
     finally:
         bdf.integrate = real
     print(f"   simulate() with its kernel replaced by a no-op: {py * 1e6:.0f} µs of Python")
+
+    def kernel_after_python():
+        bdf.integrate = no_integrate
+        try:
+            simulate(c["recipe"], c["schedule"], c["cells"], solver=BDFSolver(rtol=RTOL)).stages
+        finally:
+            bdf.integrate = real
+        t0 = time.perf_counter()
+        real(*a)
+        return time.perf_counter() - t0
+
+    after = float(np.median([kernel_after_python() for _ in range(300)]))
+    print(f"   the bare kernel right after that Python: {after * 1e3:.3f} ms (back to back {kernel * 1e3:.3f} ms); "
+          f"the rest, {(sim - after - py) * 1e6:.0f} µs, is the Python running slower after the kernel")
     base = c["recipe"]
     rng = np.random.default_rng(0)
     recs = [base.with_values({"film.thickness_um": float(rng.uniform(30, 90)),

@@ -49,11 +49,10 @@ MIN_FACTOR = 0.2
 NEWTON_TOL = 0.1
 # A step whose Newton iteration contracted slower than this asks for a fresh
 # Jacobian at the next step. With a Jacobian from many steps back the rate
-# drifts to 0.1-0.4 and nearly every step pays a second (or third)
-# right-hand side and solve; a fresh one brings it to about 0.01, so the
-# next steps pass on their first iteration. At 50 cells a Jacobian costs
-# about two Newton iterations. scipy (and this kernel before) refresh only
-# when Newton fails to converge.
+# drifts up and nearly every step pays a second (or third) right-hand side
+# and solve; with a fresh one the next steps pass on their first iteration.
+# A Jacobian and its LU cost about two Newton iterations. scipy (and this
+# kernel before) refresh only when Newton fails to converge.
 JAC_RATE = 0.1
 MAX_FACTOR = 10.0
 EPS = np.finfo(np.float64).eps
