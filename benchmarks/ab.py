@@ -91,7 +91,8 @@ def compare(old, new, seconds: float, cases) -> list[str]:
         lines.append(f"{c['case'][:34]:34s} {c['cells']:4d} cells rtol {rtol:<7g} "
                      f"old {np.median(ta) * 1e3:8.3f} ms  new {np.median(tb) * 1e3:8.3f} ms  "
                      f"new/old {np.median(tb / ta):.3f} ({len(ta)} pairs)  "
-                     f"steps {a[13][0]}/{b[13][0]}  {'same bits' if same else 'DIFFERENT results'}")
+                     f"steps {a[13][0]}/{b[13][0]}, right-hand sides {a[13][1]}/{b[13][1]}, "
+                     f"Jacobians {a[13][2]}/{b[13][2]}  {'same bits' if same else 'DIFFERENT results'}")
     return lines
 
 

@@ -8,8 +8,9 @@ Prints the figures that the README's "Where the time goes" cites, for the
    their counts in one run, as shares of the bare kernel's time; also for
    200 cells at rtol 1e-4, that case's rung;
 2. the Python around the kernel: ``simulate()`` against the bare kernel
-   call, and ``simulate()``'s and ``simulate_many``'s time (per recipe)
-   with the kernel a no-op;
+   call, ``simulate()``'s and ``simulate_many``'s time (per recipe) with
+   the kernel a no-op, and the bare kernel timed right after that Python
+   (is it slower than back to back?);
 3. how many steps fall in the first six minutes and the first hour, for
    lacquersim and for scipy's BDF at its benchmark rung;
 4. whether the stage errors come from the solution or from locating the
@@ -167,7 +168,8 @@ def python_overhead(c, pb, a):
 
     after = float(np.median([kernel_after_python() for _ in range(300)]))
     print(f"   the bare kernel right after that Python: {after * 1e3:.3f} ms (back to back {kernel * 1e3:.3f} ms); "
-          f"the rest, {(sim - after - py) * 1e6:.0f} µs, is the Python running slower after the kernel")
+          f"left over: {(sim - after - py) * 1e6:.0f} µs (not measured directly: the Python run after "
+          f"the kernel being slower than alone)")
     base = c["recipe"]
     rng = np.random.default_rng(0)
     recs = [base.with_values({"film.thickness_um": float(rng.uniform(30, 90)),
@@ -180,12 +182,12 @@ def python_overhead(c, pb, a):
 
     from lacquersim import sweep
 
-    real = sweep.bdf.integrate_batch
+    real_batch = sweep.bdf.integrate_batch
     sweep.bdf.integrate_batch = no_kernel  # the Python alone: a subtraction of two batch times is too noisy
     try:
         whole = _median(lambda: simulate_many(recs, n_cells=c["cells"]), 5)
     finally:
-        sweep.bdf.integrate_batch = real
+        sweep.bdf.integrate_batch = real_batch
     print(f"   simulate_many of {len(recs)} recipes with its kernel replaced by a no-op: "
           f"{whole / len(recs) * 1e6:.0f} µs of Python per recipe")
 

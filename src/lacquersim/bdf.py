@@ -11,8 +11,9 @@ backward-difference formulation with the NDF error constants, the same
 algorithm as ``scipy.integrate.BDF`` (Shampine & Reichelt 1997; scipy's
 ``_ivp/bdf.py``), so the reference and the compiled solver differ in the
 implementation, not in the method (deliberate departures: the Newton
-tolerance, see NEWTON_TOL, and a first Newton iteration that may converge
-with the contraction rate of the previous step). The linear systems ``(I − c·J)·x = r`` are
+tolerance, see NEWTON_TOL, a first Newton iteration that may converge
+with the contraction rate of the previous step, and a Jacobian refreshed
+when Newton contracts slowly, see JAC_RATE). The linear systems ``(I − c·J)·x = r`` are
 solved by static condensation: the cell-local fields are eliminated cell by
 cell, and the remaining 2×2 block-tridiagonal system in the transported
 fields by the block Thomas algorithm; the running-integral rows of the state
@@ -51,8 +52,10 @@ NEWTON_TOL = 0.1
 # Jacobian at the next step. With a Jacobian from many steps back the rate
 # drifts up and nearly every step pays a second (or third) right-hand side
 # and solve; with a fresh one the next steps pass on their first iteration.
-# A Jacobian and its LU cost about two Newton iterations. scipy (and this
-# kernel before) refresh only when Newton fails to converge.
+# A Jacobian and its LU cost about 2.5-3 Newton iterations. scipy (and this
+# kernel before) refresh only when Newton fails to converge. The rate is
+# the last one measured with the current LU: a step that passed on one
+# iteration trusted it without measuring it again.
 JAC_RATE = 0.1
 MAX_FACTOR = 10.0
 EPS = np.finfo(np.float64).eps
