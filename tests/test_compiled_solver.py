@@ -264,6 +264,28 @@ def test_block_linear_solve_equals_dense_solve(hours):
         assert np.linalg.norm(M @ x - r) <= 1e-9 * np.linalg.norm(r) * np.linalg.cond(M) ** 0.5, c
 
 
+def test_rhs_with_reused_workspace_equals_rhs():
+    """film.rhs_ws keeps the rate constants while the temperature stays: along
+    a temperature ramp, and after a reset for another material, it must give
+    rhs's bits."""
+    rec = make_recipe(material="vietnam", thickness_um=76, water=30, monomer=70,
+                      steps=[dict(temperature_c=20, end_temperature_c=60, rh_percent=70, hours=2)])
+    other = make_recipe(material="cashew", thickness_um=76, water=30, monomer=70, hours=2)
+    pr, pr2 = build_problem(rec, n_cells=10), build_problem(other, n_cells=10)
+    y = pr.y0.copy()
+    n, N = pr.n_state, pr.n_cells
+    kc = np.empty(film.N_KC + 1)
+    kc[film.N_KC] = np.nan
+    ws = (kc, np.empty(N), np.empty(N), np.empty((1, 1)))
+    a, b = np.empty(n), np.empty(n)
+    for p, times in ((pr.params[0], (0.0, 0.0, 600.0, 600.0, 3600.0, 7200.0)), (pr2.params[0], (0.0, 10.0))):
+        kc[film.N_KC] = np.nan  # another parameter vector
+        for t in times:
+            film.rhs_ws(t, y, p, pr.dz, a, *ws)
+            film.rhs(t, y, p, pr.dz, b)
+            assert np.array_equal(a, b)
+
+
 def test_jacobian_arrays_reused_across_calls_hold_no_stale_entries():
     """jac_blocks writes the same entries on every call and leaves the
     structural zeros alone: arrays reused across states (with reactions on

@@ -545,11 +545,16 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
     ybuf = np.empty(n)
     fbuf = np.empty(n)
     y_old = np.empty(n)
+    ws_kc = np.empty(film.N_KC + 1)  # film.rhs_ws's workspace
+    ws_do = np.empty(N)
+    ws_dw = np.empty(N)
+    ws_src = np.empty((1, 1))
     crate = -1.0  # contraction rate of the last Newton iteration (unknown)
     stale_jac = False  # the last step's Newton rate asks for a fresh Jacobian
 
     for sg in range(nseg):
         p = P[sg]
+        ws_kc[film.N_KC] = np.nan  # rate constants of another p: recompute
         t = t_bounds[sg]
         t_bound = t_bounds[sg + 1]
         film.rhs(t, y, p, dz, f)
@@ -665,7 +670,7 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
                     last_rate = -1.0
                     for it in range(NEWTON_MAXITER):
                         n_iter = it + 1
-                        film.rhs(t_new, ynew, p, dz, f)
+                        film.rhs_ws(t_new, ynew, p, dz, f, ws_kc, ws_do, ws_dw, ws_src)
                         stats[S_NFEV] += 1
                         for j in range(n):
                             rhs_b[j] = c * f[j] - psi[j] - d[j]

@@ -435,12 +435,24 @@ def rhs(t, y, p, dz, dydt):
     parameter vector (see ``PARAM_NAMES``).
     """
     N = dz.shape[0]
+    kc = np.empty(N_KC + 1)
+    kc[N_KC] = np.nan
+    rhs_ws(t, y, p, dz, dydt, kc, np.empty(N), np.empty(N), np.empty((1, 1)))
+
+
+@njit(cache=True, error_model="numpy")
+def rhs_ws(t, y, p, dz, dydt, kc, DO, DW, dsrc):
+    """:func:`rhs` with its workspace passed in, for callers that evaluate it
+    many times: DO and DW (N), dsrc (1×1) and kc (N_KC + 1), the rate
+    constants of :func:`rate_constants` followed by the temperature (K) they
+    are for. They are recomputed only when the temperature changes, so kc
+    must not be reused across parameter vectors with other material
+    constants: set kc[N_KC] = NaN when p changes."""
+    N = dz.shape[0]
     T, rh = conditions(t, p)
-    kc = np.empty(N_KC)
-    rate_constants(T, p, kc)
-    DO = np.empty(N)
-    DW = np.empty(N)
-    dsrc = np.empty((1, 1))  # not written without the Jacobian
+    if kc[N_KC] != T:  # constant over a step's Newton iterations, and over a step of fixed conditions
+        rate_constants(T, p, kc)
+        kc[N_KC] = T
     # the cells are independent here and the loop vectorises (vecmath, no
     # branches, no running sums): keep it that way, it is most of the time.
     # The diffusivities come from the same loop: their exps overlap with the
