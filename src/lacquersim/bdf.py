@@ -561,7 +561,7 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
     ws_dw = np.empty(N)
     ws_src = np.empty((1, 1))
     crate = -1.0  # contraction rate of the last Newton iteration (unknown)
-    stale_jac = False  # the last step's Newton rate asks for a fresh Jacobian
+    stale_jac = False  # compute a fresh Jacobian before the next LU (slow Newton, or failed)
 
     for sg in range(nseg):
         p = P[sg]
@@ -715,11 +715,7 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
                         crate = -1.0
                         if current_jac:
                             break
-                        film.jac_blocks(t_new, ypred, p, dz, Dg, Lo, Up, Qrow)
-                        stats[S_NJEV] += 1
-                        q_first(Qrow, qlo)
-                        current_jac = True
-                        lu_ok = False
+                        stale_jac = True  # retry with a fresh Jacobian (refreshed at the loop's top)
                 if not converged:
                     h_abs *= 0.5
                     _change_D(D, order, 0.5, W)
