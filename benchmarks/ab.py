@@ -97,18 +97,16 @@ def compare(old, new, seconds: float, cases) -> list[str]:
 
 
 def compare_wp(old, new, cases) -> list[str]:
-    from lacquersim.benchmark import RTOL_LADDER, _rel_err, reliable_rung, work_precision_fit
+    from lacquersim.benchmark import RTOL_LADDER, _rel_err, reference_stages_s, reliable_rung, work_precision_fit
     from lacquersim.benchmark import cases as bench_cases
-    from lacquersim.simulation import build_problem, simulate
-    from lacquersim.solver import ScipySolver
+    from lacquersim.simulation import build_problem
 
     all_cases = bench_cases((50, 200))
     lines = []
     for i, _ in cases:
         c = all_cases[i]
         problem = build_problem(c["recipe"], c["schedule"], c["cells"])
-        ref = simulate(c["recipe"], c["schedule"], c["cells"],
-                       solver=ScipySolver("BDF", rtol=1e-10)).stages.to_numpy() * 3600.0
+        ref = reference_stages_s(c)
         out = []
         for kernel in (old, new):
             errs, secs = [], []

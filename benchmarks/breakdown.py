@@ -34,7 +34,7 @@ from scipy.optimize import brentq
 
 from ab import kernel_args  # benchmarks/ab.py: the bare kernel's argument list, kept in one place
 from lacquersim import bdf, film
-from lacquersim.benchmark import cases
+from lacquersim.benchmark import cases, reference_stages_s
 from lacquersim.simulation import build_problem, simulate
 from lacquersim.solver import BDFSolver, ScipySolver
 from lacquersim.stages import indicator
@@ -202,9 +202,7 @@ def start_up_steps(c):
     print("3. steps in the first 6 min and the first hour: " + "; ".join(out))
 
 
-def stage_error_source(c, pb):
-    ref = simulate(c["recipe"], c["schedule"], c["cells"],
-                   solver=ScipySolver("BDF", rtol=1e-10)).stages.to_numpy() * 3600.0
+def stage_error_source(c, pb, ref):
     print("4. stage errors (relative to scipy BDF at rtol 1e-10): lacquersim / exact from its step point")
     for rtol in (2e-4, 1e-4, 5e-5):
         r = simulate(c["recipe"], c["schedule"], c["cells"], solver=BDFSolver(rtol=rtol))
@@ -252,11 +250,9 @@ def warm_up(c):
     print(f"5. {c['case']}: lacquersim's 1st to 10th run right after a scipy run (ms, median of 8): {runs}")
 
 
-def radau_steps(cs):
+def radau_steps(cs, refs):
     print("6. steps (right-hand sides, LU factorisations per step) and stage error")
-    for c in cs:
-        ref = simulate(c["recipe"], c["schedule"], c["cells"],
-                       solver=ScipySolver("BDF", rtol=1e-10)).stages.to_numpy() * 3600.0
+    for c, ref in zip(cs, refs):
         print(f"   {c['case']}")
         for name, make in (("scipy Radau", lambda rt: ScipySolver("Radau", rtol=rt)),
                            ("scipy BDF", lambda rt: ScipySolver("BDF", rtol=rt)),
@@ -278,9 +274,10 @@ def main():
     time_split(cases((200,))[0], rtol=1e-4)
     python_overhead(raw, pb, a)
     start_up_steps(raw)
-    stage_error_source(raw, pb)
+    refs = [reference_stages_s(c) for c in (raw, cs[1], cashew)]  # item 4 and item 6 share raw's
+    stage_error_source(raw, pb, refs[0])
     warm_up(cashew)
-    radau_steps([raw, cs[1], cashew])
+    radau_steps([raw, cs[1], cashew], refs)
 
 
 if __name__ == "__main__":
