@@ -93,3 +93,43 @@ def test_the_cell_loop_of_the_right_hand_side_vectorises():
     asm = "\n".join(fresh.inspect_asm().values())
     # packed double divisions exist only if the reactions loop was vectorised
     assert len(re.findall(r"\bv?divpd\b", asm)) >= 4
+
+
+@njit(error_model="numpy")
+def _scalar_lanes(a, b, lo, n8, square):
+    """The eight partial sums written out as scalars (what the lane sums replaced)."""
+    s = np.zeros(8)
+    for i in range(n8):
+        for k in range(8):
+            t = a[lo + 8 * i + k] * b[lo + 8 * i + k]
+            s[k] += t * t if square else t
+    return s
+
+
+@njit(error_model="numpy")
+def _vector_lanes(a, b, lo, n8, square):
+    s = np.empty(8)
+    if square:
+        s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7] = vecmath.sumsq_lanes(a, b, lo, n8)
+    else:
+        s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7] = vecmath.dot_lanes(a, b, lo, n8)
+    return s
+
+
+@pytest.mark.parametrize("square", [False, True])
+def test_lane_sums_equal_eight_scalar_partial_sums_bit_for_bit(square):
+    """dot_lanes/sumsq_lanes (one LLVM vector of eight sums) give the same bits
+    as eight scalar accumulators over the same terms, at any start offset
+    (unaligned loads) and length, including none; the norms that steer the
+    steps rely on it."""
+    rng = np.random.default_rng(7)
+    a = rng.normal(size=301) * np.exp(rng.uniform(-30, 30, size=301))
+    b = rng.normal(size=301)
+    for lo in (0, 1, 3, 8, 13):
+        for n8 in (0, 1, 2, 5, (301 - lo) // 8):
+            got = _vector_lanes(a, b, lo, n8, square)
+            ref = _scalar_lanes(a, b, lo, n8, square)
+            assert np.array_equal(got, ref), (lo, n8)
+    nan = a.copy()
+    nan[17] = np.nan
+    assert np.isnan(_vector_lanes(nan, b, 0, 4, square)[1])  # term 17 is lane 1's

@@ -33,6 +33,7 @@ import numpy as np
 from numba import njit, prange
 
 from . import film
+from . import vecmath as vm
 from .film import NF, NQ
 from .stages import indicator, wrinkle
 
@@ -295,20 +296,13 @@ def block_solve(F, Qrow, qlo, c, r, x):
 @njit(cache=True, error_model="numpy", inline="always")
 def _row_dot(A, q, lo, hi, x):
     """Σ A[q, j]·x[j] over j in [lo, hi), in eight partial sums of a fixed
-    order (as :func:`_rms_inv`): two of the running-integral rows are dense,
-    and as one chain of dependent additions they took 45 % of a solve."""
-    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
-    m = hi - (hi - lo) % 8
-    for j in range(lo, m, 8):
-        s0 += A[q, j] * x[j]
-        s1 += A[q, j + 1] * x[j + 1]
-        s2 += A[q, j + 2] * x[j + 2]
-        s3 += A[q, j + 3] * x[j + 3]
-        s4 += A[q, j + 4] * x[j + 4]
-        s5 += A[q, j + 5] * x[j + 5]
-        s6 += A[q, j + 6] * x[j + 6]
-        s7 += A[q, j + 7] * x[j + 7]
-    for j in range(m, hi):
+    order (as :func:`_rms_inv`, the lanes of :func:`vecmath.dot_lanes`): two
+    of the running-integral rows are dense; as one chain of dependent
+    additions they took 45 % of a solve, and as eight scalar sums still
+    about a third."""
+    n8 = (hi - lo) // 8
+    s0, s1, s2, s3, s4, s5, s6, s7 = vm.dot_lanes(A[q], x, lo, n8)
+    for j in range(lo + 8 * n8, hi):
         s0 += A[q, j] * x[j]
     return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
 
@@ -346,27 +340,12 @@ def _rms_inv(x, inv_scale):
     Eight partial sums in a fixed order: independent chains whose additions
     overlap, without the reassociation (fastmath) that would make the sum
     depend on the CPU (one chain of n dependent additions was latency-bound).
+    They are the lanes of one vector (:func:`vecmath.sumsq_lanes`): as eight
+    scalar accumulators they compiled to scalar code.
     """
     n = x.shape[0]
-    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
     m = n - n % 8
-    for j in range(0, m, 8):
-        a0 = x[j] * inv_scale[j]
-        a1 = x[j + 1] * inv_scale[j + 1]
-        a2 = x[j + 2] * inv_scale[j + 2]
-        a3 = x[j + 3] * inv_scale[j + 3]
-        a4 = x[j + 4] * inv_scale[j + 4]
-        a5 = x[j + 5] * inv_scale[j + 5]
-        a6 = x[j + 6] * inv_scale[j + 6]
-        a7 = x[j + 7] * inv_scale[j + 7]
-        s0 += a0 * a0
-        s1 += a1 * a1
-        s2 += a2 * a2
-        s3 += a3 * a3
-        s4 += a4 * a4
-        s5 += a5 * a5
-        s6 += a6 * a6
-        s7 += a7 * a7
+    s0, s1, s2, s3, s4, s5, s6, s7 = vm.sumsq_lanes(x, inv_scale, 0, m // 8)
     for j in range(m, n):
         a = x[j] * inv_scale[j]
         s0 += a * a

@@ -16,7 +16,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from llvmlite import ir
 from numba import njit, types
+from numba.core import cgutils
 from numba.extending import intrinsic
 
 
@@ -104,3 +106,55 @@ def log(x):
     v = v if x < math.inf else x  # inf, NaN
     v = v if x > 0.0 else (-math.inf if x == 0.0 else math.nan)
     return v
+
+
+# ---------------------------------------------------------------------------
+# Sums in eight lanes of a fixed order
+# ---------------------------------------------------------------------------
+# The norms and the dense rows of the linear solve sum in eight partial sums,
+# s_k over the terms k, k+8, k+16, ... (then added pairwise in a fixed order),
+# so that the result does not depend on the CPU's vector width. Written as
+# eight scalar accumulators, LLVM kept them scalar (it vectorises a sum only
+# when allowed to reorder it, i.e. with fastmath); here they are one LLVM
+# vector of eight doubles, the same operations on the same terms in the same
+# order per lane, hence the same bits, in vector instructions.
+_V8 = ir.VectorType(ir.DoubleType(), 8)
+
+
+def _lane_sums(square):
+    @intrinsic
+    def lane_sums(typingctx, a, b, lo, n8):
+        if not (isinstance(a, types.Array) and isinstance(b, types.Array) and a.ndim == 1 and b.ndim == 1
+                and a.dtype == types.float64 and b.dtype == types.float64 and a.layout == "C"
+                and b.layout == "C" and isinstance(lo, types.Integer) and isinstance(n8, types.Integer)):
+            return None
+        sig = types.UniTuple(types.float64, 8)(a, b, lo, n8)
+
+        def codegen(context, builder, sig, args):
+            pa = context.make_array(sig.args[0])(context, builder, args[0]).data
+            pb = context.make_array(sig.args[1])(context, builder, args[1]).data
+            i64 = ir.IntType(64)
+            start = context.cast(builder, args[2], sig.args[2], types.int64)
+            count = context.cast(builder, args[3], sig.args[3], types.int64)
+            acc = cgutils.alloca_once_value(builder, ir.Constant(_V8, [0.0] * 8))
+            with cgutils.for_range(builder, count) as loop:
+                j = builder.add(start, builder.mul(loop.index, ir.Constant(i64, 8)))
+                va = builder.load(builder.bitcast(builder.gep(pa, [j]), _V8.as_pointer()), align=8)
+                vb = builder.load(builder.bitcast(builder.gep(pb, [j]), _V8.as_pointer()), align=8)
+                t = builder.fmul(va, vb)
+                if square:
+                    t = builder.fmul(t, t)
+                builder.store(builder.fadd(builder.load(acc), t), acc)
+            v = builder.load(acc)
+            lanes = [builder.extract_element(v, ir.Constant(ir.IntType(32), k)) for k in range(8)]
+            return context.make_tuple(builder, sig.return_type, lanes)
+
+        return sig, codegen
+
+    return lane_sums
+
+
+# (s_0 … s_7) with s_k = Σ_i a[j]·b[j], j = lo + 8i + k, i < n8 (no bounds check)
+dot_lanes = _lane_sums(False)
+# (s_0 … s_7) with s_k = Σ_i (a[j]·b[j])², j = lo + 8i + k, i < n8 (no bounds check)
+sumsq_lanes = _lane_sums(True)
