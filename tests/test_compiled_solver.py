@@ -276,7 +276,9 @@ def test_rhs_with_reused_workspace_equals_rhs():
     n, N = pr.n_state, pr.n_cells
     kc = np.empty(film.N_KC + 1)
     kc[film.N_KC] = np.nan
-    ws = (kc, np.empty(N), np.empty(N), np.empty((1, 1)))
+    geo = np.empty((2, N))
+    film.mesh_factors(pr.dz, geo)
+    ws = (kc, np.empty(N), np.empty(N), np.empty((1, 1)), geo)
     a, b = np.empty(n), np.empty(n)
     for p, times in ((pr.params[0], (0.0, 0.0, 600.0, 600.0, 3600.0, 7200.0)), (pr2.params[0], (0.0, 10.0))):
         kc[film.N_KC] = np.nan  # another parameter vector

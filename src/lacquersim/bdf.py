@@ -539,6 +539,8 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
     ws_do = np.empty(N)
     ws_dw = np.empty(N)
     ws_src = np.empty((1, 1))
+    ws_geo = np.empty((2, N))
+    film.mesh_factors(dz, ws_geo)
     crate = -1.0  # contraction rate of the last Newton iteration (unknown)
     stale_jac = False  # compute a fresh Jacobian before the next LU (slow Newton, or failed)
 
@@ -660,7 +662,7 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
                     last_rate = -1.0
                     for it in range(NEWTON_MAXITER):
                         n_iter = it + 1
-                        film.rhs_ws(t_new, ynew, p, dz, f, ws_kc, ws_do, ws_dw, ws_src)
+                        film.rhs_ws(t_new, ynew, p, dz, f, ws_kc, ws_do, ws_dw, ws_src, ws_geo)
                         stats[S_NFEV] += 1
                         for j in range(n):
                             rhs_b[j] = c * f[j] - psi[j] - d[j]

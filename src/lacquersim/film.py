@@ -437,17 +437,30 @@ def rhs(t, y, p, dz, dydt):
     N = dz.shape[0]
     kc = np.empty(N_KC + 1)
     kc[N_KC] = np.nan
-    rhs_ws(t, y, p, dz, dydt, kc, np.empty(N), np.empty(N), np.empty((1, 1)))
+    geo = np.empty((2, N))
+    mesh_factors(dz, geo)
+    rhs_ws(t, y, p, dz, dydt, kc, np.empty(N), np.empty(N), np.empty((1, 1)), geo)
 
 
 @njit(cache=True, error_model="numpy")
-def rhs_ws(t, y, p, dz, dydt, kc, DO, DW, dsrc):
+def mesh_factors(dz, geo):
+    """geo[0, i] = 1/(dz_i + dz_{i+1}) (faces, i < N − 1), geo[1, i] = 1/dz_i
+    (cells), m⁻¹: the mesh's reciprocals, for :func:`rhs_ws`."""
+    N = dz.shape[0]
+    for i in range(N):
+        geo[0, i] = 1.0 / (dz[i] + dz[i + 1]) if i < N - 1 else 0.0
+        geo[1, i] = 1.0 / dz[i]
+
+
+@njit(cache=True, error_model="numpy")
+def rhs_ws(t, y, p, dz, dydt, kc, DO, DW, dsrc, geo):
     """:func:`rhs` with its workspace passed in, for callers that evaluate it
     many times: DO and DW (N), dsrc (1×1) and kc (N_KC + 1), the rate
     constants of :func:`rate_constants` followed by the temperature (K) they
-    are for. They are recomputed only when the temperature changes, so kc
-    must not be reused across parameter vectors with other material
-    constants: set kc[N_KC] = NaN when p changes."""
+    are for, and geo (2×N) from :func:`mesh_factors`. The rate constants are
+    recomputed only when the temperature changes, so kc must not be reused
+    across parameter vectors with other material constants: set kc[N_KC] =
+    NaN when p changes."""
     N = dz.shape[0]
     T, rh = conditions(t, p)
     if kc[N_KC] != T:  # constant over a step's Newton iterations, and over a step of fixed conditions
@@ -485,11 +498,13 @@ def rhs_ws(t, y, p, dz, dydt, kc, DO, DW, dsrc):
         g = 1.0 / (dz[0] + dz[1])  # 1/(2h): the face averages' halves fold in
         dydt[F_C] += (DO[0] + DO[1]) * (y[NF + F_C] - y[F_C]) * g / dz[0]
         dydt[F_PHI] += (DW[0] + DW[1]) * (y[NF + F_PHI] - y[F_PHI]) * g / dz[0]
+        # (the mesh's reciprocals come from geo: three divisions per cell
+        # were a third of this loop)
         for i in range(1, N - 1):
             a, b, c = NF * (i - 1), NF * i, NF * (i + 1)
-            gl = 1.0 / (dz[i - 1] + dz[i])
-            gr = 1.0 / (dz[i] + dz[i + 1])
-            inv = 1.0 / dz[i]
+            gl = geo[0, i - 1]
+            gr = geo[0, i]
+            inv = geo[1, i]
             dydt[b + F_C] += ((DO[i] + DO[i + 1]) * (y[c + F_C] - y[b + F_C]) * gr
                               - (DO[i - 1] + DO[i]) * (y[b + F_C] - y[a + F_C]) * gl) * inv
             dydt[b + F_PHI] += ((DW[i] + DW[i + 1]) * (y[c + F_PHI] - y[b + F_PHI]) * gr
