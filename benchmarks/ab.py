@@ -1,4 +1,4 @@
-"""Paired A/B timing of the compiled kernel: `python benchmarks/ab.py [REV] [--seconds S] [--wp]`.
+"""Paired A/B timing of the compiled kernel: `python benchmarks/ab.py [REV] [--seconds S] [--cells N] [--wp]`.
 
 Compares the kernel (bdf.integrate) of git revision REV (default HEAD) with
 the working tree's, in one process, on the benchmark cases: both kernels get
@@ -7,7 +7,9 @@ so that the machine's drift (several per cent over seconds on this shared
 VM) falls on both alike. Prints per case the median time of each, the median
 of the paired ratios new/old, and whether stage times, final state and step
 statistics agree bit for bit (a change meant to keep the arithmetic must
-print "same bits"). Changes of a few per cent, invisible between two runs of
+print "same bits"). ``--cells N`` (repeatable) runs the chosen cases at N
+cells instead of their own, for a change whose effect depends on the cell
+count. Changes of a few per cent, invisible between two runs of
 `bench.py`, show here; `bench.py` stays the record of the product's speed.
 
 With ``--wp`` (for a change that alters the results, e.g. a step-size or
@@ -63,15 +65,17 @@ def kernel_args(problem, rtol):
             np.empty((1, 6, n)), np.zeros(1, dtype=np.int64))
 
 
-def compare(old, new, seconds: float, cases) -> list[str]:
+def compare(old, new, seconds: float, cases, cells=None) -> list[str]:
     from lacquersim.benchmark import cases as bench_cases
     from lacquersim.simulation import build_problem
 
     all_cases = bench_cases((50, 200))
     lines = []
-    for i, rtol in cases:
+    runs = [(i, rtol, all_cases[i]["cells"]) for i, rtol in cases] if not cells else \
+        [(i, rtol, n) for i, rtol in cases for n in cells]
+    for i, rtol, n_cells in runs:
         c = all_cases[i]
-        problem = build_problem(c["recipe"], c["schedule"], c["cells"])
+        problem = build_problem(c["recipe"], c["schedule"], n_cells)
         a = kernel_args(problem, rtol)
         b = kernel_args(problem, rtol)
         old.integrate(*a)  # compile / warm
@@ -88,7 +92,7 @@ def compare(old, new, seconds: float, cases) -> list[str]:
             new.integrate(*b)
             tb.append(time.perf_counter() - t)
         ta, tb = np.array(ta), np.array(tb)
-        lines.append(f"{c['case'][:34]:34s} {c['cells']:4d} cells rtol {rtol:<7g} "
+        lines.append(f"{c['case'][:34]:34s} {n_cells:4d} cells rtol {rtol:<7g} "
                      f"old {np.median(ta) * 1e3:8.3f} ms  new {np.median(tb) * 1e3:8.3f} ms  "
                      f"new/old {np.median(tb / ta):.3f} ({len(ta)} pairs)  "
                      f"steps {a[13][0]}/{b[13][0]}, right-hand sides {a[13][1]}/{b[13][1]}, "
@@ -135,6 +139,8 @@ def main(argv=None):
     ap.add_argument("--seconds", type=float, default=4.0, help="timing per case (default 4)")
     ap.add_argument("--case", type=int, action="append",
                     help="benchmark case index 0-4 (repeatable; default all)")
+    ap.add_argument("--cells", type=int, action="append",
+                    help="run the cases at this cell count instead of their own (repeatable; paired mode)")
     ap.add_argument("--wp", action="store_true",
                     help="compare work-precision (time at stage error 1e-4) instead of paired times")
     args = ap.parse_args(argv)
@@ -148,7 +154,7 @@ def main(argv=None):
             lines = compare_wp(old, new, cases)
         else:
             print(f"kernel of {args.rev} (old) against the working tree (new), paired runs")
-            lines = compare(old, new, args.seconds, cases)
+            lines = compare(old, new, args.seconds, cases, args.cells)
         for line in lines:
             print(line)
 
