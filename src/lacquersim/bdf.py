@@ -298,8 +298,8 @@ def _row_dot(A, q, lo, hi, x):
     """Σ A[q, j]·x[j] over j in [lo, hi), in eight partial sums of a fixed
     order (as :func:`_rms_inv`, the lanes of :func:`vecmath.dot_lanes`): two
     of the running-integral rows are dense; as one chain of dependent
-    additions they took 45 % of a solve, and as eight scalar sums still
-    about a third."""
+    additions they took 45 % of a solve, and eight scalar sums compiled
+    to scalar code."""
     n8 = (hi - lo) // 8
     s0, s1, s2, s3, s4, s5, s6, s7 = vm.dot_lanes(A[q], x, lo, n8)
     for j in range(lo + 8 * n8, hi):
