@@ -304,7 +304,10 @@ def _cell_reactions(phi, c, m, s, e, T, p, kc, want_jac, dsrc, x, an, cb, r, ez)
     H = an / (an + cn)
     dH = 0.0
     if want_jac and aw > 0.0:
-        dH = nh * an / aw * cn / ((an + cn) * (an + cn)) * daw
+        # nh·an·cn/(an + cn)²/aw·daw, with an/(an + cn) = H, cn/(an + cn) = 1 − H
+        # (the Jacobian's cell loop is scalar and bound by its divisions:
+        # its derivatives share reciprocals where they can)
+        dH = nh * H * (1.0 - H) / aw * daw
 
     # -- laccase oxidation r_L
     bL = kc[0]
@@ -320,16 +323,19 @@ def _cell_reactions(phi, c, m, s, e, T, p, kc, want_jac, dsrc, x, an, cb, r, ez)
     rL = bL * e * mu * H * ai * m * c / (Kai * (1.0 + r) * KMm * KOc) if lac else 0.0
     if lac and want_jac:
         dai = (2.0 / 3.0) * G / cb
-        Aa = ai / Kai
-        dA = p[P_KA] * dai / (Kai * Kai)
+        iKai = 1.0 / Kai
+        Aa = ai * iKai
+        dA = p[P_KA] * dai * iKai * iKai
         X = 1.0 / (1.0 + r)
         dX = -p[P_NEX] * r / ph * X * X
         fphi = H * Aa * X
         dfphi = dH * Aa * X + H * dA * X + H * Aa * dX
-        Mm = m / KMm
-        dMm = p[P_KM] / (KMm * KMm)
-        Oc = c / KOc
-        dOc = p[P_KO] / (KOc * KOc)
+        iKMm = 1.0 / KMm
+        Mm = m * iKMm
+        dMm = p[P_KM] * iKMm * iKMm
+        iKOc = 1.0 / KOc
+        Oc = c * iKOc
+        dOc = p[P_KO] * iKOc * iKOc
         g = bL * e
         dphi = g * Mm * Oc * (dfphi * mu + fphi * mu_phi)
         dc = g * fphi * Mm * dOc * mu
@@ -346,7 +352,8 @@ def _cell_reactions(phi, c, m, s, e, T, p, kc, want_jac, dsrc, x, an, cb, r, ez)
     Os = c / (p[P_KOS] + c)
     rS = bS * s * Os * mu
     if want_jac:
-        dOs = p[P_KOS] / ((p[P_KOS] + c) * (p[P_KOS] + c))
+        iKOs = 1.0 / (p[P_KOS] + c)
+        dOs = p[P_KOS] * iKOs * iKOs
         dphi = bS * s * Os * mu_phi
         dc = bS * s * dOs * mu
         dm = bS * s * Os * mu_m
@@ -541,7 +548,6 @@ def jac_blocks(t, y, p, dz, Dg, Lo, Up, Qrow):
     are zero before the first call (``np.zeros``) and reuse them.
     """
     N, T, rh, DO, DW, dDO, dDW, kc = _setup(t, y, p, dz)
-    dsrc = np.zeros((NF, NF))  # stays zero when reactions are off
     react = p[P_REACT] >= 0.5
     pw = np.empty((N_POW, N if react else 0))
     if react:
@@ -551,20 +557,28 @@ def jac_blocks(t, y, p, dz, Dg, Lo, Up, Qrow):
                 y[b + F_PHI], y[b + F_M], y[b + F_S], T, p, kc)
     for i in range(N):
         b = NF * i
+        src = Dg[i]  # the reactions' Jacobian goes straight into the diagonal block
         if react:
-            _cell_reactions(y[b + F_PHI], y[b + F_C], y[b + F_M], y[b + F_S], y[b + F_E], T, p, kc, True, dsrc,
+            _cell_reactions(y[b + F_PHI], y[b + F_C], y[b + F_M], y[b + F_S], y[b + F_E], T, p, kc, True, src,
                             pw[0, i], pw[1, i], pw[2, i], pw[3, i], pw[4, i])
-        for k in range(NF):
-            for jj in range(NF):
-                Dg[i, k, jj] = dsrc[k, jj]
+        else:
+            for k in range(NF):
+                for jj in range(NF):
+                    src[k, jj] = 0.0
         # O2 consumed: the O2 source row is -(wO rL + wS rS), so reuse it
         for jj in range(NF):
-            Qrow[Q_O2_USED, NF * i + jj] = -dz[i] * dsrc[F_C, jj]
+            Qrow[Q_O2_USED, NF * i + jj] = -dz[i] * src[F_C, jj]
             # water made = nuw rL = the phi source row
-            Qrow[Q_W_MADE, NF * i + jj] = dz[i] * dsrc[F_PHI, jj]
+            Qrow[Q_W_MADE, NF * i + jj] = dz[i] * src[F_PHI, jj]
     _, da_dm, da_ds = conversion(0.0, 0.0, p)  # constant slopes of alpha
+    # two divisions per face, not ten (F's 1/h and the cells' 1/dz were
+    # divided out per field and per term): h = (dz_i + dz_i+1)/2, so
+    # Df/h = (Df_a + Df_b)·gf and 0.5·dD·du/h = dD·du·gf
+    cb = 1.0 / dz[0]
     for i in range(N - 1):
-        h = 0.5 * (dz[i] + dz[i + 1])
+        gf = 1.0 / (dz[i] + dz[i + 1])
+        ca = cb  # 1/dz_i
+        cb = 1.0 / dz[i + 1]
         ia = NF * i
         ib = NF * (i + 1)
         for fld in (F_C, F_PHI):
@@ -578,16 +592,14 @@ def jac_blocks(t, y, p, dz, Dg, Lo, Up, Qrow):
                 Dfb = DW[i + 1]
                 dDa = dDW[i]
                 dDb = dDW[i + 1]
-            Df = 0.5 * (Dfa + Dfb)
             du = y[ib + fld] - y[ia + fld]
             # F = Df*du/h ; dF/du_a = -Df/h ; dF/du_b = Df/h
             # dF/dalpha_a = 0.5 dDa du/h ; dF/dalpha_b = 0.5 dDb du/h
-            g = Df / h
-            fa = 0.5 * dDa * du / h
-            fb = 0.5 * dDb * du / h
+            g = (Dfa + Dfb) * gf
+            fa = dDa * du * gf
+            fb = dDb * du * gf
             # cell i gets +F/dz_i (each Up/Lo entry is written by one face
             # only: assigned, as 0 + x and 0 − x, the values the sums gave)
-            ca = 1.0 / dz[i]
             Dg[i, fld, fld] += -g * ca
             Up[i, fld, fld] = 0.0 + g * ca
             Dg[i, fld, F_M] += fa * da_dm * ca
@@ -595,7 +607,6 @@ def jac_blocks(t, y, p, dz, Dg, Lo, Up, Qrow):
             Up[i, fld, F_M] = 0.0 + fb * da_dm * ca
             Up[i, fld, F_S] = 0.0 + fb * da_ds * ca
             # cell i+1 gets -F/dz_{i+1}
-            cb = 1.0 / dz[i + 1]
             Dg[i + 1, fld, fld] += -g * cb
             Lo[i + 1, fld, fld] = 0.0 + g * cb
             Dg[i + 1, fld, F_M] -= fb * da_dm * cb
