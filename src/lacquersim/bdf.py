@@ -12,9 +12,8 @@ algorithm as ``scipy.integrate.BDF`` (Shampine & Reichelt 1997; scipy's
 ``_ivp/bdf.py``), so the reference and the compiled solver differ in the
 implementation, not in the method (deliberate departures: the Newton
 tolerance, see NEWTON_TOL, a first Newton iteration that may converge
-with the contraction rate of the previous step or of a fresh Jacobian,
-and a Jacobian refreshed when Newton contracts slowly or the state has
-moved since it was evaluated, see JAC_RATE, JAC_CHANGE and FRESH_RATE). The linear systems ``(I − c·J)·x = r`` are
+with the contraction rate of the previous step, and a Jacobian refreshed
+when Newton contracts slowly, see JAC_RATE). The linear systems ``(I − c·J)·x = r`` are
 solved by static condensation: the cell-local fields are eliminated cell by
 cell, and the remaining 2×2 block-tridiagonal system in the transported
 fields by the block Thomas algorithm; the running-integral rows of the state
@@ -59,23 +58,6 @@ NEWTON_TOL = 0.1
 # the last one measured with the current LU: a step that passed on one
 # iteration trusted it without measuring it again.
 JAC_RATE = 0.1
-# A block of equal steps (a new step size or order, hence a new LU) starts
-# with a fresh Jacobian when the state has moved by more than JAC_CHANGE
-# (relative, RMS over the components, atol/rtol as the floor of |y|) since
-# the Jacobian in use was evaluated. With the old one the first Newton
-# iteration of the block cannot be trusted (its rate is unknown), so every
-# new block paid a second right-hand side and solve, and where the state
-# had moved by more than a few per cent the rate was often above 0.05 (a
-# third iteration, or a refresh at the next step anyway); below 1 % it
-# was nearly always small (benchmark cases, logged per block).
-JAC_CHANGE = 0.03
-# The contraction rate trusted on the first iteration with a Jacobian
-# evaluated at this step's own predictor: Newton's rate with an exact
-# Jacobian scales with the size of the correction, which the error control
-# keeps at tolerance level (the first measured rates with a fresh Jacobian
-# were all below 0.01 in the benchmark cases). So such a step passes on one
-# right-hand side when its correction is small enough for that rate.
-FRESH_RATE = 0.01
 MAX_FACTOR = 10.0
 EPS = np.finfo(np.float64).eps
 
@@ -560,7 +542,6 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
     ws_geo = np.empty((2, N))
     film.mesh_factors(dz, ws_geo)
     crate = -1.0  # contraction rate of the last Newton iteration (unknown)
-    y_jac = np.empty(n)  # the state the Jacobian was evaluated at
     stale_jac = False  # compute a fresh Jacobian before the next LU (slow Newton, or failed)
 
     for sg in range(nseg):
@@ -596,8 +577,6 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
             D[0, j] = y[j]
             D[1, j] = f[j] * h_abs
         film.jac_blocks(t, y, p, dz, Dg, Lo, Up, Qrow)
-        for j in range(n):
-            y_jac[j] = y[j]
         stats[S_NJEV] += 1
         q_first(Qrow, qlo)
         stale_jac = False
@@ -620,7 +599,6 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
             accepted = False
             n_iter = 0
             current_jac = False  # the Jacobian may be from an earlier step
-            new_block = not lu_ok  # a new step size or order: see JAC_CHANGE
             while not accepted:
                 if not (h_abs >= min_step):  # also catches a NaN step
                     fail[0] = t
@@ -662,24 +640,14 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
                 converged = False
                 while not converged:
                     if stale_jac:
-                        for j in range(n):
-                            y_jac[j] = ypred[j]
                         film.jac_blocks(t_new, ypred, p, dz, Dg, Lo, Up, Qrow)
                         stats[S_NJEV] += 1
                         q_first(Qrow, qlo)
                         current_jac = True
                         stale_jac = False
                         lu_ok = False
-                    if not lu_ok and not stale_jac and not current_jac and new_block:
-                        for j in range(n):
-                            dy[j] = ypred[j] - y_jac[j]  # (dy as scratch)
-                        if rtol * _rms_inv(dy, inv_scale) > JAC_CHANGE:
-                            stale_jac = True  # refreshed at the loop's top
-                            continue
                     if not lu_ok or c != c_lu:
-                        # new iteration matrix: its rate is unknown, unless
-                        # the Jacobian is this step's own (FRESH_RATE)
-                        crate = FRESH_RATE if current_jac else -1.0
+                        crate = -1.0  # new iteration matrix: rate unknown again
                         block_factor(Dg, Lo, Up, c, F)
                         stats[S_NLU] += 1
                         lu_ok = True
