@@ -305,8 +305,8 @@ def _cell_reactions(phi, c, m, s, e, T, p, kc, want_jac, dsrc, x, an, cb, r, ez)
     dH = 0.0
     if want_jac and aw > 0.0:
         # nh·an·cn/(an + cn)²/aw·daw, with an/(an + cn) = H, cn/(an + cn) = 1 − H
-        # (the Jacobian's cell loop is scalar and bound by its divisions:
-        # its derivatives share reciprocals where they can)
+        # (the Jacobian's cell loop is scalar, where each division costs
+        # several cycles: its derivatives share reciprocals where they can)
         dH = nh * H * (1.0 - H) / aw * daw
 
     # -- laccase oxidation r_L
