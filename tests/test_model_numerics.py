@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
+from numba import njit
 from scipy.optimize import brentq
 
 import lacquersim as ls
@@ -51,8 +52,11 @@ def _fd_jacobian(t, y, p, dz):
     (dict(material="vietnam"), {"P_ACRIT": 0.9}, 0.0, False),  # enzyme barely hydrated
     (dict(material="vietnam", water=5, monomer=50), {}, 0.0, True),  # cells below PHI_FLOOR
     (dict(material="vietnam"), {"P_TB": 310.0, "P_RHB": 0.5, "P_TSB": 7200.0}, 3000.0, False),  # ramp
+    # exponents that are not small integers: the general exp(a·ln x) powers
+    (dict(material="vietnam"), {"P_NH": 10.5, "P_NEX": 3.7, "P_BW": 2.3}, 0.0, False),
+    (dict(material="vietnam"), {"P_NH": 16.0}, 0.0, False),
 ], ids=["vietnam", "cashew", "bake", "cold", "myanmar", "no-reactions", "no-droplets",
-        "high-acrit", "below-floor", "ramp"])
+        "high-acrit", "below-floor", "ramp", "general-powers", "n_h-16"])
 def test_analytic_jacobian_matches_finite_differences(case, mods, t, dry_cells):
     rec = make_recipe(**case)
     N = 7
@@ -266,3 +270,42 @@ def test_rhs_diffusion_matches_a_finite_volume_reference_on_an_uneven_mesh():
         ref[1:] -= flux / dz[1:]
         ref[-1] += q / dz[-1]  # the surface flux into the top cell
         np.testing.assert_allclose(f[fld: 5 * N: 5], ref, rtol=1e-12, atol=1e-12 * np.abs(ref).max())
+
+
+@njit(error_model="numpy")
+def _cells_both_ways(y, N, T, p, kc, ip):
+    f, DO, DW = np.zeros(y.size), np.empty(N), np.empty(N)
+    film._cells(y, N, T, p, kc, f, DO, DW, np.empty((1, 1)), True, True) if ip else \
+        film._cells(y, N, T, p, kc, f, DO, DW, np.empty((1, 1)), True, False)
+    return f, DO, DW
+
+
+@pytest.mark.parametrize("material", ["vietnam", "cashew", "japan", "myanmar"])
+def test_integral_powers_agree_with_the_general_forms(material):
+    """The bundled materials' n_h, n_ex, beta_O and beta_w are small integers,
+    so the cells take a_w^n_h, (phi/phi_ex)^n_ex and exp(-beta·alpha) by
+    squaring (film.integral_powers); the general exp(a·ln x) forms give the
+    same sources and diffusivities to rounding, and other exponents select
+    them."""
+    N = 40
+    pr = build_problem(make_recipe(material=material), n_cells=N)
+    p = pr.params[0]
+    assert film.integral_powers(p)
+    y = pr.y0.copy()
+    rng = np.random.default_rng(5)
+    y[: 5 * N] *= rng.uniform(0.05, 1.0, 5 * N)
+    y[0: 5 * N: 5] = np.geomspace(1e-6, 0.4, N)  # phi across dry and wet cells
+    T = 300.0
+    kc = np.empty(film.N_KC + 1)
+    film.rate_constants(T, p, kc)
+    assert kc[film.K_IPOW] == 1.0
+    assert kc[4] == pytest.approx(p[film.P_ACRIT] ** p[film.P_NH], rel=1e-14)
+    fast = _cells_both_ways(y, N, T, p, kc, True)
+    slow = _cells_both_ways(y, N, T, p, kc, False)
+    for a, b in zip(fast, slow):
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-300)
+    assert any(np.any(a != b) for a, b in zip(fast, slow))  # two forms, not one path twice
+    for name, value in (("P_NH", 10.5), ("P_NEX", 16.0), ("P_BO", -1.0), ("P_BW", np.nan)):
+        q = p.copy()
+        q[getattr(film, name)] = value
+        assert not film.integral_powers(q)

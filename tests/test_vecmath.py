@@ -26,6 +26,24 @@ def _ulps(got, ref):
     return np.abs(got - ref) / np.spacing(np.abs(ref))
 
 
+@njit(error_model="numpy")
+def _ipow_all(x, n, out):
+    for i in range(x.size):
+        out[i] = vecmath.ipow(x[i], n)
+
+
+@pytest.mark.parametrize("n", range(16))
+def test_ipow_within_n_ulp_of_the_exact_power(n):
+    from fractions import Fraction
+
+    x = np.concatenate([np.random.default_rng(n).uniform(1e-3, 10.0, 1500),
+                        np.exp(np.random.default_rng(n + 16).uniform(-40.0, 40.0, 500)), [1.0, 0.5, 2.0]])
+    out = np.empty_like(x)
+    _ipow_all(x, float(n), out)
+    exact = np.array([float(Fraction(v) ** n) for v in x])  # correctly rounded
+    assert _ulps(out, exact).max() <= max(n, 0.5)
+
+
 def test_exp_within_one_ulp_over_the_normal_range():
     x = np.concatenate([np.random.default_rng(0).uniform(-708.0, 709.78, 200_000),
                         np.random.default_rng(1).uniform(-1.0, 1.0, 100_000),

@@ -196,7 +196,23 @@ def mobility(z, ez, inv_w):
     return mu, -mu * (1.0 - mu) * inv_w
 
 
-N_KC = 10
+N_KC = 12
+K_IPOW = 10  # kc[K_IPOW] = 1 if the model's power laws have small integral exponents
+
+
+@njit(cache=True, error_model="numpy")
+def integral_powers(p):
+    """True when n_h, n_ex, beta_O and beta_w are all integers in 0..15: the
+    cells then take a_w^n_h, (phi/phi_ex)^n_ex and exp(−beta·alpha) =
+    exp(−alpha)^beta by squaring (:func:`vecmath.ipow`) instead of as
+    exp(a·ln x), which saves three of seven exps and one of two logs per
+    cell and shortens the hydration chain. Any other exponents take the
+    general exp(a·ln x) forms."""
+    ok = True
+    for k in (P_NH, P_NEX, P_BO, P_BW):
+        a = p[k]
+        ok = ok and a >= 0.0 and a <= 15.0 and a == math.floor(a)
+    return ok
 
 
 @njit(cache=True, error_model="numpy")
@@ -205,20 +221,24 @@ def rate_constants(T, p, kc):
 
     kc = (laccase, autoxidation, thermal, inactivation rate constants in s⁻¹,
     a_crit**n_h, interfacial-area prefactor 6·phi0^(1/3)/d0 in m⁻¹,
-    ln A and 1/n of the isotherm, 1/w of the mobility in K⁻¹, ln(1/phi_ex)).
-    Powers are exp(a·ln x) as in the cells, so that H = 1/2 at a_w = a_crit
-    holds to rounding.
+    ln A and 1/n of the isotherm, 1/w of the mobility in K⁻¹, ln(1/phi_ex),
+    1 if :func:`integral_powers` else 0, 1/phi_ex). a_crit**n_h is computed
+    as the cells compute a_w**n_h, so that H = 1/2 at a_w = a_crit holds to
+    rounding.
     """
+    ip = integral_powers(p)
     kc[0] = arr(p[P_KL], p[P_EAL], T) * p[P_E0]
     kc[1] = arr(p[P_KS], p[P_EAS], T) * p[P_CATAL]
     kc[2] = arr(p[P_KT], p[P_EAT], T)
     kc[3] = arr(p[P_KD], p[P_EAD], T)
-    kc[4] = vm.exp(p[P_NH] * vm.log(p[P_ACRIT]))
+    kc[4] = vm.ipow(p[P_ACRIT], p[P_NH]) if ip else vm.exp(p[P_NH] * vm.log(p[P_ACRIT]))
     kc[5] = 6.0 * p[P_PHI0] ** (1.0 / 3.0) / p[P_D0] if p[P_D0] > 0.0 else 0.0
     kc[6] = math.log(p[P_ISOA])
     kc[7] = 1.0 / p[P_ISON]
     kc[8] = 1.0 / p[P_WG]  # reciprocals: the cells multiply instead of dividing
     kc[9] = -math.log(p[P_PHIEX])
+    kc[K_IPOW] = 1.0 if ip else 0.0
+    kc[11] = 1.0 / p[P_PHIEX]
 
 
 # ---------------------------------------------------------------------------
@@ -252,7 +272,10 @@ def cell_reactions(phi, c, m, s, e, T, p, kc, want_jac, dsrc):
     Returns ``(src_phi, src_c, src_m, src_s, src_e)``, the d(field)/dt from
     reactions (the balances read O2 used and water made off src_c and src_phi).
     """
-    x, an, cb, r, ez = cell_powers(phi, m, s, T, p, kc)
+    if kc[K_IPOW] != 0.0:
+        x, an, cb, r, ez = cell_powers(phi, m, s, T, p, kc, True)
+    else:
+        x, an, cb, r, ez = cell_powers(phi, m, s, T, p, kc, False)
     return _cell_reactions(phi, c, m, s, e, T, p, kc, want_jac, dsrc, x, an, cb, r, ez)
 
 
@@ -264,10 +287,12 @@ N_POW = 5
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def cell_powers(phi, m, s, T, p, kc):
+def cell_powers(phi, m, s, T, p, kc, ip):
     """((phi/A)^(1/n), a_w^n_h, phi^(1/3), (phi/phi_ex)^n_ex,
     exp(−|Tg − T|/w)) of one cell, phi floored at PHI_FLOOR; powers are
-    exp(a·ln x) (vm.exp/vm.log: the loops over cells vectorise)."""
+    exp(a·ln x) (vm.exp/vm.log: the loops over cells vectorise), or by
+    squaring if ``ip`` (:func:`integral_powers`; pass a constant, so that
+    the branch is compiled away and the loop keeps one path)."""
     alpha, _, _ = conversion(m, s, p)
     tg, _, _ = glass(alpha, phi, p)
     ez = vm.exp(-abs((tg - T) * kc[8]))  # for mobility
@@ -275,9 +300,13 @@ def cell_powers(phi, m, s, T, p, kc):
     lph = vm.log(ph)  # one log for the isotherm's power, the droplets' cube root and phi/phi_ex
     x = vm.exp((lph - kc[6]) * kc[7])
     aw, _, _ = _isotherm_x(ph, x, p)
-    an = vm.exp(p[P_NH] * vm.log(aw))
+    if ip:
+        an = vm.ipow(aw, p[P_NH])
+        r = vm.ipow(ph * kc[11], p[P_NEX])
+    else:
+        an = vm.exp(p[P_NH] * vm.log(aw))
+        r = vm.exp(p[P_NEX] * (lph + kc[9]))
     cb = vm.exp(lph * (1.0 / 3.0))
-    r = vm.exp(p[P_NEX] * (lph + kc[9]))
     return x, an, cb, r, ez
 
 
@@ -386,17 +415,26 @@ def _cell_reactions(phi, c, m, s, e, T, p, kc, want_jac, dsrc, x, an, cb, r, ez)
 # Right-hand side and Jacobian of the whole film
 # ---------------------------------------------------------------------------
 @njit(cache=True, error_model="numpy", inline="always")
-def _diffusivity_pair(m, s, p):
+def _diffusivity_pair(m, s, p, ip):
     """Diffusivities of O2 and of the volatile (m² s⁻¹) in a cell with
-    unreacted fractions m, s: D0·exp(−beta·alpha)."""
+    unreacted fractions m, s: D0·exp(−beta·alpha), as exp(−alpha)^beta if
+    ``ip`` (see :func:`cell_powers`)."""
     alpha, _, _ = conversion(m, s, p)
+    if ip:
+        E = vm.exp(-alpha)
+        return p[P_DO0] * vm.ipow(E, p[P_BO]), p[P_DW0] * vm.ipow(E, p[P_BW])
     return p[P_DO0] * vm.exp(-p[P_BO] * alpha), p[P_DW0] * vm.exp(-p[P_BW] * alpha)
 
 
 @njit(cache=True, error_model="numpy")
 def _diffusivities(y, N, p, DO, DW, dDO, dDW):
+    if integral_powers(p):  # one constant per loop (see cell_powers)
+        for i in range(N):
+            DO[i], DW[i] = _diffusivity_pair(y[NF * i + F_M], y[NF * i + F_S], p, True)
+    else:
+        for i in range(N):
+            DO[i], DW[i] = _diffusivity_pair(y[NF * i + F_M], y[NF * i + F_S], p, False)
     for i in range(N):
-        DO[i], DW[i] = _diffusivity_pair(y[NF * i + F_M], y[NF * i + F_S], p)
         dDO[i] = -p[P_BO] * DO[i]
         dDW[i] = -p[P_BW] * DW[i]
 
@@ -459,6 +497,34 @@ def mesh_factors(dz, geo):
         geo[1, i] = 1.0 / dz[i]
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def _cells(y, N, T, p, kc, dydt, DO, DW, dsrc, react, ip):
+    """:func:`rhs_ws`'s loop over cells: the reaction sources into dydt (zero
+    unless ``react``) and the diffusivities into DO, DW. Pass ``react`` and
+    ``ip`` (:func:`integral_powers`) as constants: each call site then
+    compiles to a loop with one path."""
+    # the cells are independent here and the loop vectorises (vecmath, no
+    # branches, no running sums): keep it that way, it is most of the time.
+    # The diffusivities come from the same loop: their exps overlap with the
+    # reactions' latency-bound chains (a loop of their own cost 15 % of rhs)
+    if react:
+        for i in range(N):
+            b = NF * i
+            phi, c, m, s, e = y[b + F_PHI], y[b + F_C], y[b + F_M], y[b + F_S], y[b + F_E]
+            x, an, cb, r, ez = cell_powers(phi, m, s, T, p, kc, ip)
+            sp, sc, sm, ss, se = _cell_reactions(phi, c, m, s, e, T, p, kc, False, dsrc, x, an, cb, r, ez)
+            dydt[b + F_PHI] = sp
+            dydt[b + F_C] = sc
+            dydt[b + F_M] = sm
+            dydt[b + F_S] = ss
+            dydt[b + F_E] = se
+            DO[i], DW[i] = _diffusivity_pair(m, s, p, ip)
+    else:
+        dydt[:NF * N] = 0.0
+        for i in range(N):
+            DO[i], DW[i] = _diffusivity_pair(y[NF * i + F_M], y[NF * i + F_S], p, ip)
+
+
 @njit(cache=True, error_model="numpy")
 def rhs_ws(t, y, p, dz, dydt, kc, DO, DW, dsrc, geo):
     """:func:`rhs` with its workspace passed in, for callers that evaluate it
@@ -473,25 +539,17 @@ def rhs_ws(t, y, p, dz, dydt, kc, DO, DW, dsrc, geo):
     if kc[N_KC] != T:  # constant over a step's Newton iterations, and over a step of fixed conditions
         rate_constants(T, p, kc)
         kc[N_KC] = T
-    # the cells are independent here and the loop vectorises (vecmath, no
-    # branches, no running sums): keep it that way, it is most of the time.
-    # The diffusivities come from the same loop: their exps overlap with the
-    # reactions' latency-bound chains (a loop of their own cost 15 % of rhs)
-    if p[P_REACT] >= 0.5:
-        for i in range(N):
-            b = NF * i
-            sp, sc, sm, ss, se = cell_reactions(y[b + F_PHI], y[b + F_C], y[b + F_M], y[b + F_S],
-                                                y[b + F_E], T, p, kc, False, dsrc)
-            dydt[b + F_PHI] = sp
-            dydt[b + F_C] = sc
-            dydt[b + F_M] = sm
-            dydt[b + F_S] = ss
-            dydt[b + F_E] = se
-            DO[i], DW[i] = _diffusivity_pair(y[b + F_M], y[b + F_S], p)
+    # one compiled loop per case, each with a single path (constant flags)
+    react = p[P_REACT] >= 0.5
+    if kc[K_IPOW] != 0.0:
+        if react:
+            _cells(y, N, T, p, kc, dydt, DO, DW, dsrc, True, True)
+        else:
+            _cells(y, N, T, p, kc, dydt, DO, DW, dsrc, False, True)
+    elif react:
+        _cells(y, N, T, p, kc, dydt, DO, DW, dsrc, True, False)
     else:
-        dydt[:NF * N] = 0.0
-        for i in range(N):
-            DO[i], DW[i] = _diffusivity_pair(y[NF * i + F_M], y[NF * i + F_S], p)
+        _cells(y, N, T, p, kc, dydt, DO, DW, dsrc, False, False)
     # O2 consumed is minus the O2 source, water made the phi source (as in jac_blocks)
     o2_used = 0.0
     w_made = 0.0
@@ -531,6 +589,16 @@ def rhs_ws(t, y, p, dz, dydt, kc, DO, DW, dsrc, geo):
     dydt[base + Q_W_MADE] = w_made
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def _powers(y, N, T, p, kc, pw, ip):
+    """pw[:, i] = :func:`cell_powers` of cell i, in a loop that vectorises
+    (pass ``ip`` as a constant)."""
+    for i in range(N):
+        b = NF * i
+        pw[0, i], pw[1, i], pw[2, i], pw[3, i], pw[4, i] = cell_powers(
+            y[b + F_PHI], y[b + F_M], y[b + F_S], T, p, kc, ip)
+
+
 @njit(cache=True, error_model="numpy")
 def jac_blocks(t, y, p, dz, Dg, Lo, Up, Qrow):
     """Analytic Jacobian of :func:`rhs`.
@@ -550,11 +618,10 @@ def jac_blocks(t, y, p, dz, Dg, Lo, Up, Qrow):
     N, T, rh, DO, DW, dDO, dDW, kc = _setup(t, y, p, dz)
     react = p[P_REACT] >= 0.5
     pw = np.empty((N_POW, N if react else 0))
-    if react:
-        for i in range(N):  # vectorises (see cell_powers)
-            b = NF * i
-            pw[0, i], pw[1, i], pw[2, i], pw[3, i], pw[4, i] = cell_powers(
-                y[b + F_PHI], y[b + F_M], y[b + F_S], T, p, kc)
+    if react and kc[K_IPOW] != 0.0:
+        _powers(y, N, T, p, kc, pw, True)
+    elif react:
+        _powers(y, N, T, p, kc, pw, False)
     for i in range(N):
         b = NF * i
         src = Dg[i]  # the reactions' Jacobian goes straight into the diagonal block

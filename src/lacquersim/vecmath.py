@@ -108,6 +108,31 @@ def log(x):
     return v
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def ipow(x, n):
+    """x**n for n integral in 0..15 (not checked: other n give x**floor(n)
+    or garbage), by squaring: at most seven multiplications, chained four
+    deep, against an exp and a log for exp(n·ln x); relative error within
+    about n ulp. Selects on n, not branches, so that loops over cells
+    vectorise (n is the same for every cell)."""
+    b8 = n >= 8.0
+    n = n - 8.0 if b8 else n
+    b4 = n >= 4.0
+    n = n - 4.0 if b4 else n
+    b2 = n >= 2.0
+    n = n - 2.0 if b2 else n
+    b1 = n >= 1.0
+    b = x
+    v = b if b1 else 1.0
+    b = b * b
+    v = v * (b if b2 else 1.0)
+    b = b * b
+    v = v * (b if b4 else 1.0)
+    b = b * b
+    v = v * (b if b8 else 1.0)
+    return v
+
+
 # ---------------------------------------------------------------------------
 # Sums in eight lanes of a fixed order
 # ---------------------------------------------------------------------------
