@@ -275,8 +275,10 @@ def test_rhs_diffusion_matches_a_finite_volume_reference_on_an_uneven_mesh():
 @njit(error_model="numpy")
 def _cells_both_ways(y, N, T, p, kc, ip):
     f, DO, DW = np.zeros(y.size), np.empty(N), np.empty(N)
-    film._cells(y, N, T, p, kc, f, DO, DW, np.empty((1, 1)), True, True) if ip else \
-        film._cells(y, N, T, p, kc, f, DO, DW, np.empty((1, 1)), True, False)
+    if ip:
+        film._cells_int(y, N, T, p, kc, f, DO, DW)
+    else:
+        film._cells(y, N, T, p, kc, f, DO, DW)
     return f, DO, DW
 
 

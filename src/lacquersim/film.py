@@ -273,9 +273,9 @@ def cell_reactions(phi, c, m, s, e, T, p, kc, want_jac, dsrc):
     reactions (the balances read O2 used and water made off src_c and src_phi).
     """
     if kc[K_IPOW] != 0.0:
-        x, an, cb, r, ez = cell_powers(phi, m, s, T, p, kc, True)
+        x, an, cb, r, ez = cell_powers_int(phi, m, s, T, p, kc)
     else:
-        x, an, cb, r, ez = cell_powers(phi, m, s, T, p, kc, False)
+        x, an, cb, r, ez = cell_powers(phi, m, s, T, p, kc)
     return _cell_reactions(phi, c, m, s, e, T, p, kc, want_jac, dsrc, x, an, cb, r, ez)
 
 
@@ -287,12 +287,27 @@ N_POW = 5
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def cell_powers(phi, m, s, T, p, kc, ip):
+def cell_powers(phi, m, s, T, p, kc):
     """((phi/A)^(1/n), a_w^n_h, phi^(1/3), (phi/phi_ex)^n_ex,
     exp(−|Tg − T|/w)) of one cell, phi floored at PHI_FLOOR; powers are
-    exp(a·ln x) (vm.exp/vm.log: the loops over cells vectorise), or by
-    squaring if ``ip`` (:func:`integral_powers`; pass a constant, so that
-    the branch is compiled away and the loop keeps one path)."""
+    exp(a·ln x) (vm.exp/vm.log: the loops over cells vectorise)."""
+    ph, lph, x, aw, cb, ez = _common_powers(phi, m, s, T, p, kc)
+    return x, vm.exp(p[P_NH] * vm.log(aw)), cb, vm.exp(p[P_NEX] * (lph + kc[9])), ez
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def cell_powers_int(phi, m, s, T, p, kc):
+    """:func:`cell_powers` with a_w^n_h and (phi/phi_ex)^n_ex by squaring,
+    for :func:`integral_powers` exponents."""
+    ph, lph, x, aw, cb, ez = _common_powers(phi, m, s, T, p, kc)
+    return x, vm.ipow(aw, p[P_NH]), cb, vm.ipow(ph * kc[11], p[P_NEX]), ez
+
+
+# Each path has functions of its own, not one function with a constant flag:
+# numba types both sides of a branch in every inlined copy, and with flags
+# the kernels took three times as long to compile.
+@njit(cache=True, error_model="numpy", inline="always")
+def _common_powers(phi, m, s, T, p, kc):
     alpha, _, _ = conversion(m, s, p)
     tg, _, _ = glass(alpha, phi, p)
     ez = vm.exp(-abs((tg - T) * kc[8]))  # for mobility
@@ -300,14 +315,8 @@ def cell_powers(phi, m, s, T, p, kc, ip):
     lph = vm.log(ph)  # one log for the isotherm's power, the droplets' cube root and phi/phi_ex
     x = vm.exp((lph - kc[6]) * kc[7])
     aw, _, _ = _isotherm_x(ph, x, p)
-    if ip:
-        an = vm.ipow(aw, p[P_NH])
-        r = vm.ipow(ph * kc[11], p[P_NEX])
-    else:
-        an = vm.exp(p[P_NH] * vm.log(aw))
-        r = vm.exp(p[P_NEX] * (lph + kc[9]))
     cb = vm.exp(lph * (1.0 / 3.0))
-    return x, an, cb, r, ez
+    return ph, lph, x, aw, cb, ez
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -415,25 +424,36 @@ def _cell_reactions(phi, c, m, s, e, T, p, kc, want_jac, dsrc, x, an, cb, r, ez)
 # Right-hand side and Jacobian of the whole film
 # ---------------------------------------------------------------------------
 @njit(cache=True, error_model="numpy", inline="always")
-def _diffusivity_pair(m, s, p, ip):
+def _diffusivity_pair(m, s, p):
     """Diffusivities of O2 and of the volatile (m² s⁻¹) in a cell with
-    unreacted fractions m, s: D0·exp(−beta·alpha), as exp(−alpha)^beta if
-    ``ip`` (see :func:`cell_powers`)."""
+    unreacted fractions m, s: D0·exp(−beta·alpha)."""
     alpha, _, _ = conversion(m, s, p)
-    if ip:
-        E = vm.exp(-alpha)
-        return p[P_DO0] * vm.ipow(E, p[P_BO]), p[P_DW0] * vm.ipow(E, p[P_BW])
     return p[P_DO0] * vm.exp(-p[P_BO] * alpha), p[P_DW0] * vm.exp(-p[P_BW] * alpha)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _diffusivity_pair_int(m, s, p):
+    """:func:`_diffusivity_pair` as D0·exp(−alpha)^beta, for
+    :func:`integral_powers` exponents."""
+    alpha, _, _ = conversion(m, s, p)
+    E = vm.exp(-alpha)
+    return p[P_DO0] * vm.ipow(E, p[P_BO]), p[P_DW0] * vm.ipow(E, p[P_BW])
+
+
+@njit(cache=True, error_model="numpy")
+def _diffusivity_cells(y, N, p, DO, DW):
+    """DO, DW of every cell (m² s⁻¹), in the form :func:`integral_powers` selects."""
+    if integral_powers(p):
+        for i in range(N):
+            DO[i], DW[i] = _diffusivity_pair_int(y[NF * i + F_M], y[NF * i + F_S], p)
+    else:
+        for i in range(N):
+            DO[i], DW[i] = _diffusivity_pair(y[NF * i + F_M], y[NF * i + F_S], p)
 
 
 @njit(cache=True, error_model="numpy")
 def _diffusivities(y, N, p, DO, DW, dDO, dDW):
-    if integral_powers(p):  # one constant per loop (see cell_powers)
-        for i in range(N):
-            DO[i], DW[i] = _diffusivity_pair(y[NF * i + F_M], y[NF * i + F_S], p, True)
-    else:
-        for i in range(N):
-            DO[i], DW[i] = _diffusivity_pair(y[NF * i + F_M], y[NF * i + F_S], p, False)
+    _diffusivity_cells(y, N, p, DO, DW)
     for i in range(N):
         dDO[i] = -p[P_BO] * DO[i]
         dDW[i] = -p[P_BW] * DW[i]
@@ -497,32 +517,38 @@ def mesh_factors(dz, geo):
         geo[1, i] = 1.0 / dz[i]
 
 
+# rhs_ws's loop over cells, one function per form of the powers (see
+# _common_powers): each cell's reaction sources into dydt, its diffusivities
+# into DO, DW. The cells are independent here and the loop vectorises
+# (vecmath, no branches, no running sums): keep it that way, it is most of
+# the time. The diffusivities come from the same loop: their exps overlap
+# with the reactions' latency-bound chains (a loop of their own cost 15 %
+# of rhs).
+@njit(cache=True, error_model="numpy")
+def _cells(y, N, T, p, kc, dydt, DO, DW):
+    nojac = np.empty((1, 1))  # _cell_reactions' Jacobian, not asked for
+    for i in range(N):
+        b = NF * i
+        phi, c, m, s, e = y[b + F_PHI], y[b + F_C], y[b + F_M], y[b + F_S], y[b + F_E]
+        x, an, cb, r, ez = cell_powers(phi, m, s, T, p, kc)
+        _store_sources(dydt, b, _cell_reactions(phi, c, m, s, e, T, p, kc, False, nojac, x, an, cb, r, ez))
+        DO[i], DW[i] = _diffusivity_pair(m, s, p)
+
+
+@njit(cache=True, error_model="numpy")
+def _cells_int(y, N, T, p, kc, dydt, DO, DW):
+    nojac = np.empty((1, 1))
+    for i in range(N):
+        b = NF * i
+        phi, c, m, s, e = y[b + F_PHI], y[b + F_C], y[b + F_M], y[b + F_S], y[b + F_E]
+        x, an, cb, r, ez = cell_powers_int(phi, m, s, T, p, kc)
+        _store_sources(dydt, b, _cell_reactions(phi, c, m, s, e, T, p, kc, False, nojac, x, an, cb, r, ez))
+        DO[i], DW[i] = _diffusivity_pair_int(m, s, p)
+
+
 @njit(cache=True, error_model="numpy", inline="always")
-def _cells(y, N, T, p, kc, dydt, DO, DW, dsrc, react, ip):
-    """:func:`rhs_ws`'s loop over cells: the reaction sources into dydt (zero
-    unless ``react``) and the diffusivities into DO, DW. Pass ``react`` and
-    ``ip`` (:func:`integral_powers`) as constants: each call site then
-    compiles to a loop with one path."""
-    # the cells are independent here and the loop vectorises (vecmath, no
-    # branches, no running sums): keep it that way, it is most of the time.
-    # The diffusivities come from the same loop: their exps overlap with the
-    # reactions' latency-bound chains (a loop of their own cost 15 % of rhs)
-    if react:
-        for i in range(N):
-            b = NF * i
-            phi, c, m, s, e = y[b + F_PHI], y[b + F_C], y[b + F_M], y[b + F_S], y[b + F_E]
-            x, an, cb, r, ez = cell_powers(phi, m, s, T, p, kc, ip)
-            sp, sc, sm, ss, se = _cell_reactions(phi, c, m, s, e, T, p, kc, False, dsrc, x, an, cb, r, ez)
-            dydt[b + F_PHI] = sp
-            dydt[b + F_C] = sc
-            dydt[b + F_M] = sm
-            dydt[b + F_S] = ss
-            dydt[b + F_E] = se
-            DO[i], DW[i] = _diffusivity_pair(m, s, p, ip)
-    else:
-        dydt[:NF * N] = 0.0
-        for i in range(N):
-            DO[i], DW[i] = _diffusivity_pair(y[NF * i + F_M], y[NF * i + F_S], p, ip)
+def _store_sources(dydt, b, src):
+    dydt[b + F_PHI], dydt[b + F_C], dydt[b + F_M], dydt[b + F_S], dydt[b + F_E] = src
 
 
 @njit(cache=True, error_model="numpy")
@@ -539,17 +565,13 @@ def rhs_ws(t, y, p, dz, dydt, kc, DO, DW, dsrc, geo):
     if kc[N_KC] != T:  # constant over a step's Newton iterations, and over a step of fixed conditions
         rate_constants(T, p, kc)
         kc[N_KC] = T
-    # one compiled loop per case, each with a single path (constant flags)
-    react = p[P_REACT] >= 0.5
-    if kc[K_IPOW] != 0.0:
-        if react:
-            _cells(y, N, T, p, kc, dydt, DO, DW, dsrc, True, True)
-        else:
-            _cells(y, N, T, p, kc, dydt, DO, DW, dsrc, False, True)
-    elif react:
-        _cells(y, N, T, p, kc, dydt, DO, DW, dsrc, True, False)
+    if p[P_REACT] < 0.5:
+        dydt[:NF * N] = 0.0
+        _diffusivity_cells(y, N, p, DO, DW)
+    elif kc[K_IPOW] != 0.0:
+        _cells_int(y, N, T, p, kc, dydt, DO, DW)
     else:
-        _cells(y, N, T, p, kc, dydt, DO, DW, dsrc, False, False)
+        _cells(y, N, T, p, kc, dydt, DO, DW)
     # O2 consumed is minus the O2 source, water made the phi source (as in jac_blocks)
     o2_used = 0.0
     w_made = 0.0
@@ -589,14 +611,21 @@ def rhs_ws(t, y, p, dz, dydt, kc, DO, DW, dsrc, geo):
     dydt[base + Q_W_MADE] = w_made
 
 
-@njit(cache=True, error_model="numpy", inline="always")
-def _powers(y, N, T, p, kc, pw, ip):
-    """pw[:, i] = :func:`cell_powers` of cell i, in a loop that vectorises
-    (pass ``ip`` as a constant)."""
+@njit(cache=True, error_model="numpy")
+def _powers(y, N, T, p, kc, pw):
+    """pw[:, i] = :func:`cell_powers` of cell i, in a loop that vectorises."""
     for i in range(N):
         b = NF * i
-        pw[0, i], pw[1, i], pw[2, i], pw[3, i], pw[4, i] = cell_powers(
-            y[b + F_PHI], y[b + F_M], y[b + F_S], T, p, kc, ip)
+        pw[0, i], pw[1, i], pw[2, i], pw[3, i], pw[4, i] = cell_powers(y[b + F_PHI], y[b + F_M], y[b + F_S], T, p, kc)
+
+
+@njit(cache=True, error_model="numpy")
+def _powers_int(y, N, T, p, kc, pw):
+    """:func:`_powers` with :func:`cell_powers_int`."""
+    for i in range(N):
+        b = NF * i
+        pw[0, i], pw[1, i], pw[2, i], pw[3, i], pw[4, i] = cell_powers_int(
+            y[b + F_PHI], y[b + F_M], y[b + F_S], T, p, kc)
 
 
 @njit(cache=True, error_model="numpy")
@@ -619,9 +648,9 @@ def jac_blocks(t, y, p, dz, Dg, Lo, Up, Qrow):
     react = p[P_REACT] >= 0.5
     pw = np.empty((N_POW, N if react else 0))
     if react and kc[K_IPOW] != 0.0:
-        _powers(y, N, T, p, kc, pw, True)
+        _powers_int(y, N, T, p, kc, pw)
     elif react:
-        _powers(y, N, T, p, kc, pw, False)
+        _powers(y, N, T, p, kc, pw)
     for i in range(N):
         b = NF * i
         src = Dg[i]  # the reactions' Jacobian goes straight into the diagonal block
