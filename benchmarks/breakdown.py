@@ -104,7 +104,7 @@ def time_split(c, rtol=RTOL):
     bdf.q_first(Q, qlo)
     F = bdf.factor_array(N)
     D = np.random.default_rng(0).random((bdf.MAX_ORDER + 3, n))
-    W = np.zeros((3, 36))
+    W = np.zeros((bdf.MAX_ORDER + 4, max(n, 36)))
     cost = {
         "right-hand side": _per_call(_loop_rhs, (5 * 3600.0, y, p, dz, np.empty(n))),
         "Jacobian": _per_call(_loop_jac, (5 * 3600.0, y, p, dz, Dg, Lo, Up, Q), calls=5000),

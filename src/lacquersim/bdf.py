@@ -371,15 +371,15 @@ def _compute_R(order, factor, M):
 def _change_D(D, order, factor, W):
     """Rescale the difference array to a new step size h·factor (scipy's change_D).
 
-    ``W`` is workspace of shape (3, 36) for R, U and R·U, so that nothing
-    is allocated per step. The 6×6 product R·U is a plain loop, not numpy's
+    ``W`` is workspace of shape (MAX_ORDER + 4, n), so that nothing is
+    allocated per step. The 6×6 product R·U is a plain loop, not numpy's
     ``@``: that calls BLAS, whose CPU-specific kernel may round differently
     on another machine, and the lazy dense output relies on a re-run taking
     exactly the same steps (also after unpickling elsewhere).
     """
-    R = W[0].reshape((6, 6))
-    U = W[1].reshape((6, 6))
-    RU = W[2].reshape((6, 6))
+    R = W[MAX_ORDER + 1, :36].reshape((6, 6))
+    U = W[MAX_ORDER + 2, :36].reshape((6, 6))
+    RU = W[MAX_ORDER + 3, :36].reshape((6, 6))
     _compute_R(order, factor, R)
     _compute_R(order, 1.0, U)
     for i in range(order + 1):
@@ -388,87 +388,18 @@ def _change_D(D, order, factor, W):
             for k in range(order + 1):
                 s += R[i, k] * U[k, j]
             RU[i, j] = s
-    # one pass over the columns, each rescaled in registers, with a loop
-    # compiled per order: order + 1 passes per row of D through a workspace
-    # took 2.2 us at 1004 unknowns and order 3, this 0.7 us. Each new D[i, j]
-    # is sum_k RU[k, i]·D[k, j], k ascending, as the row passes summed it
-    if order == 1:
-        _rescale(D, RU, 2)
-    elif order == 2:
-        _rescale(D, RU, 3)
-    elif order == 3:
-        _rescale(D, RU, 4)
-    elif order == 4:
-        _rescale(D, RU, 5)
-    else:
-        _rescale(D, RU, 6)
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def _rescale(D, RU, K):
-    """D[:K] = RU[:K, :K]ᵀ·D[:K] column by column (K a constant: the loops
-    over k unroll and the loop over columns vectorises)."""
-    m = np.zeros((6, 6))  # (entries past K are read but not used)
-    for k in range(K):
-        for i in range(K):
-            m[k, i] = RU[k, i]
-    a0, a1, a2, a3, a4, a5 = m[0, 0], m[0, 1], m[0, 2], m[0, 3], m[0, 4], m[0, 5]
-    b0, b1, b2, b3, b4, b5 = m[1, 0], m[1, 1], m[1, 2], m[1, 3], m[1, 4], m[1, 5]
-    c0, c1, c2, c3, c4, c5 = m[2, 0], m[2, 1], m[2, 2], m[2, 3], m[2, 4], m[2, 5]
-    e0, e1, e2, e3, e4, e5 = m[3, 0], m[3, 1], m[3, 2], m[3, 3], m[3, 4], m[3, 5]
-    f0, f1, f2, f3, f4, f5 = m[4, 0], m[4, 1], m[4, 2], m[4, 3], m[4, 4], m[4, 5]
-    g0, g1, g2, g3, g4, g5 = m[5, 0], m[5, 1], m[5, 2], m[5, 3], m[5, 4], m[5, 5]
-    for j in range(D.shape[1]):
-        d0 = D[0, j]
-        d1 = D[1, j]
-        d2 = D[2, j] if K > 2 else 0.0
-        d3 = D[3, j] if K > 3 else 0.0
-        d4 = D[4, j] if K > 4 else 0.0
-        d5 = D[5, j] if K > 5 else 0.0
-        o0 = a0 * d0 + b0 * d1
-        o1 = a1 * d0 + b1 * d1
-        o2 = a2 * d0 + b2 * d1
-        o3 = a3 * d0 + b3 * d1
-        o4 = a4 * d0 + b4 * d1
-        o5 = a5 * d0 + b5 * d1
-        if K > 2:
-            o0 += c0 * d2
-            o1 += c1 * d2
-            o2 += c2 * d2
-            o3 += c3 * d2
-            o4 += c4 * d2
-            o5 += c5 * d2
-        if K > 3:
-            o0 += e0 * d3
-            o1 += e1 * d3
-            o2 += e2 * d3
-            o3 += e3 * d3
-            o4 += e4 * d3
-            o5 += e5 * d3
-        if K > 4:
-            o0 += f0 * d4
-            o1 += f1 * d4
-            o2 += f2 * d4
-            o3 += f3 * d4
-            o4 += f4 * d4
-            o5 += f5 * d4
-        if K > 5:
-            o0 += g0 * d5
-            o1 += g1 * d5
-            o2 += g2 * d5
-            o3 += g3 * d5
-            o4 += g4 * d5
-            o5 += g5 * d5
-        D[0, j] = o0
-        D[1, j] = o1
-        if K > 2:
-            D[2, j] = o2
-        if K > 3:
-            D[3, j] = o3
-        if K > 4:
-            D[4, j] = o4
-        if K > 5:
-            D[5, j] = o5
+    n = D.shape[1]
+    for i in range(order + 1):
+        for j in range(n):
+            W[i, j] = 0.0
+        for k in range(order + 1):
+            w = RU[k, i]
+            if w != 0.0:
+                for j in range(n):
+                    W[i, j] += w * D[k, j]
+    for i in range(order + 1):
+        for j in range(n):
+            D[i, j] = W[i, j]
 
 
 @njit(cache=True, error_model="numpy")
@@ -586,7 +517,7 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
     newton_tol = max(10.0 * EPS / rtol, NEWTON_TOL)
 
     D = np.zeros((MAX_ORDER + 3, n))
-    W = np.zeros((3, 36))  # _change_D's workspace
+    W = np.zeros((MAX_ORDER + 4, max(n, 36)))  # _change_D's workspace
     Dg = np.zeros((N, NF, NF))
     Lo = np.zeros((N, NF, NF))
     Up = np.zeros((N, NF, NF))
