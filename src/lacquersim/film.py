@@ -528,27 +528,29 @@ def mesh_factors(dz, geo):
 def _cells(y, N, T, p, kc, dydt, DO, DW):
     nojac = np.empty((1, 1))  # _cell_reactions' Jacobian, not asked for
     for i in range(N):
-        b = NF * i
-        phi, c, m, s, e = y[b + F_PHI], y[b + F_C], y[b + F_M], y[b + F_S], y[b + F_E]
-        x, an, cb, r, ez = cell_powers(phi, m, s, T, p, kc)
-        _store_sources(dydt, b, _cell_reactions(phi, c, m, s, e, T, p, kc, False, nojac, x, an, cb, r, ez))
-        DO[i], DW[i] = _diffusivity_pair(m, s, p)
+        m, s = y[NF * i + F_M], y[NF * i + F_S]
+        _cell_rhs(y, i, T, p, kc, dydt, DO, DW, nojac, cell_powers(y[NF * i + F_PHI], m, s, T, p, kc),
+                  _diffusivity_pair(m, s, p))
 
 
 @njit(cache=True, error_model="numpy")
 def _cells_int(y, N, T, p, kc, dydt, DO, DW):
     nojac = np.empty((1, 1))
     for i in range(N):
-        b = NF * i
-        phi, c, m, s, e = y[b + F_PHI], y[b + F_C], y[b + F_M], y[b + F_S], y[b + F_E]
-        x, an, cb, r, ez = cell_powers_int(phi, m, s, T, p, kc)
-        _store_sources(dydt, b, _cell_reactions(phi, c, m, s, e, T, p, kc, False, nojac, x, an, cb, r, ez))
-        DO[i], DW[i] = _diffusivity_pair_int(m, s, p)
+        m, s = y[NF * i + F_M], y[NF * i + F_S]
+        _cell_rhs(y, i, T, p, kc, dydt, DO, DW, nojac, cell_powers_int(y[NF * i + F_PHI], m, s, T, p, kc),
+                  _diffusivity_pair_int(m, s, p))
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _store_sources(dydt, b, src):
-    dydt[b + F_PHI], dydt[b + F_C], dydt[b + F_M], dydt[b + F_S], dydt[b + F_E] = src
+def _cell_rhs(y, i, T, p, kc, dydt, DO, DW, nojac, pw, dd):
+    """Cell i's reaction sources into dydt and its diffusivities into DO,
+    DW, given its :func:`cell_powers` pw and diffusivities dd."""
+    b = NF * i
+    x, an, cb, r, ez = pw
+    dydt[b + F_PHI], dydt[b + F_C], dydt[b + F_M], dydt[b + F_S], dydt[b + F_E] = _cell_reactions(
+        y[b + F_PHI], y[b + F_C], y[b + F_M], y[b + F_S], y[b + F_E], T, p, kc, False, nojac, x, an, cb, r, ez)
+    DO[i], DW[i] = dd
 
 
 @njit(cache=True, error_model="numpy")
