@@ -42,6 +42,16 @@ def test_ipow_within_n_ulp_of_the_exact_power(n):
     _ipow_all(x, float(n), out)
     exact = np.array([float(Fraction(v) ** n) for v in x])  # correctly rounded
     assert _ulps(out, exact).max() <= max(n, 0.5)
+    odd = n % 2 == 1
+    special = np.array([-2.0, 0.0, np.inf, -np.inf, np.nan])
+    out = np.empty_like(special)
+    _ipow_all(special, float(n), out)
+    assert out[0] == (-(2.0 ** n) if odd else 2.0 ** n)
+    assert out[1] == (0.0 if n else 1.0)
+    if n == 0:  # 1 for any x (exp(0·ln x) would be NaN for these)
+        assert (out[2:] == 1.0).all()
+    else:
+        assert out[2] == np.inf and out[3] == (-np.inf if odd else np.inf) and np.isnan(out[4])
 
 
 def test_exp_within_one_ulp_over_the_normal_range():
