@@ -276,9 +276,9 @@ def test_rhs_diffusion_matches_a_finite_volume_reference_on_an_uneven_mesh():
 def _cells_both_ways(y, N, T, p, kc, ip):
     f, DO, DW = np.zeros(y.size), np.empty(N), np.empty(N)
     if ip:
-        film._cells_int(y, N, T, p, kc, f, DO, DW)
+        film._cells_int(y, N, T, p, kc, f, DO, DW, np.empty((1, 1)))
     else:
-        film._cells(y, N, T, p, kc, f, DO, DW)
+        film._cells(y, N, T, p, kc, f, DO, DW, np.empty((1, 1)))
     return f, DO, DW
 
 

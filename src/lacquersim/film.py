@@ -525,31 +525,30 @@ def mesh_factors(dz, geo):
 # with the reactions' latency-bound chains (a loop of their own cost 15 %
 # of rhs).
 @njit(cache=True, error_model="numpy")
-def _cells(y, N, T, p, kc, dydt, DO, DW):
-    nojac = np.empty((1, 1))  # _cell_reactions' Jacobian, not asked for
+def _cells(y, N, T, p, kc, dydt, DO, DW, dsrc):
     for i in range(N):
         m, s = y[NF * i + F_M], y[NF * i + F_S]
-        _cell_rhs(y, i, T, p, kc, dydt, DO, DW, nojac, cell_powers(y[NF * i + F_PHI], m, s, T, p, kc),
+        _cell_rhs(y, i, T, p, kc, dydt, DO, DW, dsrc, cell_powers(y[NF * i + F_PHI], m, s, T, p, kc),
                   _diffusivity_pair(m, s, p))
 
 
 @njit(cache=True, error_model="numpy")
-def _cells_int(y, N, T, p, kc, dydt, DO, DW):
-    nojac = np.empty((1, 1))
+def _cells_int(y, N, T, p, kc, dydt, DO, DW, dsrc):
     for i in range(N):
         m, s = y[NF * i + F_M], y[NF * i + F_S]
-        _cell_rhs(y, i, T, p, kc, dydt, DO, DW, nojac, cell_powers_int(y[NF * i + F_PHI], m, s, T, p, kc),
+        _cell_rhs(y, i, T, p, kc, dydt, DO, DW, dsrc, cell_powers_int(y[NF * i + F_PHI], m, s, T, p, kc),
                   _diffusivity_pair_int(m, s, p))
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _cell_rhs(y, i, T, p, kc, dydt, DO, DW, nojac, pw, dd):
+def _cell_rhs(y, i, T, p, kc, dydt, DO, DW, dsrc, pw, dd):
     """Cell i's reaction sources into dydt and its diffusivities into DO,
-    DW, given its :func:`cell_powers` pw and diffusivities dd."""
+    DW, given its :func:`cell_powers` pw and diffusivities dd (dsrc: the
+    Jacobian argument of _cell_reactions, not filled here)."""
     b = NF * i
     x, an, cb, r, ez = pw
     dydt[b + F_PHI], dydt[b + F_C], dydt[b + F_M], dydt[b + F_S], dydt[b + F_E] = _cell_reactions(
-        y[b + F_PHI], y[b + F_C], y[b + F_M], y[b + F_S], y[b + F_E], T, p, kc, False, nojac, x, an, cb, r, ez)
+        y[b + F_PHI], y[b + F_C], y[b + F_M], y[b + F_S], y[b + F_E], T, p, kc, False, dsrc, x, an, cb, r, ez)
     DO[i], DW[i] = dd
 
 
@@ -571,9 +570,9 @@ def rhs_ws(t, y, p, dz, dydt, kc, DO, DW, dsrc, geo):
         dydt[:NF * N] = 0.0
         _diffusivity_cells(y, N, p, DO, DW)
     elif kc[K_IPOW] != 0.0:
-        _cells_int(y, N, T, p, kc, dydt, DO, DW)
+        _cells_int(y, N, T, p, kc, dydt, DO, DW, dsrc)
     else:
-        _cells(y, N, T, p, kc, dydt, DO, DW)
+        _cells(y, N, T, p, kc, dydt, DO, DW, dsrc)
     # O2 consumed is minus the O2 source, water made the phi source (as in jac_blocks)
     o2_used = 0.0
     w_made = 0.0
