@@ -45,6 +45,33 @@ def _exact(A, b, y0, t):
     return (expm(M * t) @ np.append(y0, 1.0))[:n]
 
 
+@pytest.mark.parametrize("n_cells", [50, 200])
+def test_error_norm_is_the_fields_l2_norm_over_the_film(n_cells):
+    """The kernel's error weights make its RMS norms the L2 norm of a field
+    over the film, (1/L·∫e²dz)^½, on the mesh refined toward both faces
+    (equal weights over-count the thin face cells: 0.465 here for 0.612)."""
+    from lacquersim import bdf
+    from lacquersim.simulation import mesh
+
+    dz = mesh(76.0, n_cells)
+    L = dz.sum()
+    z = np.cumsum(dz) - dz / 2
+    n = film.NF * n_cells + film.NQ
+    wt = np.empty(n)
+    bdf.norm_weights(dz, n, wt)
+    e = np.zeros(n)
+    e[film.F_PHI:film.NF * n_cells:film.NF] = np.sin(np.pi * z / L) ** 2
+    inv = np.empty(n)
+    bdf._inv_weights(np.zeros(n), np.ones(n), 1e-3, wt, inv)
+    # the norm is over all n components, of which one field is non-zero here
+    l2 = np.sqrt(bdf._rms_inv(e, inv) ** 2 * n / n_cells)
+    assert l2 == pytest.approx(np.sqrt(3.0 / 8.0), rel=1e-3)
+    assert np.mean(wt[:film.NF * n_cells] ** 2) == pytest.approx(1.0, rel=1e-12)
+    assert np.all(wt[film.NF * n_cells:] == 1.0)
+    bdf.norm_weights(np.full(n_cells, L / n_cells), n, wt)  # a uniform mesh: the plain norm
+    np.testing.assert_allclose(wt, 1.0, rtol=1e-14)
+
+
 @pytest.mark.parametrize("q", [1, 2])
 def test_order_of_accuracy_on_a_linear_problem(q):
     """Global error against the exact (matrix exponential) solution falls as steps^-q."""

@@ -12,8 +12,9 @@ algorithm as ``scipy.integrate.BDF`` (Shampine & Reichelt 1997; scipy's
 ``_ivp/bdf.py``), so the reference and the compiled solver differ in the
 implementation, not in the method (deliberate departures: the Newton
 tolerance, see NEWTON_TOL, a first Newton iteration that may converge
-with the contraction rate of the previous step, and a Jacobian refreshed
-when Newton contracts slowly, see JAC_RATE). The linear systems ``(I − c·J)·x = r`` are
+with the contraction rate of the previous step, a Jacobian refreshed
+when Newton contracts slowly, see JAC_RATE, and error norms that weight
+each cell by its width, see :func:`norm_weights`). The linear systems ``(I − c·J)·x = r`` are
 solved by static condensation: the cell-local fields are eliminated cell by
 cell, and the remaining 2×2 block-tridiagonal system in the transported
 fields by the block Thomas algorithm; the running-integral rows of the state
@@ -323,11 +324,36 @@ def q_first(Qrow, qlo):
 # BDF helpers (as scipy's _ivp/bdf.py)
 # ---------------------------------------------------------------------------
 @njit(cache=True, error_model="numpy")
-def _inv_weights(y, atol, rtol, out):
-    """out = 1/(atol + rtol·|y|): the error weights, inverted once so that
-    every norm of the step multiplies (a loop that vectorises)."""
+def norm_weights(dz, n, out):
+    """out[j] = sqrt(dz_i/mean(dz)) for the NF fields of cell i, 1 for the
+    running integrals: the weights that make the error norms approximate
+    each field's L2 norm over the film, (1/L)·∫ e(z)² dz, rather than a
+    mean over cells. The mesh is refined toward both faces (face cells ≈ 12×
+    thinner than middle ones), and with equal weights the thin face cells'
+    fast start-up transients steered the steps as much as the bulk, whose
+    errors are the ones that last (they set the stage times). The weights'
+    squares average to 1 over the cells, so a uniform mesh keeps the plain
+    norm."""
+    N = dz.shape[0]
+    mean = 0.0
+    for i in range(N):
+        mean += dz[i]
+    mean /= N
+    for i in range(N):
+        w = math.sqrt(dz[i] / mean)
+        for k in range(NF):
+            out[NF * i + k] = w
+    for j in range(NF * N, n):
+        out[j] = 1.0
+
+
+@njit(cache=True, error_model="numpy")
+def _inv_weights(y, atol, rtol, wt, out):
+    """out = wt/(atol + rtol·|y|): the error weights (wt from
+    :func:`norm_weights`), inverted once so that every norm of the step
+    multiplies (a loop that vectorises)."""
     for j in range(y.shape[0]):
-        out[j] = 1.0 / (atol[j] + rtol * abs(y[j]))
+        out[j] = wt[j] / (atol[j] + rtol * abs(y[j]))
 
 
 # no fastmath here: a reassociated (vectorised) sum depends on the CPU, the
@@ -454,12 +480,13 @@ def _root(k, lo, hi, g_lo, g_hi, t_step, h, order, D, p, dz, ybuf):
 # The integrator
 # ---------------------------------------------------------------------------
 @njit(cache=True, error_model="numpy")
-def _select_initial_step(t0, y0, f0, t_bound, rtol, atol, p, dz, ybuf, fbuf):
-    """Hairer's starting step (scipy's select_initial_step), order 1."""
+def _select_initial_step(t0, y0, f0, t_bound, rtol, atol, wt, p, dz, ybuf, fbuf):
+    """Hairer's starting step (scipy's select_initial_step), order 1, in
+    the norm weighted by ``wt`` (:func:`norm_weights`)."""
     interval = t_bound - t0
     n = y0.shape[0]
     inv_scale = np.empty(n)
-    _inv_weights(y0, atol, rtol, inv_scale)
+    _inv_weights(y0, atol, rtol, wt, inv_scale)
     d0 = _rms_inv(y0, inv_scale)
     d1 = _rms_inv(f0, inv_scale)
     if d0 < 1e-5 or d1 < 1e-5:
@@ -535,6 +562,8 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
     ybuf = np.empty(n)
     fbuf = np.empty(n)
     y_old = np.empty(n)
+    wt = np.empty(n)
+    norm_weights(dz, n, wt)
     ws_kc = np.empty(film.N_KC + 1)  # film.rhs_ws's workspace
     ws_do = np.empty(N)
     ws_dw = np.empty(N)
@@ -563,7 +592,7 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
                 stage_w[0] = wrinkle(t, y, p, dz)
             kst += 1
         # restart at order 1: the conditions may jump at a step boundary (MODEL.md §5)
-        h_abs = _select_initial_step(t, y, f, t_bound, rtol, atol, p, dz, ybuf, fbuf)
+        h_abs = _select_initial_step(t, y, f, t_bound, rtol, atol, wt, p, dz, ybuf, fbuf)
         stats[S_NFEV] += 1
         if not (h_abs > 0.0 and np.isfinite(h_abs)):  # e.g. a zero or NaN tolerance
             fail[0] = t
@@ -631,11 +660,11 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
                         yp = ypred[j] + D[i, j]
                         ypred[j] = yp
                         psi[j] = (psi[j] + D[i, j] * gi) * inv_alpha
-                        inv_scale[j] = 1.0 / (atol[j] + rtol * abs(yp))
+                        inv_scale[j] = wt[j] / (atol[j] + rtol * abs(yp))
                 else:
                     for j in range(n):
                         psi[j] *= inv_alpha
-                        inv_scale[j] = 1.0 / (atol[j] + rtol * abs(ypred[j]))
+                        inv_scale[j] = wt[j] / (atol[j] + rtol * abs(ypred[j]))
                 c = h_abs / ALPHA[order]
                 converged = False
                 while not converged:
@@ -705,7 +734,7 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
                     stats[S_REJECT] += 1
                     continue
                 safety = 0.9 * (2 * NEWTON_MAXITER + 1) / (2 * NEWTON_MAXITER + n_iter)
-                _inv_weights(ynew, atol, rtol, inv_scale)
+                _inv_weights(ynew, atol, rtol, wt, inv_scale)
                 error_norm = ERROR_CONST[order] * _rms_inv(d, inv_scale)
                 if not (error_norm <= 1.0):  # a NaN error norm rejects the step
                     factor = max(MIN_FACTOR, safety * error_norm ** (-1.0 / (order + 1)))

@@ -358,6 +358,11 @@ class BDFSolver:
         Relative tolerance (default 1e-6).
     atol : float or array, optional
         Absolute tolerance; default :func:`default_atol`.
+        Errors are measured in a norm that weights each cell by its width
+        (:func:`lacquersim.bdf.norm_weights`: each field's L2 norm over the
+        film), not as a plain mean over cells as :class:`ScipySolver`
+        does (scipy's BDF takes one scalar rtol, so it cannot take this
+        norm); the same rtol is therefore not the same accuracy in the two.
     max_steps : int
         Accepted steps allowed over the whole schedule.
     max_order : int
