@@ -343,8 +343,9 @@ def test_jacobian_arrays_reused_across_calls_hold_no_stale_entries():
 @pytest.mark.parametrize("N", [1, 2, 3, 4, 5, 8, 13])
 def test_block_solve_on_random_systems(N):
     """block_factor/block_solve give numpy's dense solution for any cell
-    count, down to one cell (random diagonally dominant blocks, couplings to
-    neighbours in the transported rows only, dense and sparse running-integral
+    count, down to one cell (random diagonally dominant blocks with the
+    model's structural zeros, couplings to neighbours in the transported
+    rows only, dense and sparse running-integral
     rows whose lengths are not multiples of the partial sums' eight)."""
     from lacquersim import bdf
 
@@ -355,6 +356,9 @@ def test_block_solve_on_random_systems(N):
     Lo, Up = (np.zeros((N, nf, nf)) for _ in range(2))
     Lo[1:, :2, :] = rng.normal(size=(N - 1, 2, nf))
     Up[:-1, :2, :] = rng.normal(size=(N - 1, 2, nf))
+    for block, row, col in bdf.STRUCTURAL_ZEROS:  # which the factorisation skips
+        for B in ((Dg,) if block == "D" else (Lo, Up)):
+            B[:, row, col] = 0.0
     Q = rng.normal(size=(nq, nc))
     Q[0, : nc - 3] = 0.0  # a row with leading zeros, as the surface-flux rows
     Q[1, :5] = 0.0  # a dense row starting after the first cell
@@ -375,6 +379,35 @@ def test_block_solve_on_random_systems(N):
         x = np.empty(n)
         bdf.block_solve(F, Q, qlo, c, r, x)
         np.testing.assert_allclose(x, np.linalg.solve(np.eye(n) - c * J, r), rtol=1e-9, atol=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), temp_c=st.floats(2.0, 140.0), rh=st.floats(5.0, 98.0),
+       material=st.sampled_from(["vietnam", "china", "japan", "cashew"]))
+def test_jacobian_has_the_structural_zeros_the_factorisation_skips(seed, temp_c, rh, material):
+    """bdf.block_factor and block_solve leave out the Jacobian entries listed
+    in bdf.STRUCTURAL_ZEROS (e made and lost by e and phi only, no e in the
+    side chains' rate, fluxes between cells free of e and of the other
+    transported field). A model change that fills one must revisit them."""
+    from lacquersim import bdf
+
+    rec = make_recipe(material=material, thickness_um=50, temperature_c=temp_c, rh_percent=rh, water=20, monomer=70,
+                      hours=1)
+    N = 4
+    pr = build_problem(rec, n_cells=N)
+    rng = np.random.default_rng(seed)
+    y = np.zeros(pr.n_state)
+    cells = y[: film.NF * N].reshape(N, film.NF)
+    cells[:, film.F_PHI] = rng.uniform(0.0, 0.6, N)
+    cells[:, film.F_C] = rng.uniform(0.0, 2.0, N)
+    cells[:, film.F_M:] = rng.uniform(0.0, 1.0, (N, 3))
+    Dg, Lo, Up = (np.zeros((N, film.NF, film.NF)) for _ in range(3))
+    film.jac_blocks(1800.0, y, pr.params[0], pr.dz, Dg, Lo, Up, np.zeros((film.NQ, film.NF * N)))
+    assert np.abs(Dg).sum() > 0 and np.abs(Lo).sum() > 0
+    for block, row, col in bdf.STRUCTURAL_ZEROS:
+        arrays = (Dg,) if block == "D" else (Lo, Up)
+        for B in arrays:
+            assert not B[:, row, col].any(), (block, row, col)
 
 
 @settings(max_examples=60, deadline=None)

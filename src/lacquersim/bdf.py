@@ -106,12 +106,28 @@ assert NF == 5 and TRANSPORTED == (0, 1)  # block_solve is written out for this 
 # the solve is then wrong. That costs convergence, not accuracy: the Newton
 # iteration's fixed point does not depend on its matrix, a bad matrix makes
 # it fail and the step is retried smaller.
+# The factorisation and the solve also skip the model's structural zeros
+# (STRUCTURAL_ZEROS; a test checks them on jac_blocks for every bundled
+# material): laccase e is made and lost by e and phi only (H depends on
+# a_w), the side chains' rate has no e, and the fluxes between cells depend
+# on their own field and on the diffusivities (m, s), not on e or on the
+# other transported field. So A's e row is (0, 0, a_ee) and its (s, e) entry
+# 0, which zeroes A⁻¹'s (e, m), (e, s) and S's (e, c) entries, and the
+# off-diagonal blocks' e column and (phi, c), (c, phi) entries are zero.
+# Skipping them leaves the results' bits unchanged (the products were exact
+# zeros) and takes 1/6 of the solve's multiplications.
+STRUCTURAL_ZEROS = (  # (block, row, column) of film.jac_blocks: "D" diagonal, "O" off-diagonal
+    ("D", film.F_E, film.F_M), ("D", film.F_E, film.F_S), ("D", film.F_E, film.F_C),
+    ("D", film.F_S, film.F_E),
+    ("O", film.F_PHI, film.F_E), ("O", film.F_C, film.F_E),
+    ("O", film.F_PHI, film.F_C), ("O", film.F_C, film.F_PHI),
+)
 # Per-cell slots of the factor array F (N, NFAC):
-_AI = 0  # A⁻¹, A = M_LL (3×3, row-major)
-_S = 9  # S = A⁻¹·M_LT (3×2)
+_AI = 0  # A⁻¹, A = M_LL (3×3, row-major; (e, m) and (e, s) are 0 and not used)
+_S = 9  # S = A⁻¹·M_LT (3×2; (e, c) is 0 and not used)
 _MTL = 15  # M_TL (2×3)
-_MLL = 21  # (−c·Lo_i)[T, L] (2×3)
-_MUL = 27  # (−c·Up_i)[T, L] (2×3)
+_MLL = 21  # (−c·Lo_i)[T, L] (2×3; the e column is 0 and not used)
+_MUL = 27  # (−c·Up_i)[T, L] (2×3; the e column is 0 and not used)
 _LP = 33  # reduced sub-diagonal L'_i = (−c·Lo_i)[T, T] − (−c·Lo_i)[T, L]·S_{i−1} (2×2)
 _GI = 37  # inverse of the reduced pivot block G_i (2×2)
 _W = 41  # W_i = G_i⁻¹·U'_i, U'_i = (−c·Up_i)[T, T] − (−c·Up_i)[T, L]·S_{i+1} (2×2)
@@ -127,53 +143,49 @@ def factor_array(N):
 def _local_factor(Dg, c, F, i):
     """Cell i's part of :func:`block_factor` that does not depend on other
     cells: A⁻¹, S, M_TL and the reduced diagonal (parked in the _GI slots)."""
+    # A = [[a00, a01, a02], [a10, a11, 0], [0, 0, a22]] (STRUCTURAL_ZEROS):
+    # the cofactor inverse with its zero terms left out
     a00 = 1.0 - c * Dg[i, 2, 2]
     a01 = -c * Dg[i, 2, 3]
     a02 = -c * Dg[i, 2, 4]
     a10 = -c * Dg[i, 3, 2]
     a11 = 1.0 - c * Dg[i, 3, 3]
-    a12 = -c * Dg[i, 3, 4]
-    a20 = -c * Dg[i, 4, 2]
-    a21 = -c * Dg[i, 4, 3]
     a22 = 1.0 - c * Dg[i, 4, 4]
-    k00 = a11 * a22 - a12 * a21
-    k10 = a12 * a20 - a10 * a22
-    k20 = a10 * a21 - a11 * a20
-    det = a00 * k00 + a01 * k10 + a02 * k20
+    k00 = a11 * a22
+    k10 = -(a10 * a22)
+    det = a00 * k00 + a01 * k10
     if det == 0.0:
         det = 1e-300
     q = 1.0 / det
-    i00, i10, i20 = k00 * q, k10 * q, k20 * q
-    i01 = (a02 * a21 - a01 * a22) * q
-    i02 = (a01 * a12 - a02 * a11) * q
-    i11 = (a00 * a22 - a02 * a20) * q
-    i12 = (a02 * a10 - a00 * a12) * q
-    i21 = (a01 * a20 - a00 * a21) * q
+    i00, i10 = k00 * q, k10 * q
+    i01 = -(a01 * a22) * q
+    i02 = -(a02 * a11) * q
+    i11 = (a00 * a22) * q
+    i12 = (a02 * a10) * q
     i22 = (a00 * a11 - a01 * a10) * q
     F[i, _AI + 0], F[i, _AI + 1], F[i, _AI + 2] = i00, i01, i02
     F[i, _AI + 3], F[i, _AI + 4], F[i, _AI + 5] = i10, i11, i12
-    F[i, _AI + 6], F[i, _AI + 7], F[i, _AI + 8] = i20, i21, i22
-    # S = A⁻¹·M_LT, M_LT = −c·Dg[i][L, T]
+    F[i, _AI + 8] = i22
+    # S = A⁻¹·M_LT, M_LT = −c·Dg[i][L, T] (its (e, c) entry is 0)
     l00, l01 = -c * Dg[i, 2, 0], -c * Dg[i, 2, 1]
     l10, l11 = -c * Dg[i, 3, 0], -c * Dg[i, 3, 1]
-    l20, l21 = -c * Dg[i, 4, 0], -c * Dg[i, 4, 1]
+    l20 = -c * Dg[i, 4, 0]
     s00 = i00 * l00 + i01 * l10 + i02 * l20
-    s01 = i00 * l01 + i01 * l11 + i02 * l21
+    s01 = i00 * l01 + i01 * l11
     s10 = i10 * l00 + i11 * l10 + i12 * l20
-    s11 = i10 * l01 + i11 * l11 + i12 * l21
-    s20 = i20 * l00 + i21 * l10 + i22 * l20
-    s21 = i20 * l01 + i21 * l11 + i22 * l21
+    s11 = i10 * l01 + i11 * l11
+    s20 = i22 * l20
     F[i, _S + 0], F[i, _S + 1], F[i, _S + 2] = s00, s01, s10
-    F[i, _S + 3], F[i, _S + 4], F[i, _S + 5] = s11, s20, s21
+    F[i, _S + 3], F[i, _S + 4] = s11, s20
     t00, t01, t02 = -c * Dg[i, 0, 2], -c * Dg[i, 0, 3], -c * Dg[i, 0, 4]
     t10, t11, t12 = -c * Dg[i, 1, 2], -c * Dg[i, 1, 3], -c * Dg[i, 1, 4]
     F[i, _MTL + 0], F[i, _MTL + 1], F[i, _MTL + 2] = t00, t01, t02
     F[i, _MTL + 3], F[i, _MTL + 4], F[i, _MTL + 5] = t10, t11, t12
     # reduced diagonal D'_i = M_TT − M_TL·S, kept in the _GI slots until the sweep
     F[i, _GI + 0] = 1.0 - c * Dg[i, 0, 0] - (t00 * s00 + t01 * s10 + t02 * s20)
-    F[i, _GI + 1] = -c * Dg[i, 0, 1] - (t00 * s01 + t01 * s11 + t02 * s21)
+    F[i, _GI + 1] = -c * Dg[i, 0, 1] - (t00 * s01 + t01 * s11)
     F[i, _GI + 2] = -c * Dg[i, 1, 0] - (t10 * s00 + t11 * s10 + t12 * s20)
-    F[i, _GI + 3] = 1.0 - c * Dg[i, 1, 1] - (t10 * s01 + t11 * s11 + t12 * s21)
+    F[i, _GI + 3] = 1.0 - c * Dg[i, 1, 1] - (t10 * s01 + t11 * s11)
 
 
 @njit(cache=True, error_model="numpy")
@@ -221,26 +233,28 @@ def block_factor(Dg, Lo, Up, c, F):
 @njit(cache=True, error_model="numpy", inline="always")
 def _reduced_coupling(B, i, k, c, F, slot):
     """(−c·B_i)[T, T] − (−c·B_i)[T, L]·S_k (2×2, row-major), and store
-    (−c·B_i)[T, L] in F[i, slot:slot+6] for the solves."""
-    b02, b03, b04 = -c * B[i, 0, 2], -c * B[i, 0, 3], -c * B[i, 0, 4]
-    b12, b13, b14 = -c * B[i, 1, 2], -c * B[i, 1, 3], -c * B[i, 1, 4]
-    F[i, slot + 0], F[i, slot + 1], F[i, slot + 2] = b02, b03, b04
-    F[i, slot + 3], F[i, slot + 4], F[i, slot + 5] = b12, b13, b14
+    (−c·B_i)[T, L] in F[i, slot:slot+6] for the solves (B's e column and
+    off-diagonal [T, T] entries are STRUCTURAL_ZEROS, left out)."""
+    b02, b03 = -c * B[i, 0, 2], -c * B[i, 0, 3]
+    b12, b13 = -c * B[i, 1, 2], -c * B[i, 1, 3]
+    F[i, slot + 0], F[i, slot + 1] = b02, b03
+    F[i, slot + 3], F[i, slot + 4] = b12, b13
     s00, s01, s10 = F[k, _S + 0], F[k, _S + 1], F[k, _S + 2]
-    s11, s20, s21 = F[k, _S + 3], F[k, _S + 4], F[k, _S + 5]
-    return (-c * B[i, 0, 0] - (b02 * s00 + b03 * s10 + b04 * s20),
-            -c * B[i, 0, 1] - (b02 * s01 + b03 * s11 + b04 * s21),
-            -c * B[i, 1, 0] - (b12 * s00 + b13 * s10 + b14 * s20),
-            -c * B[i, 1, 1] - (b12 * s01 + b13 * s11 + b14 * s21))
+    s11 = F[k, _S + 3]
+    return (-c * B[i, 0, 0] - (b02 * s00 + b03 * s10),
+            -(b02 * s01 + b03 * s11),
+            -(b12 * s00 + b13 * s10),
+            -c * B[i, 1, 1] - (b12 * s01 + b13 * s11))
 
 
 @njit(cache=True, error_model="numpy", inline="always")
 def _local_rhs(F, i, r, b):
-    """v_i = A_i⁻¹·r_L for the cell whose block starts at r[b]."""
+    """v_i = A_i⁻¹·r_L for the cell whose block starts at r[b] (A⁻¹'s
+    (e, m), (e, s) entries are 0)."""
     r2, r3, r4 = r[b + 2], r[b + 3], r[b + 4]
     return (F[i, _AI + 0] * r2 + F[i, _AI + 1] * r3 + F[i, _AI + 2] * r4,
             F[i, _AI + 3] * r2 + F[i, _AI + 4] * r3 + F[i, _AI + 5] * r4,
-            F[i, _AI + 6] * r2 + F[i, _AI + 7] * r3 + F[i, _AI + 8] * r4)
+            F[i, _AI + 8] * r4)
 
 
 @njit(cache=True, error_model="numpy")
@@ -256,7 +270,7 @@ def block_solve(F, Qrow, qlo, c, r, x):
     # parked in the local slots of x. Scalars throughout: with arrays the
     # compiler must reload after every store, as x might alias F
     v2, v3, v4 = _local_rhs(F, 0, r, 0)
-    u2 = u3 = u4 = 0.0  # v of the cell below
+    u2 = u3 = 0.0  # v of the cell below (its e entry meets a zero column)
     y0 = y1 = 0.0
     for i in range(N):
         b = NF * i
@@ -266,17 +280,17 @@ def block_solve(F, Qrow, qlo, c, r, x):
         w2 = w3 = w4 = 0.0
         if i < N - 1:
             w2, w3, w4 = _local_rhs(F, i + 1, r, b + NF)
-            z0 -= F[i, _MUL + 0] * w2 + F[i, _MUL + 1] * w3 + F[i, _MUL + 2] * w4
-            z1 -= F[i, _MUL + 3] * w2 + F[i, _MUL + 4] * w3 + F[i, _MUL + 5] * w4
+            z0 -= F[i, _MUL + 0] * w2 + F[i, _MUL + 1] * w3
+            z1 -= F[i, _MUL + 3] * w2 + F[i, _MUL + 4] * w3
         if i > 0:
-            z0 -= (F[i, _MLL + 0] * u2 + F[i, _MLL + 1] * u3 + F[i, _MLL + 2] * u4
+            z0 -= (F[i, _MLL + 0] * u2 + F[i, _MLL + 1] * u3
                    + F[i, _LP + 0] * y0 + F[i, _LP + 1] * y1)
-            z1 -= (F[i, _MLL + 3] * u2 + F[i, _MLL + 4] * u3 + F[i, _MLL + 5] * u4
+            z1 -= (F[i, _MLL + 3] * u2 + F[i, _MLL + 4] * u3
                    + F[i, _LP + 2] * y0 + F[i, _LP + 3] * y1)
         y0 = F[i, _GI + 0] * z0 + F[i, _GI + 1] * z1
         y1 = F[i, _GI + 2] * z0 + F[i, _GI + 3] * z1
         x[b], x[b + 1] = y0, y1
-        u2, u3, u4 = v2, v3, v4
+        u2, u3 = v2, v3
         v2, v3, v4 = w2, w3, w4
     # backward sweep, then the local fields from the transported ones
     x0, x1 = y0, y1
@@ -288,7 +302,7 @@ def block_solve(F, Qrow, qlo, c, r, x):
             x[b], x[b + 1] = x0, x1
         x[b + 2] -= F[i, _S + 0] * x0 + F[i, _S + 1] * x1
         x[b + 3] -= F[i, _S + 2] * x0 + F[i, _S + 3] * x1
-        x[b + 4] -= F[i, _S + 4] * x0 + F[i, _S + 5] * x1
+        x[b + 4] -= F[i, _S + 4] * x0
     nc = NF * N
     for q in range(NQ):
         x[nc + q] = r[nc + q] + c * _row_dot(Qrow, q, qlo[q], nc, x)
