@@ -109,14 +109,15 @@ assert NF == 5 and TRANSPORTED == (0, 1)  # block_solve is written out for this 
 # it fail and the step is retried smaller.
 # The factorisation and the solve also skip the model's structural zeros
 # (STRUCTURAL_ZEROS; a test checks them on jac_blocks for every bundled
-# material): laccase e is made and lost by e and phi only (H depends on
-# a_w), the side chains' rate has no e, and the fluxes between cells depend
+# material): laccase e is lost at a rate set by e and phi only (H depends
+# on a_w), the side chains' rate has no e, and the fluxes between cells depend
 # on their own field and on the diffusivities (m, s), not on e or on the
 # other transported field. So A's e row is (0, 0, a_ee) and its (s, e) entry
 # 0, which zeroes A⁻¹'s (e, m), (e, s) and S's (e, c) entries, and the
 # off-diagonal blocks' e column and (phi, c), (c, phi) entries are zero.
-# Skipping them leaves the results' bits unchanged (the products were exact
-# zeros) and takes 1/6 of the solve's multiplications.
+# Skipping them leaves the results unchanged (the products were exact zeros;
+# at most an exact zero of x changes sign) and takes 1/6 of the solve's
+# multiplications.
 STRUCTURAL_ZEROS = (  # (block, row, column) of film.jac_blocks: "D" diagonal, "O" off-diagonal
     ("D", film.F_E, film.F_M), ("D", film.F_E, film.F_S), ("D", film.F_E, film.F_C),
     ("D", film.F_S, film.F_E),
@@ -193,7 +194,9 @@ def _local_factor(Dg, c, F, i):
 def block_factor(Dg, Lo, Up, c, F):
     """Factor M = I − c·J (block tridiagonal part) into ``F`` (see NFAC).
 
-    Lo_i and Up_i must vanish outside the rows :data:`TRANSPORTED`. An
+    Lo_i and Up_i must vanish outside the rows :data:`TRANSPORTED`, and
+    Dg, Lo, Up at :data:`STRUCTURAL_ZEROS` (those entries are not read: a
+    matrix that fills one is solved wrongly, without an error). An
     exactly singular block is given a tiny determinant: the Newton iteration
     then fails its convergence test and the step is retried smaller, the
     right reaction to a singular iteration matrix.
