@@ -1,12 +1,13 @@
 """Where the solver's time goes: `python benchmarks/breakdown.py`.
 
 Prints the figures that the README's "Where the time goes" cites, for the
-50-cell Vietnamese raw case (72 h) at rtol 5e-5, its rung in the benchmark's records:
+50-cell Vietnamese raw case (72 h) at rtol 5e-5, a rung of the benchmark's
+ladder (the case's reliable rung moves between builds, see history.jsonl):
 
 1. cost per call of the kernel's parts (right-hand side, Jacobian, LU
    factorisation, linear solve, rescaling of the difference array), times
    their counts in one run, as shares of the bare kernel's time; also for
-   200 cells at rtol 1e-4 (that case's rung in the records before 4c47d1a);
+   200 cells at rtol 1e-4 (that case's rung in the latest records);
 2. the Python around the kernel: ``simulate()`` against the bare kernel
    call, ``simulate()``'s and ``simulate_many``'s time (per recipe) with
    the kernel a no-op, and the bare kernel timed right after that Python
