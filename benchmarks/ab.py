@@ -54,7 +54,7 @@ def load_revision(rev: str, into: Path):
 
 
 def kernel_args(problem, rtol):
-    from lacquersim.solver import default_atol
+    from lacquersim.sim.solver import default_atol
 
     n = problem.n_state
     return (np.ascontiguousarray(problem.y0), np.asarray(problem.t_bounds, dtype=float),
@@ -66,8 +66,8 @@ def kernel_args(problem, rtol):
 
 
 def compare(old, new, seconds: float, cases, cells=None) -> list[str]:
-    from lacquersim.benchmark import cases as bench_cases
-    from lacquersim.simulation import build_problem
+    from benchmark import cases as bench_cases
+    from lacquersim.sim.simulation import build_problem
 
     all_cases = bench_cases((50, 200))
     lines = []
@@ -101,9 +101,9 @@ def compare(old, new, seconds: float, cases, cells=None) -> list[str]:
 
 
 def compare_wp(old, new, cases) -> list[str]:
-    from lacquersim.benchmark import RTOL_LADDER, _rel_err, reference_stages_s, reliable_rung, work_precision_fit
-    from lacquersim.benchmark import cases as bench_cases
-    from lacquersim.simulation import build_problem
+    from benchmark import RTOL_LADDER, _rel_err, reference_stages_s, reliable_rung, work_precision_fit
+    from benchmark import cases as bench_cases
+    from lacquersim.sim.simulation import build_problem
 
     all_cases = bench_cases((50, 200))
     lines = []
@@ -144,7 +144,7 @@ def main(argv=None):
     ap.add_argument("--wp", action="store_true",
                     help="compare work-precision (time at stage error 1e-4) instead of paired times")
     args = ap.parse_args(argv)
-    from lacquersim import bdf as new
+    from lacquersim.kernels import bdf as new
 
     with tempfile.TemporaryDirectory() as tmp:
         old = load_revision(args.rev, Path(tmp))

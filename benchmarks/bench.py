@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from lacquersim import benchmark
+import benchmark
 
 HISTORY = Path(__file__).parent / "history.jsonl"
 

@@ -34,11 +34,12 @@ from scipy.integrate import solve_ivp
 from scipy.optimize import brentq
 
 from ab import kernel_args  # benchmarks/ab.py: the bare kernel's argument list, kept in one place
-from lacquersim import bdf, film
-from lacquersim.benchmark import cases, reference_stages_s
-from lacquersim.simulation import build_problem, simulate
-from lacquersim.solver import BDFSolver, ScipySolver
-from lacquersim.stages import indicator
+from lacquersim.kernels import bdf
+from lacquersim.kernels import film
+from benchmark import cases, reference_stages_s
+from lacquersim.sim.simulation import build_problem, simulate
+from lacquersim.sim.solver import BDFSolver, ScipySolver
+from lacquersim.sim.stages import indicator
 from lacquersim.sweep import simulate_many
 
 RTOL, SCIPY_RTOL = 5e-5, 1e-4

@@ -75,8 +75,8 @@ def instrumented(into: Path):
 
 def main():
     from ab import CASES, kernel_args
-    from lacquersim.benchmark import cases as bench_cases
-    from lacquersim.simulation import build_problem
+    from benchmark import cases as bench_cases
+    from lacquersim.sim.simulation import build_problem
 
     with tempfile.TemporaryDirectory() as tmp:
         kernel = instrumented(Path(tmp))

@@ -22,7 +22,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from lacquersim.calibration import run_calibration
+from calibration import run_calibration
 
 
 def main(argv=None):

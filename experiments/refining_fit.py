@@ -48,8 +48,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import least_squares
 
-from lacquersim import refining
-from lacquersim.materials import get_material, refining_constants
+from lacquersim.model import refining
+from lacquersim.model.materials import get_material, refining_constants
 
 T_KNEAD = 40.0
 RAW_T5 = (35.4, 86.8)   # Table 5 raw row: water %, monomer %

@@ -22,11 +22,11 @@ import numpy as np
 import pandas as pd
 
 import lacquersim as ls
-from lacquersim import calibration as C
-from lacquersim import film
-from lacquersim.materials import calibrated
-from lacquersim.simulation import build_problem
-from lacquersim.solver import BDFSolver
+import calibration as C
+from lacquersim.kernels import film
+from lacquersim.model.materials import calibrated
+from lacquersim.sim.simulation import build_problem
+from lacquersim.sim.solver import BDFSolver
 from lacquersim.sweep import simulate_many
 
 N_CELLS = 30

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
 import lacquersim as ls
@@ -25,3 +28,11 @@ def make_recipe(material="vietnam", thickness_um=76.0, temperature_c=25.0, rh_pe
 @pytest.fixture
 def recipe_factory():
     return make_recipe
+
+
+# benchmarks/ and experiments/ are scripts next to the package, not part of it;
+# their library modules (benchmark.py, calibration.py) are tested from here
+ROOT = Path(__file__).resolve().parents[1]
+for _folder in ("benchmarks", "experiments"):
+    if str(ROOT / _folder) not in sys.path:
+        sys.path.insert(0, str(ROOT / _folder))

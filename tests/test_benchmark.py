@@ -9,7 +9,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from lacquersim.benchmark import _commit, reliable_rung, work_precision_fit
+from benchmark import _commit, reliable_rung, work_precision_fit
 
 
 def test_each_solver_is_timed_where_its_accuracy_holds_from_then_on():

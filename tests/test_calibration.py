@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lacquersim import calibration as C
-from lacquersim.materials import calibrated, get_material
+import calibration as C
+from lacquersim.model.materials import calibrated, get_material
 from lacquersim.sweep import simulate_many
 
 

@@ -16,18 +16,6 @@ from lacquersim.errors import SolverError
 SRC = Path(__file__).resolve().parents[1] / "src"
 
 
-def _has_simulate() -> bool:
-    try:
-        import lacquersim
-    except ImportError:
-        return False
-    return callable(getattr(lacquersim, "simulate", None))
-
-
-needs_simulate = pytest.mark.skipif(
-    not _has_simulate(), reason="lacquersim.simulate is not importable yet (physics pending)")
-
-
 def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None):
     """Run ``python -m lacquersim ARGS`` with this checkout's sources first on the path."""
     e = dict(os.environ)
@@ -239,7 +227,6 @@ def test_jsonable_replaces_nan():
 STAGE_KEYS = ("set_to_touch", "tack_free", "dry_hard", "dry_through")
 
 
-@needs_simulate
 def test_run_prints_a_table():
     proc = run_cli("run", "vietnam-raw")
     assert proc.returncode == 0, proc.stderr
@@ -250,7 +237,6 @@ def test_run_prints_a_table():
         assert label in out
 
 
-@needs_simulate
 def test_run_json_is_pure_json_and_applies_overrides():
     proc = run_cli("run", "vietnam-kneaded-60", "--json", "--temperature", "30", "--hours", "24",
                    "--thickness", "40", "--cells", "20")
@@ -266,7 +252,6 @@ def test_run_json_is_pure_json_and_applies_overrides():
         assert key in summary
 
 
-@needs_simulate
 def test_run_condition_override_replaces_multi_step_schedule():
     proc = run_cli("run", "japan-baked", "--json", "--rh", "70", "--cells", "20")
     assert proc.returncode == 0, proc.stderr
@@ -275,7 +260,6 @@ def test_run_condition_override_replaces_multi_step_schedule():
     assert (step["temperature_c"], step["rh_percent"], step["hours"]) == (140, 70, 3)
 
 
-@needs_simulate
 def test_compare_table_and_json():
     proc = run_cli("compare", "vietnam-raw", "vietnam-kneaded-60", "--cells", "20")
     assert proc.returncode == 0, proc.stderr
@@ -291,7 +275,6 @@ def test_compare_table_and_json():
     assert all(s["schedule"][0]["hours"] == 24 for s in summaries)
 
 
-@needs_simulate
 def test_run_plot_writes_png_atomically(tmp_path):
     target = tmp_path / "run.png"
     proc = run_cli("run", "japan-baked", "--plot", str(target), "--cells", "20")
@@ -301,7 +284,6 @@ def test_run_plot_writes_png_atomically(tmp_path):
     assert "plot saved to" in proc.stdout
 
 
-@needs_simulate
 def test_run_plot_with_json_keeps_stdout_pure(tmp_path):
     target = tmp_path / "run.pdf"
     proc = run_cli("run", "japan-baked", "--json", "--plot", str(target), "--cells", "20")

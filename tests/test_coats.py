@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import lacquersim as ls
-from lacquersim.coats import simulate_coats
+from lacquersim.sim.coats import simulate_coats
 
 from conftest import make_recipe
 

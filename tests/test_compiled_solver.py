@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 from scipy.linalg import expm
 
 import lacquersim as ls
-from lacquersim import _kernel_cache, film
-from lacquersim.simulation import build_problem
-from lacquersim.solver import BDFSolver, ScipySolver, _SparseJacobian
+from lacquersim.kernels import _kernel_cache
+from lacquersim.kernels import film
+from lacquersim.sim.simulation import build_problem
+from lacquersim.sim.solver import BDFSolver, ScipySolver, _SparseJacobian
 from lacquersim.sweep import simulate_many, sweep
 
 from conftest import make_recipe
@@ -50,8 +51,8 @@ def test_error_norm_is_the_fields_l2_norm_over_the_film(n_cells):
     """The kernel's error weights make its RMS norms the L2 norm of a field
     over the film, (1/L·∫e²dz)^½, on the mesh refined toward both faces
     (equal weights over-count the thin face cells: 0.465 here for 0.612)."""
-    from lacquersim import bdf
-    from lacquersim.simulation import mesh
+    from lacquersim.kernels import bdf
+    from lacquersim.sim.simulation import mesh
 
     dz = mesh(76.0, n_cells)
     L = dz.sum()
@@ -182,12 +183,12 @@ def test_codegen_options_only_while_a_lacquersim_kernel_compiles(monkeypatch):
         return event.Event("numba:compile", status, data={"dispatcher": SimpleNamespace(py_func=fn)})
 
     for kind, module in [("start", "user_code"), ("end", "user_code"),
-                         ("start", "lacquersim.bdf"), ("start", "lacquersim.film"),
+                         ("start", "lacquersim.kernels.bdf"), ("start", "lacquersim.kernels.film"),
                          ("start", "user_code"), ("end", "user_code"),
-                         ("end", "lacquersim.film"), ("end", "lacquersim.bdf"),
+                         ("end", "lacquersim.kernels.film"), ("end", "lacquersim.kernels.bdf"),
                          ("start", "lacquersim_ab.film"), ("end", "lacquersim_ab.film")]:
         listener.notify(ev(kind, module))
-        if module == "lacquersim.bdf":
+        if module == "lacquersim.kernels.bdf":
             assert calls == ([1] if kind == "start" else [1, 2])
     assert calls == [1, 2] and listener.depth == 0
     assert _kernel_cache.install_codegen_options() is _kernel_cache.install_codegen_options()
@@ -219,7 +220,7 @@ def test_codegen_options_reach_llvm_and_are_restored():
 
     _kernel_cache.install_codegen_options()
     before = packed_ops("probe_elsewhere")
-    assert packed_ops("lacquersim._probe") != before
+    assert packed_ops("lacquersim.kernels._probe") != before
     assert packed_ops("probe_elsewhere") == before
 
 
@@ -247,7 +248,7 @@ def test_step_change_of_the_difference_array_equals_scipy(order):
     # CPU-specific kernel would make the lazy dense-output re-run machine-dependent)
     from scipy.integrate._ivp.bdf import change_D
 
-    from lacquersim import bdf
+    from lacquersim.kernels import bdf
 
     rng = np.random.default_rng(order)
     for factor in (0.2, 0.5, 0.93, 1.7, 10.0):
@@ -267,7 +268,7 @@ def test_block_linear_solve_equals_dense_solve(hours):
     early, middle and late states and for small and very large c; and the
     off-diagonal Jacobian blocks only couple the transported rows, which the
     factorisation relies on."""
-    from lacquersim import bdf
+    from lacquersim.kernels import bdf
 
     rec = make_recipe(material="vietnam", thickness_um=76, water=30, monomer=70, hours=48)
     pr = build_problem(rec, n_cells=20)
@@ -347,7 +348,7 @@ def test_block_solve_on_random_systems(N):
     model's structural zeros, couplings to neighbours in the transported
     rows only, dense and sparse running-integral
     rows whose lengths are not multiples of the partial sums' eight)."""
-    from lacquersim import bdf
+    from lacquersim.kernels import bdf
 
     rng = np.random.default_rng(N)
     nf, nq = film.NF, film.NQ
@@ -390,7 +391,7 @@ def test_jacobian_has_the_structural_zeros_the_factorisation_skips(seed, temp_c,
     in bdf.STRUCTURAL_ZEROS (e lost at a rate set by e and phi only, no e in the
     side chains' rate, fluxes between cells free of e and of the other
     transported field). A model change that fills one must revisit them."""
-    from lacquersim import bdf
+    from lacquersim.kernels import bdf
 
     rec = make_recipe(material=material, thickness_um=50, temperature_c=temp_c, rh_percent=rh, water=20, monomer=70,
                       hours=1)
@@ -451,7 +452,7 @@ def test_schedule_of_jumps_ramps_and_air_changes_agrees_with_scipy():
     """Restarting at every boundary (jumps, ramp corners, a change of air),
     the compiled solver agrees with the scipy reference across a 3-day
     outdoor cycle and a hand-written schedule."""
-    from lacquersim.schedule import Schedule, Step
+    from lacquersim.model.schedule import Schedule, Step
 
     rec = ls.load_recipe("vietnam-kneaded-60")
     steps = Schedule((Step(25.0, 80.0, 3.0, 30.0, 70.0), Step(30.0, 70.0, 3.0, 22.0, 90.0),

@@ -9,10 +9,10 @@ from numba import njit
 from scipy.optimize import brentq
 
 import lacquersim as ls
-from lacquersim import film
-from lacquersim.simulation import build_problem
-from lacquersim.solver import ScipySolver, _SparseJacobian
-from lacquersim.stages import indicators
+from lacquersim.kernels import film
+from lacquersim.sim.simulation import build_problem
+from lacquersim.sim.solver import ScipySolver, _SparseJacobian
+from lacquersim.sim.stages import indicators
 
 from conftest import make_recipe
 

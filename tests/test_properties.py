@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import lacquersim as ls
-from lacquersim import film
-from lacquersim.stages import STAGES
+from lacquersim.kernels import film
+from lacquersim.sim.stages import STAGES
 
 MATERIALS = ["japan", "china", "vietnam", "myanmar", "cashew"]
 

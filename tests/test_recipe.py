@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from lacquersim import schema
+from lacquersim.model import schema
 from lacquersim.errors import RecipeError
-from lacquersim.recipe import (FilmSpec, Recipe, StateSpec, bundled_recipes, load_recipe,
+from lacquersim.model.recipe import (FilmSpec, Recipe, StateSpec, bundled_recipes, load_recipe,
                                recipes_dir)
-from lacquersim.schedule import Schedule, Step
+from lacquersim.model.schedule import Schedule, Step
 
 REQUIRED_BUNDLED = ("vietnam-raw", "vietnam-kneaded-60", "vietnam-kneaded-60-t7",
                     "japan-raw", "cashew-workshop", "japan-baked")
@@ -563,7 +563,8 @@ def test_schema_fields_are_documented():
 
 
 def test_schema_material_choices_follow_materials_module():
-    materials = pytest.importorskip("lacquersim.materials")
+    from lacquersim.model import materials
+
     assert schema.FIELDS["material"].choices == tuple(materials.MATERIAL_NAMES)
 
 

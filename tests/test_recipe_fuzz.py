@@ -17,9 +17,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lacquersim import schema
+from lacquersim.model import schema
 from lacquersim.errors import RecipeError
-from lacquersim.recipe import Recipe, load_recipe
+from lacquersim.model.recipe import Recipe, load_recipe
 
 SETTINGS = settings(max_examples=300, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -276,7 +276,7 @@ def test_arbitrary_yaml_text_gives_recipe_or_recipe_error(fuzz_dir, text):
 # refines to a finite state or raises the documented RecipeError.
 # ---------------------------------------------------------------------------
 def refine_or_recipe_error(r):
-    from lacquersim.refining import refine
+    from lacquersim.model.refining import refine
 
     try:
         s = refine(r)

@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 
 import lacquersim as ls
-from lacquersim import refining
-from lacquersim.materials import get_material
+from lacquersim.model import refining
+from lacquersim.model.materials import get_material
 
 KEYS = ("water_percent", "monomer_percent", "droplet_um", "laccase_percent", "viscosity_pa_s")
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import lacquersim as ls
-from lacquersim.schedule import PRESET_DEFAULTS, Schedule, Step, site_climate
+from lacquersim.model.schedule import PRESET_DEFAULTS, Schedule, Step, site_climate
 
 from conftest import make_recipe
 

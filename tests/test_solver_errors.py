@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import lacquersim as ls
-from lacquersim import film
-from lacquersim.simulation import build_problem
-from lacquersim.solver import BDFSolver, ScipySolver
+from lacquersim.kernels import film
+from lacquersim.sim.simulation import build_problem
+from lacquersim.sim.solver import BDFSolver, ScipySolver
 
 from conftest import make_recipe
 

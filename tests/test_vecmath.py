@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from numba import njit
 
 from conftest import make_recipe
-from lacquersim import vecmath
+from lacquersim.kernels import vecmath
 
 
 @njit(error_model="numpy")
@@ -110,8 +110,8 @@ def test_the_cell_loop_of_the_right_hand_side_vectorises():
     and would otherwise only show in the benchmark."""
     import re
 
-    from lacquersim import film
-    from lacquersim.simulation import build_problem
+    from lacquersim.kernels import film
+    from lacquersim.sim.simulation import build_problem
 
     fresh = njit(error_model="numpy")(film.rhs.py_func)  # cached code cannot be inspected
     pr = build_problem(make_recipe(material="vietnam", thickness_um=60, water=30, monomer=70, hours=1),

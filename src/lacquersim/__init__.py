@@ -12,9 +12,9 @@ The simulation pieces (numba kernels, scipy) load on first use, so that
 reading recipes and ``lacquersim --help`` stay fast.
 """
 
-from .errors import LacquersimError, RecipeError, SolverError
-from .schedule import Schedule, Step
-from .recipe import Recipe, load_recipe, bundled_recipes
+from lacquersim.errors import LacquersimError, RecipeError, SolverError
+from lacquersim.model.schedule import Schedule, Step
+from lacquersim.model.recipe import Recipe, load_recipe, bundled_recipes
 
 __all__ = [
     "LacquersimError", "RecipeError", "SolverError",
@@ -23,8 +23,8 @@ __all__ = [
 ]
 __version__ = "0.1.0"
 
-_LAZY = {"simulate": "simulation", "refine": "refining", "initial_state": "refining",
-         "effective_material": "refining", "STAGES": "stages"}
+_LAZY = {"simulate": "sim.simulation", "refine": "model.refining", "initial_state": "model.refining",
+         "effective_material": "model.refining", "STAGES": "sim.stages"}
 
 
 def __getattr__(name):

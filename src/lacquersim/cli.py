@@ -124,25 +124,6 @@ def _build_parser() -> argparse.ArgumentParser:
                                      "meaning.")
     sch.set_defaults(func=_cmd_schema)
 
-    bn = sub.add_parser("bench", help="measure solver speed against scipy and CVODE",
-                        description="Run the solver benchmark (see benchmarks/bench.py): median "
-                                    "times at equal stage-time accuracy, ratios, steps, Jacobians, "
-                                    "LU factorisations, batch throughput and CLI start-up.")
-    bn.add_argument("--quick", action="store_true", help="50 cells only, small batch, no CLI timing")
-    bn.add_argument("--repeat", type=int, default=5, help="timed back-to-back runs per solver in each of three rounds (default 5)")
-    bn.add_argument("--no-cvode", action="store_true", help="skip SUNDIALS CVODE")
-    bn.add_argument("--history", metavar="FILE.jsonl", default=None,
-                    help="append the JSON record to this file (benchmarks/history.jsonl in a checkout)")
-    bn.set_defaults(func=_cmd_bench)
-
-    cal = sub.add_parser("calibrate", help="fit the model to CALIBRATION.md Q1 and report",
-                         description="Fit the Q1-identifiable parameters of Vietnamese laccol "
-                                     "(least squares on log stage times), cross-validate, give "
-                                     "confidence intervals; --write stores the set in the "
-                                     "materials library (data/calibrated.yaml).")
-    cal.add_argument("--write", action="store_true", help="store the fitted set")
-    cal.add_argument("--report", metavar="FILE.md", default=None, help="also write a Markdown report")
-    cal.set_defaults(func=_cmd_calibrate)
     return p
 
 
@@ -176,7 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 # Shared steps
 # ---------------------------------------------------------------------------
 def _load(name: str):
-    from lacquersim.recipe import load_recipe
+    from lacquersim.model.recipe import load_recipe
 
     return load_recipe(name)
 
@@ -217,7 +198,7 @@ def _simulate(recipe, n_cells: int):
 
     simulate = getattr(lacquersim, "simulate", None)
     if simulate is None:  # the package __init__ may not re-export it
-        from lacquersim.simulation import simulate
+        from lacquersim.sim.simulation import simulate
     return simulate(recipe, schedule=recipe.drying, n_cells=n_cells)
 
 
@@ -370,7 +351,7 @@ STATE_LABELS = {"water_percent": ("water", "%", ".3g"),
 
 
 def _cmd_refine(args) -> int:
-    from lacquersim.refining import process, refine
+    from lacquersim.model.refining import process, refine
 
     recipe = _load(args.recipe)
     state = refine(recipe)
@@ -391,7 +372,7 @@ def _cmd_refine(args) -> int:
     lines += prep if prep else ["  refining     none (raw sap)" if recipe.material != "cashew"
                                 else "  refining     none (as sold)"]
     lines += ["", "Refined state (what the film starts from)"]
-    from lacquersim.materials import get_material
+    from lacquersim.model.materials import get_material
 
     labels = dict(STATE_LABELS)
     if get_material(recipe.material)["volatile"] != "water":
@@ -450,7 +431,7 @@ def _cmd_compare(args) -> int:
 
 
 def _cmd_recipes(args) -> int:
-    from lacquersim.recipe import bundled_recipes, recipes_dir
+    from lacquersim.model.recipe import bundled_recipes, recipes_dir
 
     df = bundled_recipes()
     if df.empty:
@@ -465,31 +446,8 @@ def _cmd_recipes(args) -> int:
     return 0
 
 
-def _cmd_bench(args) -> int:
-    from lacquersim import benchmark
-
-    if args.repeat < 1:
-        raise RecipeError(f"{args.repeat} is not allowed; --repeat must be at least 1", field="--repeat")
-    history = Path(args.history) if args.history else None
-    if history is None:
-        repo = Path(__file__).resolve().parents[2] / "benchmarks"
-        history = repo / "history.jsonl" if repo.is_dir() else None
-    table, extra = benchmark.run(repeat=args.repeat, history=history,
-                                 with_cvode=not args.no_cvode, quick=args.quick)
-    print(benchmark.format_report(table, extra))
-    if history is not None:
-        print(f"\nrecord appended to {history}")
-    return 0
-
-
-def _cmd_calibrate(args) -> int:
-    from lacquersim.calibration import run_calibration
-
-    return run_calibration(write=args.write, report=args.report)
-
-
 def _cmd_schema(args) -> int:
-    from lacquersim.schema import describe_schema
+    from lacquersim.model.schema import describe_schema
 
     print(describe_schema())
     return 0

@@ -15,12 +15,12 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from . import bdf
-from .errors import RecipeError
-from .schedule import Schedule
-from .simulation import build_problem
-from .solver import default_atol
-from .stages import STAGES
+from lacquersim.kernels import bdf
+from lacquersim.errors import RecipeError
+from lacquersim.model.schedule import Schedule
+from lacquersim.sim.simulation import build_problem
+from lacquersim.sim.solver import default_atol
+from lacquersim.sim.stages import STAGES
 
 __all__ = ["simulate_many", "sweep"]
 
@@ -79,8 +79,8 @@ def simulate_many(recipes: Sequence, schedule: Schedule | None = None, n_cells: 
 
 def _build_row(rec, schedule, n_cells, rtol) -> dict:
     """A multi-coat recipe: the top coat's stages and the largest wrinkle index."""
-    from .coats import simulate_coats
-    from .errors import SolverError
+    from lacquersim.sim.coats import simulate_coats
+    from lacquersim.errors import SolverError
 
     try:
         b = simulate_coats(rec, rec.coats.count, rec.coats.interval_hours, schedule=schedule,

@@ -7,9 +7,9 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from . import film
-from .film import NF, F_PHI, F_C, F_M, F_S, F_E
-from .stages import STAGES
+from lacquersim.kernels import film
+from lacquersim.kernels.film import NF, F_PHI, F_C, F_M, F_S, F_E
+from lacquersim.sim.stages import STAGES
 
 __all__ = ["Result"]
 
@@ -53,7 +53,7 @@ class Result:
         # built on first use from the values simulate() computed: a Series
         # costs ~10 µs, and sweeps that loop over simulate() never look at it
         if not isinstance(self._state, pd.Series):
-            from .refining import STATE_FIELDS, state_series
+            from lacquersim.model.refining import STATE_FIELDS, state_series
 
             self._state = state_series([self._state[k] for k in STATE_FIELDS], self.recipe.name)
         return self._state
@@ -238,7 +238,7 @@ class Result:
         ax.plot(h.time_h, h.conversion_surface, label="surface")
         ax.plot(h.time_h, h.conversion_mean, label="mean")
         ax.plot(h.time_h, h.conversion_bottom, label="substrate")
-        from .materials import get_material
+        from lacquersim.model.materials import get_material
         a_gel = float(get_material(self.recipe.material)["alpha_gel"])
         ax.axhline(a_gel, color="0.5", ls=":", lw=1, label=f"gel point {a_gel:.2f}")
         ax.set_ylabel("network conversion α")

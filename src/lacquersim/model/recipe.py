@@ -43,9 +43,9 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 import yaml
 
-from lacquersim import schema
+from lacquersim.model import schema
 from lacquersim.errors import RecipeError
-from lacquersim.schedule import Schedule, Step
+from lacquersim.model.schedule import Schedule, Step
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -578,7 +578,7 @@ def recipes_dir() -> Path:
     if env:
         return Path(env).expanduser()
     here = Path(__file__).resolve()
-    repo = here.parents[2] / "recipes"
+    repo = here.parents[3] / "recipes"
     packaged = here.parent / "recipes"
     if not repo.is_dir() and packaged.is_dir():
         return packaged

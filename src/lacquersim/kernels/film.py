@@ -32,8 +32,8 @@ import math
 import numpy as np
 from numba import njit
 
-from . import vecmath as vm
-from ._kernel_cache import ensure_consistent, install_codegen_options
+from lacquersim.kernels import vecmath as vm
+from lacquersim.kernels._kernel_cache import ensure_consistent, install_codegen_options
 
 ensure_consistent()  # before any kernel is loaded from the on-disk cache
 install_codegen_options()  # before any kernel compiles

@@ -38,7 +38,7 @@ __all__ = ["Step", "Schedule", "PRESET_NAMES", "PRESET_DEFAULTS", "SITE_NAMES", 
 
 @lru_cache(maxsize=1)
 def _climates() -> dict:
-    text = (Path(__file__).parent / "data" / "climates.yaml").read_text(encoding="utf-8")
+    text = (Path(__file__).parents[1] / "data" / "climates.yaml").read_text(encoding="utf-8")
     return yaml.safe_load(text)
 
 

@@ -34,10 +34,10 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from . import film
-from . import vecmath as vm
-from .film import NF, NQ
-from .stages import indicator, wrinkle
+from lacquersim.kernels import film
+from lacquersim.kernels import vecmath as vm
+from lacquersim.kernels.film import NF, NQ
+from lacquersim.kernels.indicators import indicator, wrinkle
 
 MAX_ORDER = 5
 NEWTON_MAXITER = 4

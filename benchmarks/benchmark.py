@@ -30,12 +30,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import film
-from .recipe import Recipe
-from .schedule import Schedule, Step
-from .simulation import build_problem, simulate
-from .solver import BDFSolver, ScipySolver, default_atol
-from .stages import indicators
+from lacquersim.kernels import film
+from lacquersim.model.recipe import Recipe
+from lacquersim.model.schedule import Schedule, Step
+from lacquersim.sim.simulation import build_problem, simulate
+from lacquersim.sim.solver import BDFSolver, ScipySolver, default_atol
+from lacquersim.kernels.indicators import indicators
 
 RTOL_LADDER = (1e-3, 5e-4, 2e-4, 1e-4, 5e-5, 2e-5, 1e-5, 5e-6, 2e-6, 1e-6, 5e-7, 2e-7, 1e-7)
 ACCURACY = 1e-4
@@ -286,7 +286,7 @@ def measure_case(c, repeat=5, with_cvode=True) -> list[dict]:
 def batch_throughput(n_sims=128, cells=50) -> dict:
     import numba
 
-    from .sweep import simulate_many
+    from lacquersim.sweep import simulate_many
 
     base = cases((cells,))[0]["recipe"]
     rng = np.random.default_rng(0)
@@ -348,7 +348,8 @@ def _commit(package_dir: Path | None = None) -> str:
     """Short commit of the checkout, with "-dirty" if anything measured differs from it
     (the package, the benchmark script, the bundled recipes, pyproject.toml; edited,
     staged or untracked). "unknown" outside a git checkout or without git."""
-    here = Path(__file__).parent if package_dir is None else Path(package_dir)
+    here = (Path(__file__).resolve().parents[1] / "src" / "lacquersim" if package_dir is None
+            else Path(package_dir))
     try:
         def git(*args):
             return subprocess.run(["git", *args], capture_output=True, text=True, cwd=here,
@@ -358,7 +359,8 @@ def _commit(package_dir: Path | None = None) -> str:
             return "unknown"  # an installed copy inside some other repository
         rev = git("rev-parse", "--short", "HEAD").strip()
         status = git("-C", str(top), "status", "--porcelain", "--", "src/lacquersim",
-                     "benchmarks/bench.py", "recipes", "pyproject.toml")
+                     "benchmarks/bench.py", "benchmarks/benchmark.py", "recipes",
+                     "pyproject.toml")
         return rev + ("-dirty" if status.strip() else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"

@@ -62,7 +62,7 @@ __all__ = ["Field", "FIELDS", "MATERIAL_NAMES", "describe_schema", "validate",
 # usable (and documentable) before/without it. Only a *missing* module falls
 # back: a broken materials.py must fail loudly, not shrink the choices.
 try:
-    from lacquersim.materials import MATERIAL_NAMES as _MATERIAL_NAMES
+    from lacquersim.model.materials import MATERIAL_NAMES as _MATERIAL_NAMES
 except ModuleNotFoundError as _exc:  # pragma: no cover - depends on the checkout
     if _exc.name not in ("lacquersim.materials",):
         raise
@@ -72,13 +72,13 @@ except ModuleNotFoundError as _exc:  # pragma: no cover - depends on the checkou
 MATERIAL_NAMES: tuple[str, ...] = tuple(_MATERIAL_NAMES)
 
 try:
-    from lacquersim.materials import OIL_NAMES as _OIL_NAMES
+    from lacquersim.model.materials import OIL_NAMES as _OIL_NAMES
 except (ModuleNotFoundError, ImportError):  # pragma: no cover - depends on the checkout
     _OIL_NAMES = ("linseed", "tung", "perilla", "epoxidised-soybean")
 #: Oils accepted by ``additives.oil``.
 OIL_NAMES: tuple[str, ...] = tuple(_OIL_NAMES)
 
-from lacquersim.schedule import PRESET_DEFAULTS, PRESET_NAMES, SITE_NAMES  # noqa: E402
+from lacquersim.model.schedule import PRESET_DEFAULTS, PRESET_NAMES, SITE_NAMES  # noqa: E402
 
 #: Materials that are not sap (no water droplets, no laccase): no refining steps.
 NON_SAP_MATERIALS: tuple[str, ...] = ("cashew",)

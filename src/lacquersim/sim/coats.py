@@ -16,12 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import film
-from .errors import RecipeError
-from .schedule import Schedule
-from .simulation import build_problem, initial_vector
-from .solver import BDFSolver, FilmProblem
-from .stages import STAGES, StageInfo, detect_stages
+from lacquersim.kernels import film
+from lacquersim.errors import RecipeError
+from lacquersim.model.schedule import Schedule
+from lacquersim.sim.simulation import build_problem, initial_vector
+from lacquersim.sim.solver import BDFSolver, FilmProblem
+from lacquersim.sim.stages import STAGES, StageInfo, detect_stages
 
 __all__ = ["simulate_coats", "BuildResult"]
 
@@ -108,8 +108,8 @@ def simulate_coats(recipe, n_coats: int, interval_hours, schedule: Schedule | No
         Drying conditions from the first application on (default: the
         recipe's); it must last beyond the last application.
     """
-    from .refining import effective_material, refine
-    from .result import Result
+    from lacquersim.model.refining import effective_material, refine
+    from lacquersim.sim.result import Result
 
     n_coats = int(n_coats)
     if not 1 <= n_coats <= 20:

@@ -12,12 +12,12 @@ import math
 import numpy as np
 import pandas as pd
 
-from . import film
-from .errors import RecipeError
-from .materials import Material
-from .refining import _STATE_INDEX, RHO_WATER, STATE_FIELDS, effective_material, refined_values
-from .schedule import Schedule
-from .solver import BDFSolver, FilmProblem
+from lacquersim.kernels import film
+from lacquersim.errors import RecipeError
+from lacquersim.model.materials import Material
+from lacquersim.model.refining import _STATE_INDEX, RHO_WATER, STATE_FIELDS, effective_material, refined_values
+from lacquersim.model.schedule import Schedule
+from lacquersim.sim.solver import BDFSolver, FilmProblem
 
 __all__ = ["simulate", "build_problem", "material_vector", "mesh"]
 
@@ -231,12 +231,12 @@ def simulate(recipe, schedule: Schedule | None = None, n_cells: int = 50, rtol: 
         with ``coats: {count: N > 1, ...}`` a :class:`~lacquersim.coats.BuildResult`
         with one row per coat in ``coat_stages`` (``stages`` = the top coat's).
     """
-    from .result import Result
-    from .stages import detect_stages
+    from lacquersim.sim.result import Result
+    from lacquersim.sim.stages import detect_stages
 
     coats = getattr(recipe, "coats", None)
     if coats is not None and coats.count > 1:
-        from .coats import simulate_coats
+        from lacquersim.sim.coats import simulate_coats
         return simulate_coats(recipe, coats.count, coats.interval_hours, schedule=schedule,
                               n_cells=n_cells, rtol=rtol, solver=solver)
 

@@ -75,8 +75,8 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import RecipeError
-from .materials import Material, get_material, oil_data, refining_constants, thinner_data
+from lacquersim.errors import RecipeError
+from lacquersim.model.materials import Material, get_material, oil_data, refining_constants, thinner_data
 
 __all__ = ["refine", "initial_state", "effective_material", "process", "viscosity_pa_s",
            "water_volume_fraction", "water_activity", "STATE_KEYS", "MAX_WATER_PERCENT"]

@@ -16,7 +16,7 @@ from typing import Mapping
 
 import yaml
 
-from .errors import RecipeError
+from lacquersim.errors import RecipeError
 
 __all__ = ["MATERIAL_NAMES", "OIL_NAMES", "Material", "get_material", "refining_constants",
            "oil_data", "thinner_data"]
@@ -51,7 +51,7 @@ class Material:
 
 @lru_cache(maxsize=1)
 def _library() -> dict:
-    text = (Path(__file__).parent / "data" / "materials.yaml").read_text(encoding="utf-8")
+    text = (Path(__file__).parents[1] / "data" / "materials.yaml").read_text(encoding="utf-8")
     return yaml.safe_load(text)
 
 
@@ -60,7 +60,7 @@ def calibrated() -> dict:
     """Fitted parameter sets by material (``data/calibrated.yaml``, written by
     experiments/calibrate.py), each with its provenance, residuals and
     covariance; empty if none has been written."""
-    path = Path(__file__).parent / "data" / "calibrated.yaml"
+    path = Path(__file__).parents[1] / "data" / "calibrated.yaml"
     if not path.exists():
         return {}
     return yaml.safe_load(path.read_text(encoding="utf-8")) or {}

@@ -22,8 +22,10 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.integrate import BDF, LSODA, Radau
 
-from . import bdf, film
-from .errors import SolverError
+from lacquersim.kernels import bdf
+
+from lacquersim.kernels import film
+from lacquersim.errors import SolverError
 
 __all__ = ["FilmProblem", "Segment", "Trajectory", "BDFSolver", "ScipySolver", "default_atol"]
 

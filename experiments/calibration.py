@@ -19,10 +19,12 @@ import pandas as pd
 import yaml
 from scipy.optimize import least_squares
 
-from . import bdf, film
-from .recipe import Recipe
-from .simulation import build_problem
-from .solver import default_atol
+from lacquersim.kernels import bdf
+
+from lacquersim.kernels import film
+from lacquersim.model.recipe import Recipe
+from lacquersim.sim.simulation import build_problem
+from lacquersim.sim.solver import default_atol
 
 # row, series, water %, monomer %, DF h, TF h, HD h (IJPS 2015, 719328, Tables 5 and 7)
 Q1 = pd.DataFrame(
@@ -176,7 +178,7 @@ def confidence(res, n_data):
 
 def run_calibration(write: bool = False, report: str | None = None) -> int:
     """Fit, cross-validate and report (see experiments/calibrate.py); optionally store the set."""
-    from .materials import get_material
+    from lacquersim.model.materials import get_material
 
     # start from the starting values, never from an earlier fit (it saw every row)
     mat = get_material("vietnam", use_calibrated=False)
@@ -261,6 +263,6 @@ def run_calibration(write: bool = False, report: str | None = None) -> int:
 
 
 def calibrated_cache_clear():
-    from . import materials
+    from lacquersim.model import materials
     materials.calibrated.cache_clear()
     materials._layered.cache_clear()  # Materials built on the old fits
