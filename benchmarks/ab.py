@@ -67,7 +67,7 @@ def kernel_args(problem, rtol):
 
 def compare(old, new, seconds: float, cases, cells=None) -> list[str]:
     from benchmark import cases as bench_cases
-    from lacquersim.sim.simulation import build_problem
+    from lacquersim.sim.prepared import prepare
 
     all_cases = bench_cases((50, 200))
     lines = []
@@ -75,7 +75,7 @@ def compare(old, new, seconds: float, cases, cells=None) -> list[str]:
         [(i, rtol, n) for i, rtol in cases for n in cells]
     for i, rtol, n_cells in runs:
         c = all_cases[i]
-        problem = build_problem(c["recipe"], c["schedule"], n_cells)
+        problem = prepare(c["recipe"], c["schedule"], n_cells).problem
         a = kernel_args(problem, rtol)
         b = kernel_args(problem, rtol)
         old.integrate(*a)  # compile / warm
@@ -103,13 +103,13 @@ def compare(old, new, seconds: float, cases, cells=None) -> list[str]:
 def compare_wp(old, new, cases) -> list[str]:
     from benchmark import RTOL_LADDER, _rel_err, reference_stages_s, reliable_rung, work_precision_fit
     from benchmark import cases as bench_cases
-    from lacquersim.sim.simulation import build_problem
+    from lacquersim.sim.prepared import prepare
 
     all_cases = bench_cases((50, 200))
     lines = []
     for i, _ in cases:
         c = all_cases[i]
-        problem = build_problem(c["recipe"], c["schedule"], c["cells"])
+        problem = prepare(c["recipe"], c["schedule"], c["cells"]).problem
         ref = reference_stages_s(c)
         out = []
         for kernel in (old, new):

@@ -33,7 +33,8 @@ import pandas as pd
 from lacquersim.kernels import film
 from lacquersim.model.recipe import Recipe
 from lacquersim.model.schedule import Schedule, Step
-from lacquersim.sim.simulation import build_problem, simulate
+from lacquersim.sim.prepared import prepare
+from lacquersim.sim.simulation import simulate
 from lacquersim.sim.solver import BDFSolver, ScipySolver, default_atol
 from lacquersim.kernels.indicators import indicators
 
@@ -212,7 +213,7 @@ def reliable_rung(errs, accuracy=ACCURACY):
 
 def measure_case(c, repeat=5, with_cvode=True) -> list[dict]:
     rec, sched, n = c["recipe"], c["schedule"], c["cells"]
-    problem = build_problem(rec, sched, n)
+    problem = prepare(rec, sched, n).problem
     ref = reference_stages_s(c)
 
     def package(rtol):
@@ -286,7 +287,7 @@ def measure_case(c, repeat=5, with_cvode=True) -> list[dict]:
 def batch_throughput(n_sims=128, cells=50) -> dict:
     import numba
 
-    from lacquersim.sweep import simulate_many
+    from lacquersim.sim.batch import simulate_many
 
     base = cases((cells,))[0]["recipe"]
     rng = np.random.default_rng(0)

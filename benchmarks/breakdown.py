@@ -37,10 +37,11 @@ from ab import kernel_args  # benchmarks/ab.py: the bare kernel's argument list,
 from lacquersim.kernels import bdf
 from lacquersim.kernels import film
 from benchmark import cases, reference_stages_s
-from lacquersim.sim.simulation import build_problem, simulate
+from lacquersim.sim.prepared import prepare
+from lacquersim.sim.simulation import simulate
 from lacquersim.sim.solver import BDFSolver, ScipySolver
 from lacquersim.sim.stages import indicator
-from lacquersim.sweep import simulate_many
+from lacquersim.sim.batch import simulate_many
 
 RTOL, SCIPY_RTOL = 5e-5, 1e-4
 
@@ -94,7 +95,7 @@ def _median(fn, k):
 
 
 def time_split(c, rtol=RTOL):
-    pb = build_problem(c["recipe"], c["schedule"], c["cells"])
+    pb = prepare(c["recipe"], c["schedule"], c["cells"]).problem
     N, n = c["cells"], pb.n_state
     res = simulate(c["recipe"], c["schedule"], N, solver=BDFSolver(rtol=rtol))
     y = res.state_at(5.0)  # a state in mid-drying

@@ -76,7 +76,7 @@ def instrumented(into: Path):
 def main():
     from ab import CASES, kernel_args
     from benchmark import cases as bench_cases
-    from lacquersim.sim.simulation import build_problem
+    from lacquersim.sim.prepared import prepare
 
     with tempfile.TemporaryDirectory() as tmp:
         kernel = instrumented(Path(tmp))
@@ -85,7 +85,7 @@ def main():
               "(error-weighted norm; the Newton tolerance is 0.1) and the true rate")
         for i, _ in CASES:
             c = all_cases[i]
-            problem = build_problem(c["recipe"], c["schedule"], c["cells"])
+            problem = prepare(c["recipe"], c["schedule"], c["cells"]).problem
             for rtol in (1e-4, 1e-6):
                 a = list(kernel_args(problem, rtol))
                 diag = np.zeros((20_000, 3))

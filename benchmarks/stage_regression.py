@@ -46,7 +46,7 @@ def _cases():
             recs.append(ls.Recipe.from_dict({
                 "name": f"{mat} {t} {rh}", "material": mat, "film": {"thickness_um": 76},
                 "drying": {"temperature_c": t, "rh_percent": rh, "hours": 72}}))
-    from lacquersim.sweep import simulate_many
+    from lacquersim.sim.batch import simulate_many
 
     df = simulate_many(recs)
     for rec, (_, row) in zip(recs, df.iterrows()):

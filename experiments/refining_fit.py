@@ -6,50 +6,50 @@ Table 5 (kneaded lacquers: 60/120/180 rpm, 15–60 min) and Table 7 (repeated
 kurome: 120 rpm, 60–180 min, with and without water added back every 30 min).
 https://www.hindawi.com/journals/ijps/2015/719328/tab5/ and .../tab7
 
-Kneading is modelled as open-vessel kurome at 40 °C (README, "Refining,
-additives and drying presets"): the paper calls the series "repeated kurome"
-and 40 °C is the kurome temperature of CALIBRATION.md Q3. The data do not pin
+Kneading is modelled as open-vessel kurome at 40 °C: the paper calls the
+series "repeated kurome", and 40 °C is the usual kurome temperature
+(Prog. Org. Coat. 51 (2004) 238–243). The data do not pin
 the temperature down (a fit at 25 or 30 °C is as good; the rate constants
 absorb it). Room air over the vessel: 25 °C, 60 % RH (assumption).
 
 Fitted, in this order (each block is exact given the previous one):
 
-1. ``evap_k_per_min`` and ``preox_k_per_min`` on the 60 rpm rows at 30, 45
-   and 60 min (the CALIBRATION.md "Refining model target"), residuals scaled
+1. ``evap_k`` and ``preox_k`` on the 60 rpm rows at 30, 45
+   and 60 min (the refining target: water within 3, monomer within 8 points), residuals scaled
    by the tolerances (3 points water, 8 points monomer);
 2. ``evap_rpm_exponent`` and ``preox_rpm_exponent`` on the 120 and 180 rpm
    rows (they do not affect the 60 rpm rows);
-3. ``shear_k_per_min`` and ``droplet_min_um``: no droplet sizes were
+3. ``shear_k`` and ``droplet_min``: no droplet sizes were
    measured, so the process model is made to reproduce the documented
    droplet rule (``d0 = 10 µm·(water/raw water)^1.2``, used by the film
    calibration) along all Table 5 rows (log residuals);
-4. ``viscosity_mw_exponent`` and the Vietnamese ``viscosity_lipid_pa_s`` on
+4. ``viscosity_mw_exponent`` and the Vietnamese ``eta_lipid`` on
    the measured states and viscosities of Tables 5 and 7 (log residuals);
-5. the Chinese ``viscosity_lipid_pa_s`` so that one kurome cycle gives
-   12.7 Pa·s (CALIBRATION.md Q3; Polymers 2025, 17(11), 1481). Cycle
+5. the Chinese ``eta_lipid`` so that one kurome cycle gives
+   12.7 Pa·s (Polymers 2025, 17(11), 1481). Cycle
    protocol (not given in the abstract; ASSUMPTION): add 10 % water, then
    kurome 60 min at 40 °C and 60 rpm in an open vessel. Cycles 2 and 4 are
    then predictions to compare with 14.6 and 16.5 Pa·s.
 
 least_squares from three starting points drawn with a fixed seed; the best
 is kept. Run ``python experiments/refining_fit.py`` to print the fit and the
-residuals of every row; ``--write`` also stores the values in
-``src/lacquersim/data/materials.yaml`` (lines tagged ``# FIT: <name>``).
+residuals of every row; ``--out FILE`` also writes the values as a parameter
+set (load it with ``lacquersim.ParameterSet.load(FILE)``; copy its values
+into ``src/lacquersim/data/parameters.yaml`` to make them the default).
 """
 
 from __future__ import annotations
 
 import argparse
 import math
-import re
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import least_squares
 
 from lacquersim.model import refining
-from lacquersim.model.materials import get_material, refining_constants
+from lacquersim.model.materials import get_material
+from lacquersim.model.parameters import ParameterSet, default_set
 
 T_KNEAD = 40.0
 RAW_T5 = (35.4, 86.8)   # Table 5 raw row: water %, monomer %
@@ -96,9 +96,14 @@ def table7_steps(water_back, minutes):
     return steps
 
 
+def mat(consts, material="vietnam"):
+    """The material with refining constants (and eta_lipid) overridden by name."""
+    return get_material(material, default_set().with_overrides(consts))
+
+
 def run(steps, raw, consts, material="vietnam"):
-    return refining.process(material, steps, water_percent=raw[0], monomer_percent=raw[1],
-                            constants=consts)
+    return refining.process(mat(consts, material), steps, water_percent=raw[0],
+                            monomer_percent=raw[1])
 
 
 def state_residuals(consts, rows, raw):
@@ -115,16 +120,9 @@ def viscosity_rows():
             + [(RAW_T7[0], RAW_T7[1], 1.2)] + [(w, m, eta) for _, _, w, m, eta in TABLE7])
 
 
-def with_lipid_viscosity(mat, eta_lipid):
-    from types import MappingProxyType
-    q = dict(mat.params)
-    q["viscosity_lipid_pa_s"] = eta_lipid
-    return refining.Material(mat.name, mat.description, MappingProxyType(q))
-
-
-def visc_law(mat, consts, eta_lipid, rows):
-    mm = with_lipid_viscosity(mat, eta_lipid)
-    return np.array([refining.viscosity_pa_s(mm, w, m, constants=consts) for w, m, _ in rows])
+def visc_law(consts, eta_lipid, rows, material="vietnam"):
+    mm = mat({**consts, f"{material}.eta_lipid": eta_lipid}, material)
+    return np.array([refining.viscosity_pa_s(mm, w, m) for w, m, _ in rows])
 
 
 def best_of(fun, x0, lb, ub, rng, n=3):
@@ -141,15 +139,15 @@ def best_of(fun, x0, lb, ub, rng, n=3):
 
 def fit() -> tuple[dict, dict]:
     rng = np.random.default_rng(SEED)
-    c = dict(refining_constants())
+    c = {}
     fitted = {}
-    mat = get_material("vietnam")
+    vn = get_material("vietnam")
     # 1. viscosity law on the measured states of Tables 5 and 7 (it feeds the
     #    O2-transfer factor of pre-oxidation, so it comes first)
     rows = viscosity_rows()
 
     def f1(x):
-        return np.log(visc_law(mat, {**c, "viscosity_mw_exponent": x[0]}, x[1], rows)) - np.log(
+        return np.log(visc_law({**c, "viscosity_mw_exponent": x[0]}, x[1], rows)) - np.log(
             [eta for *_, eta in rows])
 
     r1 = best_of(f1, [4.0, 0.12], [0.0, 1e-3], [10.0, 10.0], rng)
@@ -159,11 +157,11 @@ def fit() -> tuple[dict, dict]:
     target = [row for row in TABLE5 if row[0] == 60 and row[1] in (30, 45, 60)]
 
     def f2(x):
-        cc = {**c, "evap_k_per_min": x[0], "preox_k_per_min": x[1]}
+        cc = {**c, "evap_k": x[0], "preox_k": x[1]}
         return np.concatenate([state_residuals(cc, target, raw) for raw in (RAW_T5, RAW_T7)])
 
     r2 = best_of(f2, [0.02, 0.005], [1e-5, 1e-6], [1.0, 1.0], rng)
-    c.update(evap_k_per_min=r2.x[0], preox_k_per_min=r2.x[1])
+    c.update(evap_k=r2.x[0], preox_k=r2.x[1])
     # 3. stirring-speed exponents on the 120 / 180 rpm rows
     fast = [row for row in TABLE5 if row[0] != 60]
 
@@ -176,25 +174,23 @@ def fit() -> tuple[dict, dict]:
     # 4. droplet constants: reproduce the droplet rule along Table 5
 
     def rule(w):
-        return refining._droplet_rule(w, mat)
+        return refining._droplet_rule(w, vn)
 
     def f4(x):
-        cc = {**c, "shear_k_per_min": x[0], "droplet_min_um": x[1]}
+        cc = {**c, "shear_k": x[0], "droplet_min": x[1]}
         return np.array([math.log(run([kurome(rpm, mins)], RAW_T5, cc)["droplet_um"] / rule(w))
                          for rpm, mins, w, _, _ in TABLE5])
 
     r4 = best_of(f4, [0.05, 1.0], [1e-4, 0.1], [2.0, 5.0], rng)
-    c.update(shear_k_per_min=r4.x[0], droplet_min_um=r4.x[1])
-    fitted.update(viscosity_mw_exponent=r1.x[0], viscosity_lipid=r1.x[1],
-                  evap_k=r2.x[0], preox_k=r2.x[1], evap_rpm_exponent=r3.x[0],
-                  preox_rpm_exponent=r3.x[1], shear_k=r4.x[0], droplet_min=r4.x[1])
-    # 5. Chinese lipid-phase viscosity from one kurome cycle (Q3)
-    china = get_material("china")
-    out1 = refining.process(china, q3_steps(1), constants=c)
+    c.update(shear_k=r4.x[0], droplet_min=r4.x[1])
+    fitted.update(c)
+    fitted["vietnam.eta_lipid"] = r1.x[1]
+    # 5. Chinese lipid-phase viscosity from one kurome cycle (Polymers 2025)
+    china = mat(c, "china")
+    out1 = refining.process(china, q3_steps(1))
     eta1_per_lipid = refining.viscosity_pa_s(china, out1["water_percent"],
-                                             out1["monomer_percent"], constants=c) / float(
-        china["viscosity_lipid_pa_s"])
-    fitted["viscosity_lipid_china"] = Q3_CYCLES[1] / eta1_per_lipid
+                                             out1["monomer_percent"]) / china["eta_lipid"]
+    fitted["china.eta_lipid"] = Q3_CYCLES[1] / eta1_per_lipid
     costs = {"1 (viscosity law)": r1, "2 (60 rpm target)": r2, "3 (rpm exponents)": r3,
              "4 (droplet rule)": r4}
     return fitted, {k: (v.cost, np.sqrt(np.mean(v.fun ** 2))) for k, v in costs.items()}
@@ -205,32 +201,20 @@ def q3_steps(cycles):
              "open_vessel": True, "repeat": cycles, "add_water_percent": 10.0}]
 
 
-def constants_from(fitted) -> dict:
-    c = dict(refining_constants())
-    c.update(evap_k_per_min=fitted["evap_k"], preox_k_per_min=fitted["preox_k"],
-             evap_rpm_exponent=fitted["evap_rpm_exponent"],
-             preox_rpm_exponent=fitted["preox_rpm_exponent"],
-             shear_k_per_min=fitted["shear_k"], droplet_min_um=fitted["droplet_min"],
-             viscosity_mw_exponent=fitted["viscosity_mw_exponent"])
-    return c
-
-
 def report(fitted) -> pd.DataFrame:
     """Every row of Tables 5 and 7: measured vs simulated state and viscosity."""
-    c = constants_from(fitted)
-    vn = with_lipid_viscosity(get_material("vietnam"), fitted["viscosity_lipid"])
+    vn = mat(fitted)
     rows = []
 
     def add(table, label, rpm, minutes, steps, raw, w, m, eta, target):
-        out = refining.process(vn, steps, water_percent=raw[0], monomer_percent=raw[1],
-                               constants=c)
+        out = refining.process(vn, steps, water_percent=raw[0], monomer_percent=raw[1])
         rows.append({"table": table, "start": label, "rpm": rpm, "min": minutes,
                      "water_meas": w, "water_pred": out["water_percent"],
                      "monomer_meas": m, "monomer_pred": out["monomer_percent"],
                      "eta_meas": eta,
-                     "eta_law": refining.viscosity_pa_s(vn, w, m, constants=c),
+                     "eta_law": refining.viscosity_pa_s(vn, w, m),
                      "eta_pred": refining.viscosity_pa_s(vn, out["water_percent"],
-                                                         out["monomer_percent"], constants=c),
+                                                         out["monomer_percent"]),
                      "droplet_um": out["droplet_um"], "laccase_pct": out["laccase_percent"],
                      "target": target})
 
@@ -247,20 +231,10 @@ def report(fitted) -> pd.DataFrame:
     return df
 
 
-def write_yaml(fitted, path: Path) -> None:
-    text = path.read_text(encoding="utf-8")
-    for name, value in fitted.items():
-        pat = re.compile(rf"^(\s*[\w-]+:\s*)[^#\n]*?(\s*# FIT: {re.escape(name)}\b.*)$", re.M)
-        text, n = pat.subn(lambda mm: f"{mm.group(1)}{value:.4g}{mm.group(2)}", text)
-        if n != 1:
-            raise SystemExit(f"{path}: expected one line tagged '# FIT: {name}', found {n}")
-    path.write_text(text, encoding="utf-8")
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--write", action="store_true",
-                    help="store the fitted values in src/lacquersim/data/materials.yaml")
+    ap.add_argument("--out", metavar="FILE.yaml",
+                    help="write the fitted values as a parameter set to this file")
     args = ap.parse_args(argv)
     fitted, costs = fit()
     print("Fitted refining constants:")
@@ -275,7 +249,7 @@ def main(argv=None):
     print(df.to_string(
         index=False, float_format=lambda x: f"{x:.2f}"))
     tgt = df[df.target]
-    print("\nCALIBRATION.md refining target (60 rpm, 30/45/60 min, both raw water values):")
+    print("\nRefining target (60 rpm, 30/45/60 min, both raw water values):")
     print(f"  max |water error| {tgt.water_err.abs().max():.2f} points (tolerance 3)")
     print(f"  max |monomer error| {tgt.monomer_err.abs().max():.2f} points (tolerance 8)")
     print(f"  all rows: max |water error| {df.water_err.abs().max():.2f}, "
@@ -284,22 +258,21 @@ def main(argv=None):
         lr = np.log(df[col] / df.eta_meas)
         rms = float(np.sqrt(np.mean(lr ** 2)))
         print(f"  viscosity ({what}): rms log error {rms:.3f} (factor {math.exp(rms):.2f})")
-    c = constants_from(fitted)
-    cn = with_lipid_viscosity(get_material("china"), fitted["viscosity_lipid_china"])
-    print("\nQ3 check, Chinese lacquer, repeated kurome (assumed cycle: +10 % water, "
+    cn = mat(fitted, "china")
+    print("\nChinese lacquer, repeated kurome (Polymers 2025; assumed cycle: +10 % water, "
           "60 min at 40 °C, 60 rpm):")
     for k in (1, 2, 3, 4):
-        out = refining.process(cn, q3_steps(k), constants=c)
-        eta = refining.viscosity_pa_s(cn, out["water_percent"], out["monomer_percent"],
-                                      constants=c)
+        out = refining.process(cn, q3_steps(k))
+        eta = refining.viscosity_pa_s(cn, out["water_percent"], out["monomer_percent"])
         meas = Q3_CYCLES.get(k)
         print(f"  cycle {k}: water {out['water_percent']:.1f} %, monomer "
               f"{out['monomer_percent']:.1f} %, laccase {out['laccase_percent']:.0f} %, "
               f"viscosity {eta:.1f} Pa·s" + (f" (measured {meas:.1f})" if meas else ""))
-    if args.write:
-        path = Path(__file__).resolve().parents[1] / "src" / "lacquersim" / "data" / "materials.yaml"
-        write_yaml(fitted, path)
-        print(f"\nwritten to {path}")
+    if args.out:
+        s = ParameterSet(fitted, name="refining-fit", provenance=(
+            f"fitted by experiments/refining_fit.py (seed {SEED}) to IJPS 2015, 719328, "
+            "Tables 5 and 7, and Polymers 2025, 17(11), 1481"))
+        print(f"\nwritten to {s.save(args.out)}")
 
 
 if __name__ == "__main__":

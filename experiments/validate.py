@@ -23,11 +23,8 @@ import pandas as pd
 
 import lacquersim as ls
 import calibration as C
-from lacquersim.kernels import film
-from lacquersim.model.materials import calibrated
-from lacquersim.sim.simulation import build_problem
-from lacquersim.sim.solver import BDFSolver
-from lacquersim.sweep import simulate_many
+from lacquersim.model.parameters import default_set
+from lacquersim.sim.batch import simulate_many
 
 N_CELLS = 30
 
@@ -107,33 +104,27 @@ def qualitative() -> pd.DataFrame:
 
 
 def prediction_band(rows=("raw", "k60-60"), n_draws=40, seed=0, hours=24.0):
-    """5-95 % band of surface conversion from the fit's covariance (linearised)."""
-    fit = calibrated()["vietnam"]
-    keys = list(fit["parameters"])
-    params = [next(fp for fp in C.FIT_PARAMS if fp.key == k) for k in keys]
-    x_hat = C.encode([fit["parameters"][k] for k in keys], params)
-    cov = np.array(fit["covariance"]["matrix"])
+    """5-95 % band of surface conversion from the fitted parameters' covariance (linearised)."""
+    pset = default_set()
+    unc = pset.uncertainty
+    names = [s.split()[-1] for s in unc["space"]]
+    params = [next(fp for fp in C.FIT_PARAMS if fp.name == n) for n in names]
+    x_hat = C.encode([pset.resolved(n.split(".")[0])[n.split(".")[1]][0] for n in names], params)
+    cov = np.array(unc["covariance"])
     rng = np.random.default_rng(seed)
     lo, hi = C.bounds(params)
     draws = np.clip(rng.multivariate_normal(x_hat, cov, size=n_draws), lo, hi)
     t = np.linspace(0, hours, 97)
     out = {}
     for row in rows:
-        pr = build_problem(C.q1_recipe(row), None, 20)
         curves = []
         for x in draws:
-            p = pr.params[0].copy()
-            for fp, v in zip(params, C.decode(x, params)):
-                p[fp.index] = C._to_kernel(fp, v)
-            pr.params = [p]
+            trial = pset.with_overrides(dict(zip(names, C.decode(x, params))))
             try:
-                tr = BDFSolver(rtol=1e-5).integrate(pr)
+                h = ls.simulate(C.q1_recipe(row), n_cells=20, rtol=1e-5, parameters=trial).history
             except ls.SolverError:
                 continue
-            N = pr.n_cells
-            ys = [tr(min(tt * 3600.0, tr.t_end)) for tt in t]
-            curves.append([film.conversion(y[film.NF * (N - 1) + film.F_M], y[film.NF * (N - 1) + film.F_S], p)[0]
-                           for y in ys])
+            curves.append(np.interp(t, h.time_h, h.conversion_surface))
         out[row] = (t, np.percentile(curves, [5, 50, 95], axis=0))
     return out
 
@@ -234,7 +225,7 @@ def main(argv=None):
     for row, (t, (p5, p50, p95)) in band.items():
         ax.plot(t, p50, label=f"{row} (median)")
         ax.fill_between(t, p5, p95, alpha=0.25, label=f"{row} 5-95 %")
-    ax.axhline(float(calibrated()["vietnam"]["parameters"]["alpha_gel"]), color="0.5", ls=":", label="gel point")
+    ax.axhline(ls.get_material("vietnam")["alpha_gel"], color="0.5", ls=":", label="gel point")
     ax.set(xlabel="time (h)", ylabel="surface conversion α", title="Prediction band from the fit's covariance")
     ax.legend(fontsize=8)
     fig.tight_layout()

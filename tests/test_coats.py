@@ -7,13 +7,14 @@ import pytest
 
 import lacquersim as ls
 from lacquersim.sim.coats import simulate_coats
+from lacquersim.sim.prepared import prepare
 
 from conftest import make_recipe
 
 
 def test_each_coat_reports_its_stages():
     rec = make_recipe(material="vietnam", thickness_um=50, hours=80)
-    b = simulate_coats(rec, 3, 24, n_cells=20)
+    b = simulate_coats(prepare(rec, n_cells=20), 3, 24)
     cs = b.coat_stages
     assert list(cs.index) == [1, 2, 3]
     np.testing.assert_allclose(cs.applied_h, [0, 24, 48])
@@ -31,8 +32,8 @@ def test_each_coat_reports_its_stages():
 def test_recoat_before_dry_hard_raises_wrinkle_index():
     rec = make_recipe(material="vietnam", thickness_um=76, hours=120)
     for n in (20, 40):
-        early = simulate_coats(rec, 2, 6, n_cells=n)   # first coat dry-hard at ≈ 10.5 h
-        late = simulate_coats(rec, 2, 24, n_cells=n)
+        early = simulate_coats(prepare(rec, n_cells=n), 2, 6)   # first coat dry-hard at ≈ 10.5 h
+        late = simulate_coats(prepare(rec, n_cells=n), 2, 24)
         assert np.isnan(early.coat_stages.loc[1, "dry_hard"])
         assert "next coat" in early.coat_stages.loc[1, "reason"]
         assert late.coat_stages.loc[1, "dry_hard"] < 24
@@ -44,9 +45,9 @@ def test_recoat_before_dry_hard_raises_wrinkle_index():
 def test_build_validation():
     rec = make_recipe(material="vietnam", hours=24)
     with pytest.raises(ls.RecipeError, match="schedule lasts only"):
-        simulate_coats(rec, 3, 12)
+        simulate_coats(prepare(rec), 3, 12)
     with pytest.raises(ls.RecipeError, match="> 0 h"):
-        simulate_coats(rec, 2, 0)
+        simulate_coats(prepare(rec), 2, 0)
 
 
 def test_recipe_with_coats_round_trips_and_simulates():

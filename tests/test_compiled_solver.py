@@ -13,9 +13,10 @@ from scipy.linalg import expm
 import lacquersim as ls
 from lacquersim.kernels import _kernel_cache
 from lacquersim.kernels import film
-from lacquersim.sim.simulation import build_problem
+from lacquersim.sim.prepared import prepare
 from lacquersim.sim.solver import BDFSolver, ScipySolver, _SparseJacobian
-from lacquersim.sweep import simulate_many, sweep
+from lacquersim.sim.batch import simulate_many
+from lacquersim.sweep import sweep
 
 from conftest import make_recipe
 
@@ -23,7 +24,7 @@ from conftest import make_recipe
 def _linear_problem(n_cells=10):
     """Reactions off, constant D, Henry isotherm: y' = A·y + b, solvable exactly."""
     rec = make_recipe(material="vietnam", thickness_um=80, water=20, monomer=80, hours=1)
-    pr = build_problem(rec, n_cells=n_cells)
+    pr = prepare(rec, n_cells=n_cells).problem
     p = pr.params[0].copy()
     p[film.P_REACT] = 0.0
     p[film.P_BW] = 0.0
@@ -52,7 +53,7 @@ def test_error_norm_is_the_fields_l2_norm_over_the_film(n_cells):
     over the film, (1/L·∫e²dz)^½, on the mesh refined toward both faces
     (equal weights over-count the thin face cells: 0.465 here for 0.612)."""
     from lacquersim.kernels import bdf
-    from lacquersim.sim.simulation import mesh
+    from lacquersim.model.problem import mesh
 
     dz = mesh(76.0, n_cells)
     L = dz.sum()
@@ -142,7 +143,7 @@ def test_compiled_solver_failures_are_solver_errors():
     with pytest.raises(ls.SolverError, match="too many steps") as ei:
         ls.simulate(rec, n_cells=10, solver=BDFSolver(max_steps=5))
     assert 0 < ei.value.time_h < 72
-    pr = build_problem(rec, n_cells=8)
+    pr = prepare(rec, n_cells=8).problem
     p = pr.params[0].copy()
     p[film.P_KS] = np.nan
     pr.params = [p]
@@ -271,7 +272,7 @@ def test_block_linear_solve_equals_dense_solve(hours):
     from lacquersim.kernels import bdf
 
     rec = make_recipe(material="vietnam", thickness_um=76, water=30, monomer=70, hours=48)
-    pr = build_problem(rec, n_cells=20)
+    pr = prepare(rec, n_cells=20).problem
     y = ls.simulate(rec, n_cells=20, solver=ScipySolver("BDF", rtol=1e-6)).trajectory(hours * 3600.0)
     p, dz, N, n = pr.params[0], pr.dz, pr.n_cells, pr.n_state
     Dg, Lo, Up = (np.zeros((N, film.NF, film.NF)) for _ in range(3))
@@ -299,7 +300,7 @@ def test_rhs_with_reused_workspace_equals_rhs():
     rec = make_recipe(material="vietnam", thickness_um=76, water=30, monomer=70,
                       steps=[dict(temperature_c=20, end_temperature_c=60, rh_percent=70, hours=2)])
     other = make_recipe(material="cashew", thickness_um=76, water=30, monomer=70, hours=2)
-    pr, pr2 = build_problem(rec, n_cells=10), build_problem(other, n_cells=10)
+    pr, pr2 = prepare(rec, n_cells=10).problem, prepare(other, n_cells=10).problem
     y = pr.y0.copy()
     n, N = pr.n_state, pr.n_cells
     kc = np.empty(film.N_KC + 1)
@@ -321,7 +322,7 @@ def test_jacobian_arrays_reused_across_calls_hold_no_stale_entries():
     structural zeros alone: arrays reused across states (with reactions on
     and off) must equal a fresh zeroed call's."""
     rec = make_recipe(material="vietnam", thickness_um=76, water=30, monomer=70, hours=48)
-    pr = build_problem(rec, n_cells=12)
+    pr = prepare(rec, n_cells=12).problem
     tr = ls.simulate(rec, n_cells=12, solver=ScipySolver("BDF", rtol=1e-6)).trajectory
     N, dz = pr.n_cells, pr.dz
     p_on = pr.params[0]
@@ -396,7 +397,7 @@ def test_jacobian_has_the_structural_zeros_the_factorisation_skips(seed, temp_c,
     rec = make_recipe(material=material, thickness_um=50, temperature_c=temp_c, rh_percent=rh, water=20, monomer=70,
                       hours=1)
     N = 4
-    pr = build_problem(rec, n_cells=N)
+    pr = prepare(rec, n_cells=N).problem
     rng = np.random.default_rng(seed)
     y = np.zeros(pr.n_state)
     cells = y[: film.NF * N].reshape(N, film.NF)
@@ -422,7 +423,7 @@ def test_local_block_is_invertible_for_states_in_range(phi, o2, m, s, e, temp_c,
     the rate laws' sign pattern gives det ≥ 1; a change of the kinetics that
     breaks this must revisit the solver (bdf.py, static condensation)."""
     rec = make_recipe(material=material, thickness_um=50, temperature_c=temp_c, water=20, monomer=70, hours=1)
-    pr = build_problem(rec, n_cells=3)
+    pr = prepare(rec, n_cells=3).problem
     y = np.zeros(pr.n_state)
     y[: 5 * 3] = np.tile([phi, o2, m, s, e], 3)
     Dg, Lo, Up = (np.zeros((3, film.NF, film.NF)) for _ in range(3))
@@ -491,14 +492,14 @@ def test_dense_output_comes_from_copies_and_is_checked():
     from lacquersim.errors import SolverError
 
     rec = make_recipe(material="vietnam", thickness_um=40, hours=0.3)
-    pr = build_problem(rec, n_cells=12)
+    pr = prepare(rec, n_cells=12).problem
     solver = BDFSolver()
     traj = solver.integrate(pr)
     pr.params[0][film.P_KMASS] *= 3.0
     solver.max_order = 2
     np.testing.assert_allclose(traj.segments[-1].ys[-1], traj.y_end, rtol=1e-14, atol=1e-300)
 
-    traj = BDFSolver().integrate(build_problem(rec, n_cells=12))
+    traj = BDFSolver().integrate(prepare(rec, n_cells=12).problem)
     traj._dense.expect[1][0] += 1e-9
     with pytest.raises(SolverError, match="did not reproduce"):
         traj.segments
@@ -516,7 +517,7 @@ def test_compiled_solver_restarts_at_every_schedule_boundary():
     """MODEL.md §5: a restart (order 1, fresh history) at each step boundary,
     also where a ramp continues into the next."""
     rec = ls.load_recipe("vietnam-kneaded-60")
-    pr = build_problem(rec, ls.Schedule.outdoor("phu-tho", month=7, days=3), n_cells=16)
+    pr = prepare(rec, ls.Schedule.outdoor("phu-tho", month=7, days=3), n_cells=16).problem
     traj = BDFSolver(rtol=1e-6).integrate(pr)
     assert len(traj.segments) == len(pr.params) > 30
     assert all(seg.interpolants[0].order == 1 for seg in traj.segments)

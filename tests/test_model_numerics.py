@@ -10,7 +10,7 @@ from scipy.optimize import brentq
 
 import lacquersim as ls
 from lacquersim.kernels import film
-from lacquersim.sim.simulation import build_problem
+from lacquersim.sim.prepared import prepare
 from lacquersim.sim.solver import ScipySolver, _SparseJacobian
 from lacquersim.sim.stages import indicators
 
@@ -60,7 +60,7 @@ def _fd_jacobian(t, y, p, dz):
 def test_analytic_jacobian_matches_finite_differences(case, mods, t, dry_cells):
     rec = make_recipe(**case)
     N = 7
-    pr = build_problem(rec, n_cells=N)
+    pr = prepare(rec, n_cells=N).problem
     p, dz = pr.params[0].copy(), pr.dz
     for name, value in mods.items():
         p[getattr(film, name)] = value
@@ -90,7 +90,7 @@ def test_stage_times_agree_with_scipy_reference(case):
     """solve_ivp (BDF, rtol 1e-10) vs the package solver at its defaults: ≤ 1e-4 relative."""
     rec = make_recipe(**case)
     res = ls.simulate(rec, n_cells=30)
-    pr = build_problem(rec, n_cells=30)
+    pr = prepare(rec, n_cells=30).problem
     p, dz = pr.params[0], pr.dz
     jac = _SparseJacobian(pr.n_cells)
     buf = np.empty(pr.n_state)
@@ -135,7 +135,7 @@ def test_stage_times_agree_with_scipy_reference(case):
 def test_crank_plane_sheet_desorption():
     """Reactions off, constant D, linear isotherm: water loss = Crank's series (Robin boundary)."""
     rec = make_recipe(material="vietnam", thickness_um=50, water=20, monomer=80, hours=2)
-    pr = build_problem(rec, n_cells=80)
+    pr = prepare(rec, n_cells=80).problem
     p = pr.params[0].copy()
     L = pr.dz.sum()
     D = 1e-12
@@ -172,7 +172,7 @@ def test_crank_plane_sheet_desorption():
 def test_well_mixed_zero_d_limit():
     """Thin film with fast diffusion: the cell average follows the 0-D ODE of one well-mixed cell."""
     rec = make_recipe(material="vietnam", thickness_um=5, water=10, monomer=60, hours=6)
-    pr = build_problem(rec, n_cells=12)
+    pr = prepare(rec, n_cells=12).problem
     p = pr.params[0].copy()
     p[film.P_DO0] = 1e-6
     p[film.P_DW0] = 1e-6
@@ -231,7 +231,7 @@ def test_balances_close():
 def test_analytic_jacobian_matches_finite_differences_at_other_cell_counts(N):
     """The Jacobian's face loop and reactions at the smallest mesh and the default one."""
     rec = make_recipe(material="vietnam")
-    pr = build_problem(rec, n_cells=N)
+    pr = prepare(rec, n_cells=N).problem
     p, dz = pr.params[0], pr.dz
     y = pr.y0.copy()
     y[: 5 * N] *= np.random.default_rng(2).uniform(0.3, 1.0, 5 * N)
@@ -249,7 +249,7 @@ def test_rhs_diffusion_matches_a_finite_volume_reference_on_an_uneven_mesh():
     wrong mesh factor (film.mesh_factors) cannot hide behind rhs itself."""
     N = 9
     rec = make_recipe(material="vietnam")
-    pr = build_problem(rec, n_cells=N)
+    pr = prepare(rec, n_cells=N).problem
     p = pr.params[0].copy()
     p[film.P_REACT] = 0.0
     rng = np.random.default_rng(3)
@@ -290,7 +290,7 @@ def test_integral_powers_agree_with_the_general_forms(material):
     same sources and diffusivities to rounding, and other exponents select
     them."""
     N = 40
-    pr = build_problem(make_recipe(material=material), n_cells=N)
+    pr = prepare(make_recipe(material=material), n_cells=N).problem
     p = pr.params[0]
     assert film.integral_powers(p)
     y = pr.y0.copy()

@@ -445,7 +445,8 @@ def test_range_edges_are_allowed():
 def test_unknown_material(tmp_path):
     p = write(tmp_path, VALID_YAML.replace("material: japan", "material: jpan"))
     expect_error(p, "'jpan' is not allowed", "did you mean 'japan'?",
-                 "japan, china, vietnam, myanmar, cashew", field="material", line=2)
+                 "japan, china, vietnam, vietnam-rainy, vietnam-dry, myanmar, cashew", field="material",
+                 line=2)
 
 
 def test_state_without_water(tmp_path):
@@ -565,7 +566,7 @@ def test_schema_fields_are_documented():
 def test_schema_material_choices_follow_materials_module():
     from lacquersim.model import materials
 
-    assert schema.FIELDS["material"].choices == tuple(materials.MATERIAL_NAMES)
+    assert schema.FIELDS["material"].choices == materials.material_names()
 
 
 def test_describe_schema_lists_every_field():

@@ -7,7 +7,7 @@ import pytest
 
 import lacquersim as ls
 from lacquersim.kernels import film
-from lacquersim.sim.simulation import build_problem
+from lacquersim.sim.prepared import prepare
 from lacquersim.sim.solver import BDFSolver, ScipySolver
 
 from conftest import make_recipe
@@ -25,7 +25,7 @@ def test_too_many_steps():
 
 def test_non_finite_state():
     rec = make_recipe(material="vietnam")
-    pr = build_problem(rec, n_cells=8)
+    pr = prepare(rec, n_cells=8).problem
     p = pr.params[0].copy()
     p[film.P_KS] = np.nan  # a corrupt parameter poisons the right-hand side
     pr.params = [p]
@@ -39,7 +39,7 @@ def test_non_finite_state():
 @pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
 def test_blow_up_is_reported_with_its_time():
     rec = make_recipe(material="vietnam")
-    pr = build_problem(rec, n_cells=8)
+    pr = prepare(rec, n_cells=8).problem
     p = pr.params[0].copy()
     p[film.P_KS] = -50.0  # negative rate constant: the side-chain field grows without bound
     pr.params = [p]

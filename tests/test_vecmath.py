@@ -111,11 +111,11 @@ def test_the_cell_loop_of_the_right_hand_side_vectorises():
     import re
 
     from lacquersim.kernels import film
-    from lacquersim.sim.simulation import build_problem
+    from lacquersim.sim.prepared import prepare
 
     fresh = njit(error_model="numpy")(film.rhs.py_func)  # cached code cannot be inspected
-    pr = build_problem(make_recipe(material="vietnam", thickness_um=60, water=30, monomer=70, hours=1),
-                       n_cells=20)
+    pr = prepare(make_recipe(material="vietnam", thickness_um=60, water=30, monomer=70, hours=1),
+                       n_cells=20).problem
     out = np.empty(pr.n_state)
     fresh(0.0, pr.y0, pr.params[0], pr.dz, out)
     asm = "\n".join(fresh.inspect_asm().values())

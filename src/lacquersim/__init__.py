@@ -7,7 +7,13 @@ Quick start::
     ls.refine(recipe)          # the refined state the film starts from
     res = ls.simulate(recipe)
     res.stages
+    ls.parameters("vietnam")   # every model parameter, its unit and source
+    ls.simulate(recipe, parameters={"k_L": 0.5, "vietnam.Ea_d": "180 kJ/mol"})
 
+The layers, imported one way: :mod:`lacquersim.kernels` (numba) →
+:mod:`lacquersim.model` (materials, parameters, refining, recipes,
+schedules) → :mod:`lacquersim.sim` (prepared film, solvers, stages,
+results) → applications (:mod:`lacquersim.sweep`, :mod:`lacquersim.cli`).
 The simulation pieces (numba kernels, scipy) load on first use, so that
 reading recipes and ``lacquersim --help`` stay fast.
 """
@@ -19,12 +25,18 @@ from lacquersim.model.recipe import Recipe, load_recipe, bundled_recipes
 __all__ = [
     "LacquersimError", "RecipeError", "SolverError",
     "Schedule", "Step", "Recipe", "load_recipe", "bundled_recipes",
-    "refine", "initial_state", "effective_material", "simulate", "STAGES",
+    "parameters", "ParameterSet", "get_material",
+    "refine", "initial_state", "effective_material", "prepare", "PreparedFilm",
+    "simulate", "simulate_many", "sweep", "STAGES",
 ]
 __version__ = "0.1.0"
 
-_LAZY = {"simulate": "sim.simulation", "refine": "model.refining", "initial_state": "model.refining",
-         "effective_material": "model.refining", "STAGES": "sim.stages"}
+_LAZY = {"simulate": "sim.simulation", "simulate_many": "sim.batch", "sweep": "sweep",
+         "prepare": "sim.prepared", "PreparedFilm": "sim.prepared",
+         "refine": "model.refining", "initial_state": "model.refining",
+         "effective_material": "model.refining", "STAGES": "sim.stages",
+         "parameters": "model.parameters", "ParameterSet": "model.parameters",
+         "get_material": "model.materials"}
 
 
 def __getattr__(name):

@@ -40,7 +40,6 @@ SUMMARY_ROWS = (
 # Recipe field -> the option that sets it, so errors name what the user typed.
 OPTION_FIELDS = {"drying.temperature_c": "--temperature", "drying.rh_percent": "--rh",
                  "drying.hours": "--hours", "film.thickness_um": "--thickness"}
-CELLS_MIN, CELLS_MAX = 3, 2000
 
 
 class _Parser(argparse.ArgumentParser):
@@ -58,13 +57,15 @@ def _print_error(message: str) -> None:
 
 
 def _cells(text: str) -> int:
+    from lacquersim.model.problem import N_CELLS_MAX, N_CELLS_MIN
+
     try:
         n = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not CELLS_MIN <= n <= CELLS_MAX:
+    if not N_CELLS_MIN <= n <= N_CELLS_MAX:
         raise argparse.ArgumentTypeError(
-            f"{n} is out of range; allowed {CELLS_MIN} to {CELLS_MAX} cells")
+            f"{n} is out of range; allowed {N_CELLS_MIN} to {N_CELLS_MAX} cells")
     return n
 
 
@@ -80,8 +81,7 @@ def _build_parser() -> argparse.ArgumentParser:
     g.add_argument("--hours", type=float, metavar="H", help="drying time, h")
     g.add_argument("--thickness", type=float, metavar="UM", help="wet film thickness, µm")
     conditions.add_argument("--cells", type=_cells, default=50, metavar="N",
-                            help=f"grid cells through the film thickness "
-                                 f"({CELLS_MIN} to {CELLS_MAX}, default 50)")
+                            help="grid cells through the film thickness (3 to 2000, default 50)")
     conditions.add_argument("--json", action="store_true",
                             help="print the result as JSON on stdout, nothing else")
 
@@ -194,12 +194,9 @@ def _pick(option, default):
 
 
 def _simulate(recipe, n_cells: int):
-    import lacquersim
+    from lacquersim.sim.simulation import simulate
 
-    simulate = getattr(lacquersim, "simulate", None)
-    if simulate is None:  # the package __init__ may not re-export it
-        from lacquersim.sim.simulation import simulate
-    return simulate(recipe, schedule=recipe.drying, n_cells=n_cells)
+    return simulate(recipe, n_cells=n_cells)
 
 
 def _jsonable(x: Any) -> Any:
@@ -375,7 +372,7 @@ def _cmd_refine(args) -> int:
     from lacquersim.model.materials import get_material
 
     labels = dict(STATE_LABELS)
-    if get_material(recipe.material)["volatile"] != "water":
+    if not get_material(recipe.material).is_water:
         labels["water_percent"] = ("thinner (volatile)", "%", ".3g")
         labels["water_volume_fraction"] = ("thinner volume fraction", "", ".3g")
     width = max(len(v[0]) for v in labels.values())

@@ -24,7 +24,7 @@ from pathlib import Path
 from numba.core import event
 
 # this file too: it decides which compilations get CODEGEN_OPTIONS
-KERNEL_SOURCES = ("film.py", "bdf.py", "indicators.py", "vecmath.py", "_kernel_cache.py")
+KERNEL_SOURCES = ("film.py", "bdf.py", "indicators.py", "vecmath.py", "formulas.py", "_kernel_cache.py")
 STAMP = "lacquersim-kernels.sha256"
 
 # (LLVM option, value while a kernel compiles, LLVM's default restored after).

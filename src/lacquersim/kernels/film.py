@@ -32,14 +32,13 @@ import math
 import numpy as np
 from numba import njit
 
+from lacquersim.kernels import formulas
 from lacquersim.kernels import vecmath as vm
 from lacquersim.kernels._kernel_cache import ensure_consistent, install_codegen_options
+from lacquersim.kernels.formulas import R_GAS
 
 ensure_consistent()  # before any kernel is loaded from the on-disk cache
 install_codegen_options()  # before any kernel compiles
-
-R_GAS = 8.314462618  # J mol⁻¹ K⁻¹
-T_REF = 298.15  # K, reference temperature of every rate constant
 
 NF = 5  # fields per cell
 NQ = 4  # running integrals after the cells
@@ -86,10 +85,14 @@ PHI_FLOOR = 1e-12  # keeps power laws of phi finite when phi touches 0
 # ---------------------------------------------------------------------------
 # Scalar helpers (value and derivative)
 # ---------------------------------------------------------------------------
+_arrhenius = njit(cache=True, error_model="numpy")(formulas.arrhenius)
+_psat_water_c = njit(cache=True, error_model="numpy")(formulas.psat_water_c)
+
+
 @njit(cache=True, error_model="numpy")
 def arr(k_ref, ea, T):
-    """Arrhenius factor k_ref·exp(−Ea/R·(1/T − 1/T_ref)); T in K, Ea in J mol⁻¹."""
-    return k_ref * math.exp(-ea / R_GAS * (1.0 / T - 1.0 / T_REF))
+    """Arrhenius rate k_ref·exp(−Ea/R·(1/T − 1/T_ref)); T in K, Ea in J mol⁻¹."""
+    return k_ref * _arrhenius(ea, T)
 
 
 @njit(cache=True, error_model="numpy")
@@ -109,8 +112,7 @@ def conditions(t, p):
 @njit(cache=True, error_model="numpy")
 def psat_water(T):
     """Saturation vapour pressure of water, Pa (Buck 1996), T in K."""
-    tc = T - 273.15
-    return 611.21 * math.exp((18.678 - tc / 234.5) * (tc / (257.14 + tc)))
+    return _psat_water_c(T - 273.15)
 
 
 @njit(cache=True, error_model="numpy")
@@ -123,14 +125,14 @@ def gas_coefficient(T, p):
     if p[P_ISWATER] > 0.5:
         ps = psat_water(T)
     else:
-        ps = p[P_PREF] * math.exp(-p[P_DHV] / R_GAS * (1.0 / T - 1.0 / T_REF))
+        ps = p[P_PREF] * _arrhenius(p[P_DHV], T)
     return p[P_KMASS] * ps / (R_GAS * T) * p[P_VMOL]
 
 
 @njit(cache=True, error_model="numpy")
 def c_saturation(T, p):
     """Dissolved O2 in equilibrium with air, mol m⁻³."""
-    return p[P_CSAT] * math.exp(-p[P_ESOL] / R_GAS * (1.0 / T - 1.0 / T_REF))
+    return p[P_CSAT] * _arrhenius(p[P_ESOL], T)
 
 
 @njit(cache=True, error_model="numpy")

@@ -1,124 +1,157 @@
-"""Materials library: sap composition by origin and kinetic parameters.
+"""Materials: a lacquer's identity and its parameter values, and additives.
 
-The numbers live in ``data/materials.yaml`` (with their provenance), not in
-code. :func:`get_material` returns a :class:`Material` whose ``params`` are in
-the units of the YAML keys (person units); :mod:`lacquersim.simulation`
-converts them to SI for the kernels.
+A :class:`Material` is one material of the parameter table
+(:mod:`lacquersim.model.parameters`) resolved in a parameter set: its
+values by name in the table's units, with :meth:`Material.si` for SI.
+:func:`with_additives` applies a recipe's additives (metal ions, drier,
+blended oil) to it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
+from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
+from typing import Any, Mapping
 
-import yaml
+from lacquersim.model import units
+from lacquersim.model.parameters import ParameterSet, as_set, table
 
-from lacquersim.errors import RecipeError
+__all__ = ["Material", "get_material", "with_additives", "material_names", "oil_names",
+           "non_sap_materials"]
 
-__all__ = ["MATERIAL_NAMES", "OIL_NAMES", "Material", "get_material", "refining_constants",
-           "oil_data", "thinner_data"]
 
-MATERIAL_NAMES: tuple[str, ...] = ("japan", "china", "vietnam", "myanmar", "cashew",
-                                   "vietnam-rainy", "vietnam-dry")
+def material_names() -> tuple[str, ...]:
+    """Materials of the parameter table, in its order."""
+    return tuple(table().materials)
 
-#: Oils that ``additives.oil`` accepts (keys of ``additives.oils`` in the data file).
-OIL_NAMES: tuple[str, ...] = ("linseed", "tung", "perilla", "epoxidised-soybean")
+
+def non_sap_materials() -> tuple[str, ...]:
+    """Materials that are not sap (no water droplets): refining does not apply."""
+    return tuple(m for m in material_names() if get_material(m)["droplet_raw"] <= 0)
+
+
+def oil_names() -> tuple[str, ...]:
+    """Oils that ``additives.oil`` accepts."""
+    return table().oils
 
 
 @dataclass(frozen=True)
 class Material:
-    """A lacquer material: composition, parameters (YAML units) and provenance."""
+    """A material with its parameter values.
+
+    Attributes
+    ----------
+    name, description, catechol : str
+    volatile : str
+        ``"water"`` (sap lacquers) or ``"solvent"`` (thinner of cashew lacquer).
+    values : mapping
+        Parameter name -> value in the table's unit (see
+        :func:`lacquersim.parameters`).
+    parameters : ParameterSet
+        The set the values come from (units, oils).
+    """
 
     name: str
     description: str
-    params: Mapping[str, object]
+    catechol: str
+    volatile: str
+    values: Mapping[str, float]
+    parameters: ParameterSet = field(repr=False, compare=False)
 
-    def __getitem__(self, key: str):
-        return self.params[key]
+    def __post_init__(self):
+        if not isinstance(self.values, MappingProxyType):
+            object.__setattr__(self, "values", MappingProxyType(dict(self.values)))
+
+    def __reduce__(self):  # mappingproxy does not pickle
+        return (Material, (self.name, self.description, self.catechol, self.volatile,
+                           dict(self.values), self.parameters))
+
+    def __getitem__(self, name: str) -> float:
+        return self.values[name]
+
+    def si(self, name: str) -> float:
+        """The value of ``name`` in SI units (s, m, K, J, mol, Pa)."""
+        return units.to_si(self.values[name], self.parameters.unit_of(name))
+
+    def value_in(self, name: str, unit: str) -> float:
+        """The value of ``name`` in ``unit`` (of the same kind as the table's)."""
+        return units.convert(self.values[name], self.parameters.unit_of(name), unit)
 
     @property
     def enzymatic(self) -> bool:
         """True for sap lacquers that dry by laccase (not cashew)."""
-        return float(self.params["k_L_per_h"]) > 0 and float(self.params["enzyme_activity"]) > 0
+        return self.values["k_L"] > 0 and self.values["enzyme_activity"] > 0
 
     @property
-    def provenance(self) -> str:
-        return str(self.params.get("provenance", ""))
+    def is_water(self) -> bool:
+        return self.volatile == "water"
+
+    def replace(self, **changes: float) -> "Material":
+        """A copy with some values changed (additives)."""
+        values = dict(self.values)
+        values.update(changes)
+        return Material(self.name, self.description, self.catechol, self.volatile,
+                        MappingProxyType(values), self.parameters)
 
 
-@lru_cache(maxsize=1)
-def _library() -> dict:
-    text = (Path(__file__).parents[1] / "data" / "materials.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+_CACHE: dict = {}
 
 
-@lru_cache(maxsize=1)
-def calibrated() -> dict:
-    """Fitted parameter sets by material (``data/calibrated.yaml``, written by
-    experiments/calibrate.py), each with its provenance, residuals and
-    covariance; empty if none has been written."""
-    path = Path(__file__).parents[1] / "data" / "calibrated.yaml"
-    if not path.exists():
-        return {}
-    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+def get_material(name: str, parameters: Any = None) -> Material:
+    """The material ``name`` with the values of a parameter set (default the table).
 
-
-def get_material(name: str, use_calibrated: bool = True) -> Material:
-    """The material ``name`` (one of :data:`MATERIAL_NAMES`).
-
-    ``use_calibrated=False`` gives the starting values of materials.yaml
-    without the fitted set of data/calibrated.yaml (the calibration starts
-    from them, so that it never starts from a fit that saw held-out rows).
+    ``parameters`` is anything :func:`lacquersim.simulate` accepts: a
+    mapping of overrides, a set name or file, or a :class:`ParameterSet`.
     """
-    if name not in _library()["materials"]:
-        raise RecipeError(f"unknown material {name!r}; choose one of {', '.join(MATERIAL_NAMES)}",
-                          field="material")
-    return _layered(name, bool(use_calibrated))
+    pset = as_set(parameters)
+    key = (id(pset), name)
+    hit = _CACHE.get(key)
+    if hit is not None and hit.parameters is pset:
+        return hit
+    resolved = pset.resolved(name)  # raises for an unknown material
+    info = pset.table.materials[name]
+    mat = Material(name=name, description=info.description, catechol=info.catechol,
+                   volatile=info.volatile,
+                   values=MappingProxyType({k: v[0] for k, v in resolved.items()}), parameters=pset)
+    if len(_CACHE) > 512:  # sets made per call (overrides) must not pile up
+        _CACHE.clear()
+    _CACHE[key] = mat
+    return mat
 
 
-# A Material is immutable (frozen, read-only params), so one object per name
-# can be shared. Layering the YAML anew cost ~10 µs, three times in every
-# simulation. Cleared with calibrated() by calibration.calibrated_cache_clear.
-@lru_cache(maxsize=None)
-def _layered(name: str, use_calibrated: bool) -> Material:
-    lib = _library()
-    params = dict(lib["defaults"])
-    chain, seen = [], set()
-    entry = name
-    while entry is not None:  # `base:` chain, most general first
-        if entry in seen or entry not in lib["materials"]:  # pragma: no cover - data error
-            raise RuntimeError(f"materials.yaml: bad 'base' chain at {entry!r}")
-        seen.add(entry)
-        chain.append((entry, lib["materials"][entry]))
-        entry = lib["materials"][entry].get("base")
-    fits = calibrated() if use_calibrated else {}
-    for entry, layer in reversed(chain):
-        params.update(layer)
-        if entry in fits:  # a fitted set overrides the starting values it replaces
-            params.update(fits[entry]["parameters"])
-            params["provenance"] = f"{params.get('provenance', '')}; {fits[entry]['provenance']}"
-    params.pop("base", None)
-    return Material(name=name, description=str(params.get("description", "")),
-                    params=MappingProxyType(params))
+def with_additives(mat: Material, metal_ppm: float = 0.0, drier_percent: float = 0.0,
+                   oil: str | None = None, oil_percent: float = 0.0) -> Material:
+    """The material with additives mixed in.
 
-
-def refining_constants() -> Mapping[str, object]:
-    """Constants of the refining process model (``refining`` in the data file)."""
-    return MappingProxyType(dict(_library()["refining"]))
-
-
-def oil_data(name: str) -> Mapping[str, object]:
-    """Data of a blending oil (``additives.oils.<name>`` in the data file)."""
-    oils = _library()["additives"]["oils"]
-    if name not in oils:
-        raise RecipeError(f"unknown oil {name!r}; choose one of {', '.join(OIL_NAMES)}",
-                          field="additives.oil")
-    return MappingProxyType(dict(oils[name]))
-
-
-def thinner_data() -> Mapping[str, object]:
-    """Data of the thinner (``additives.thinner`` in the data file)."""
-    return MappingProxyType(dict(_library()["additives"]["thinner"]))
+    * ``metal_ppm`` and ``drier_percent`` add to the material's own values
+      (they multiply autoxidation through ``kappa_metal``, ``kappa_drier``);
+    * a blended oil replaces part of the lipid: the catechol concentration
+      falls with the lipid share, the double bonds are those of lipid plus
+      oil, the catechol weight in the network conversion becomes
+      ``w_c·L/(L + network_weight·O)`` and the autoxidation rate constant the
+      double-bond-weighted mean of lipid and oil.
+    """
+    if not (metal_ppm or drier_percent or (oil and oil_percent)):
+        return mat
+    q = mat.values
+    changes = {"metal_ppm": q["metal_ppm"] + metal_ppm,
+               "drier_percent": q["drier_percent"] + drier_percent}
+    if oil and oil_percent > 0:
+        od = mat.parameters.oil(oil)
+        solids = 100.0 - q["water_percent"]               # non-volatile part of 100 g raw sap
+        oil_mass = oil_percent * solids / 100.0           # per non-volatile mass of the raw sap
+        share_l = q["lipid_percent"] / (solids + oil_mass)  # lipid share of the new solids
+        share_o = oil_mass / (solids + oil_mass)
+        M = mat.si("M_lipid")
+        db_l = q["double_bonds_per_lipid"]
+        db_o = share_o * units.to_si(od["oil_double_bonds"], mat.parameters.unit_of("oil_double_bonds")) \
+            * M / max(share_l, 1e-12)
+        g = db_o / max(db_l + db_o, 1e-12)
+        changes.update({
+            "lipid_percent": share_l * solids,
+            "double_bonds_per_lipid": db_l + db_o,
+            "w_c": q["w_c"] * share_l / (share_l + od["oil_network_weight"] * share_o),
+            "k_S": (1.0 - g) * q["k_S"] + g * units.convert(
+                od["oil_k_S"], mat.parameters.unit_of("oil_k_S"), mat.parameters.unit_of("k_S")),
+        })
+    return mat.replace(**changes)

@@ -46,8 +46,9 @@ Adding water back (``add_water``) adds it as raw-sized droplets; the
 volume-weighted mean diameter is kept. The water content may not exceed
 60 % at any point (above that the sap is no longer a water-in-oil lacquer).
 
-The constants are in ``data/materials.yaml`` under ``refining`` with their
-provenance; the fitted ones come from ``experiments/refining_fit.py``.
+The constants are the ``refining`` section of the parameter table
+(:func:`lacquersim.parameters`) with their sources; the fitted ones come
+from ``experiments/refining_fit.py``.
 
 Viscosity estimate (25 °C)
 --------------------------
@@ -69,24 +70,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from types import MappingProxyType
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence  # noqa: F401
 
 import numpy as np
 import pandas as pd
 
 from lacquersim.errors import RecipeError
-from lacquersim.model.materials import Material, get_material, oil_data, refining_constants, thinner_data
+from lacquersim.kernels.formulas import arrhenius, psat_water_c
+from lacquersim.model.materials import Material, get_material, with_additives
 
 __all__ = ["refine", "initial_state", "effective_material", "process", "viscosity_pa_s",
-           "water_volume_fraction", "water_activity", "STATE_KEYS", "MAX_WATER_PERCENT"]
+           "water_volume_fraction", "water_activity", "STATE_FIELDS", "MAX_WATER_PERCENT",
+           "refined_values", "state_series"]
 
 RHO_WATER = 1000.0  # kg m⁻³
-R_GAS = 8.314462618
-T_REF = 298.15
-#: Keys of the refined-state Series, in order.
-STATE_KEYS = ("water_percent", "monomer_percent", "droplet_um", "laccase_percent",
-              "viscosity_pa_s", "water_volume_fraction")
 #: Highest water content (% by weight) a lacquer may have at any point of refining.
 MAX_WATER_PERCENT = 60.0
 _PHI_D_CAP = 0.6
@@ -99,8 +96,8 @@ _M_FLOOR = 0.05
 def water_volume_fraction(water_percent: float, material: Material) -> float:
     """Volume fraction of the volatile (water or thinner) from its weight %."""
     w = float(water_percent) / 100.0
-    rho_v = float(material.params.get("volatile_density_kg_m3", RHO_WATER))
-    rho_s = float(material["density_solids_kg_m3"])
+    rho_v = RHO_WATER  # also for a thinner (cashew): the film model's volume fractions assume it
+    rho_s = material["rho_solids"]
     if w <= 0.0:
         return 0.0
     return (w / rho_v) / (w / rho_v + (1.0 - w) / rho_s)
@@ -110,35 +107,30 @@ def water_activity(phi: float, material: Material) -> float:
     """Water activity of sap holding a water volume fraction ``phi`` (film isotherm)."""
     if phi <= 0.0:
         return 0.0
-    q = material.params
-    x = (phi / float(q["isotherm_A"])) ** (1.0 / float(q["isotherm_n"]))
-    return x / (1.0 + float(q["isotherm_b"]) * x)
+    q = material.values
+    x = (phi / q["isotherm_A"]) ** (1.0 / q["isotherm_n"])
+    return x / (1.0 + q["isotherm_b"] * x)
 
 
 def _hydration(a: float, material: Material) -> float:
     """The film's hydration factor ``H(a_w) = 1/(1 + (a_crit/a)^n_h)``."""
     if a <= 0.0:
         return 0.0
-    q = material.params
-    return 1.0 / (1.0 + (float(q["a_crit"]) / a) ** float(q["n_h"]))
-
-
-def _psat(t_c: float) -> float:
-    """Saturation vapour pressure of water, Pa (Buck 1996, as in the film)."""
-    return 611.21 * math.exp((18.678 - t_c / 234.5) * (t_c / (257.14 + t_c)))
+    q = material.values
+    return 1.0 / (1.0 + (q["a_crit"] / a) ** q["n_h"])
 
 
 def _arr(ea_j_mol: float, t_c: float) -> float:
     """Arrhenius factor relative to 25 °C."""
-    return math.exp(-ea_j_mol / R_GAS * (1.0 / (t_c + 273.15) - 1.0 / T_REF))
+    return arrhenius(ea_j_mol, t_c + 273.15)
 
 
 def _droplet_rule(water_percent: float, mat: Material) -> float:
-    d_raw = float(mat["droplet_raw_um"])
+    d_raw = mat.value_in("droplet_raw", "µm")
     if d_raw <= 0:
         return 0.0
-    ratio = max(water_percent, 1e-3) / float(mat["water_percent"])
-    return min(max(d_raw * ratio ** float(mat["droplet_exponent"]), 0.3), 30.0)
+    ratio = max(water_percent, 1e-3) / mat["water_percent"]
+    return min(max(d_raw * ratio ** mat["droplet_exponent"], 0.3), 30.0)
 
 
 def _phi_of_u(u: float, rho_s: float) -> float:
@@ -161,13 +153,6 @@ class _Phase:
     evaporation: float  # V: 1 open kurome, factors for closed / nayashi
 
 
-def _constants(overrides: Mapping[str, Any] | None) -> dict:
-    c = dict(refining_constants())
-    if overrides:
-        c.update(overrides)
-    return c
-
-
 def _get(step: Any, key: str, default=None):
     if isinstance(step, Mapping):
         v = step.get(key, default)
@@ -176,7 +161,7 @@ def _get(step: Any, key: str, default=None):
     return default if v is None else v
 
 
-def _expand(steps: Iterable[Any], c: Mapping[str, Any]) -> list[tuple[int, str, Any]]:
+def _expand(steps: Iterable[Any], c: Material) -> list[tuple[int, str, Any]]:
     """Steps → (step index, 'phase' | 'water', payload), repeats and water-backs unrolled."""
     out = []
     for i, st in enumerate(steps):
@@ -203,30 +188,30 @@ def _expand(steps: Iterable[Any], c: Mapping[str, Any]) -> list[tuple[int, str, 
     return out
 
 
-def _rhs_factory(mat: Material, c: Mapping[str, Any], ph: _Phase):
-    q = mat.params
-    rho_s = float(q["density_solids_kg_m3"])
+def _rhs_factory(mat: Material, ph: _Phase):
+    q = mat.values
+    rho_s = q["rho_solids"]
     T = ph.temperature_c
-    p_vessel = _psat(T)
-    p_air = float(c["air_rh_percent"]) / 100.0 * _psat(float(c["air_temperature_c"]))
-    p_ref = _psat(25.0)
-    floor = float(c["still_factor"])
-    s_ev = max((ph.rpm / 60.0) ** float(c["evap_rpm_exponent"]), floor) if ph.rpm > 0 else floor
-    s_ox = max((ph.rpm / 60.0) ** float(c["preox_rpm_exponent"]), floor) if ph.rpm > 0 else floor
-    k_ev = float(c["evap_k_per_min"]) * s_ev * ph.evaporation
+    p_vessel = psat_water_c(T)
+    p_air = mat.value_in("vessel_air_rh", "1") * psat_water_c(mat.value_in("vessel_air_temperature", "°C"))
+    p_ref = psat_water_c(25.0)
+    floor = q["still_factor"]
+    s_ev = max((ph.rpm / 60.0) ** q["evap_rpm_exponent"], floor) if ph.rpm > 0 else floor
+    s_ox = max((ph.rpm / 60.0) ** q["preox_rpm_exponent"], floor) if ph.rpm > 0 else floor
+    k_ev = mat.value_in("evap_k", "1/min") * s_ev * ph.evaporation
     enzymatic = mat.enzymatic
-    k_ox = (float(c["preox_k_per_min"]) * s_ox * _arr(float(q["Ea_L_kJ_mol"]) * 1e3, T)
-            * float(q["enzyme_activity"])) if enzymatic else 0.0
-    K_m = float(q["K_m"])
-    o2_exp = float(c["preox_viscosity_exponent"])
-    ln_eta_rel = _ln_eta_relative_factory(mat, c)
-    prot = float(c["laccase_protection"])
-    k_d = prot * float(q["k_d_per_h"]) / 60.0 * _arr(float(q["Ea_d_kJ_mol"]) * 1e3, T)
-    k_dry = prot * float(q["k_dry_per_h"]) / 60.0
-    d_raw = float(q["droplet_raw_um"])
+    k_ox = (mat.value_in("preox_k", "1/min") * s_ox * _arr(mat.si("Ea_L"), T)
+            * q["enzyme_activity"]) if enzymatic else 0.0
+    K_m = q["K_m"]
+    o2_exp = q["preox_viscosity_exponent"]
+    ln_eta_rel = _ln_eta_relative_factory(mat)
+    prot = q["laccase_protection"]
+    k_d = prot * mat.value_in("k_d", "1/min") * _arr(mat.si("Ea_d"), T)
+    k_dry = prot * mat.value_in("k_dry", "1/min")
+    d_raw = mat.value_in("droplet_raw", "µm")
     if ph.rpm > 0 and d_raw > 0:
-        k_sh = float(c["shear_k_per_min"]) * ph.rpm / 60.0
-        d_min = min(float(c["droplet_min_um"]) * 60.0 / ph.rpm, d_raw)
+        k_sh = mat.value_in("shear_k", "1/min") * ph.rpm / 60.0
+        d_min = min(mat.value_in("droplet_min", "µm") * 60.0 / ph.rpm, d_raw)
     else:
         k_sh, d_min = 0.0, 0.0
 
@@ -258,10 +243,10 @@ def _rhs_factory(mat: Material, c: Mapping[str, Any], ph: _Phase):
     return rhs
 
 
-def _integrate(mat: Material, c: Mapping[str, Any], ph: _Phase, y0: list[float]) -> list[float]:
+def _integrate(mat: Material, ph: _Phase, y0: list[float]) -> list[float]:
     from scipy.integrate import solve_ivp
 
-    rhs = _rhs_factory(mat, c, ph)
+    rhs = _rhs_factory(mat, ph)
     if ph.minutes < 1e-6:
         # a vanishing step (a few µs of stirring): one explicit Euler step is exact
         # to O(dt²), and LSODA cannot start on such a span
@@ -278,22 +263,23 @@ def _integrate(mat: Material, c: Mapping[str, Any], ph: _Phase, y0: list[float])
 
 def process(material: Material | str, steps: Sequence[Any], *, water_percent: float | None = None,
             monomer_percent: float | None = None, laccase_percent: float = 100.0,
-            droplet_um: float | None = None, constants: Mapping[str, Any] | None = None,
-            history: bool = False, source: str | None = None,
+            droplet_um: float | None = None, parameters: Any = None, history: bool = False, source: str | None = None,
             lines: Mapping[str, int] | None = None):
     """Run refining ``steps`` on sap of ``material``.
 
     Parameters
     ----------
     material : Material or str
+        A material name is resolved in ``parameters``.
     steps : sequence of mappings or :class:`~lacquersim.recipe.RefiningStep`
         Each with ``step`` (``nayashi``, ``kurome``, ``add_water``) and that
         step's fields (``minutes``, ``rpm``, ``temperature_c``,
         ``open_vessel``, ``repeat``, ``add_water_percent``; ``percent``).
     water_percent, monomer_percent, laccase_percent, droplet_um : float, optional
         Starting state; default the material's raw sap.
-    constants : mapping, optional
-        Overrides of the ``refining`` constants (used by the fit).
+    parameters : optional
+        Parameter set or overrides for a material given by name (see
+        :func:`lacquersim.parameters`).
     history : bool
         Also return a DataFrame with the state after every (unrolled) step.
     source, lines : optional
@@ -309,16 +295,15 @@ def process(material: Material | str, steps: Sequence[Any], *, water_percent: fl
     RecipeError
         If water added back makes the lacquer hold more than 60 % water.
     """
-    mat = get_material(material) if isinstance(material, str) else material
-    c = _constants(constants)
-    w0 = float(mat["water_percent"]) if water_percent is None else float(water_percent)
-    m0 = float(mat["monomer_percent"]) if monomer_percent is None else float(monomer_percent)
+    mat = get_material(material, parameters) if isinstance(material, str) else material
+    w0 = mat["water_percent"] if water_percent is None else float(water_percent)
+    m0 = mat["monomer_percent"] if monomer_percent is None else float(monomer_percent)
     d0 = _droplet_rule(w0, mat) if droplet_um is None else float(droplet_um)
     e0 = float(laccase_percent) / 100.0 if mat.enzymatic else 0.0
     w0 = min(max(w0, 0.0), 99.0)
     y = [w0 / (100.0 - w0), m0 / 100.0, e0, d0]
-    rho_s = float(mat["density_solids_kg_m3"])
-    d_raw = float(mat["droplet_raw_um"])
+    rho_s = mat["rho_solids"]
+    d_raw = mat.value_in("droplet_raw", "µm")
     rows = []
     elapsed = 0.0
 
@@ -327,7 +312,7 @@ def process(material: Material | str, steps: Sequence[Any], *, water_percent: fl
         return {"water_percent": 100.0 * u / (1.0 + u), "monomer_percent": 100.0 * yy[1],
                 "laccase_percent": 100.0 * yy[2], "droplet_um": yy[3]}
 
-    for i, kind, payload in _expand(steps, c):
+    for i, kind, payload in _expand(steps, mat):
         if kind == "water":
             u_old = y[0]
             u_new = u_old + payload / 100.0 * (1.0 + u_old)
@@ -346,7 +331,7 @@ def process(material: Material | str, steps: Sequence[Any], *, water_percent: fl
             y[0] = u_new
             label = "add_water"
         else:
-            y = _integrate(mat, c, payload, y)
+            y = _integrate(mat, payload, y)
             elapsed += payload.minutes
             label = str(_get(steps[i], "step"))
         if history:
@@ -372,67 +357,62 @@ def _line(lines: Mapping[str, int] | None, path: str) -> int | None:
 # ---------------------------------------------------------------------------
 # Viscosity
 # ---------------------------------------------------------------------------
-def _ln_eta_sap(mat: Material, c: Mapping[str, Any], w: float, m: float) -> float:
+def _ln_eta_sap(mat: Material, w: float, m: float) -> float:
     """ln of the sap's viscosity (Pa·s) at water fraction ``w`` (0–1) and monomer ``m`` (0–1)."""
-    q = mat.params
-    rho_s = float(q["density_solids_kg_m3"])
-    raw_w = float(q["water_percent"]) / 100.0
-    nonlipid = (float(q["gum_percent"]) + float(q["glycoprotein_percent"])) / 100.0
+    q = mat.values
+    rho_s = q["rho_solids"]
+    raw_w = q["water_percent"] / 100.0
+    nonlipid = (q["gum_percent"] + q["glycoprotein_percent"]) / 100.0
     nonlipid_share = nonlipid / max(1.0 - raw_w, 1e-9)  # of the non-volatile part
     v_w = w / RHO_WATER
     v_s = (1.0 - w) / rho_s
     phi_d = min((v_w + v_s * nonlipid_share) / (v_w + v_s), _PHI_D_CAP)
-    pm = float(c["viscosity_phi_max"])
-    kd = -float(c["viscosity_intrinsic"]) * pm * math.log(1.0 - phi_d / pm)
+    pm = q["viscosity_phi_max"]
+    kd = -q["viscosity_intrinsic"] * pm * math.log(1.0 - phi_d / pm)
     m = max(m, _M_FLOOR)
-    m_raw = max(float(q["monomer_percent"]) / 100.0, _M_FLOOR)
-    return (math.log(float(q["viscosity_lipid_pa_s"])) + kd
-            + float(c["viscosity_mw_exponent"]) * math.log(m_raw / m))
+    m_raw = max(q["monomer_percent"] / 100.0, _M_FLOOR)
+    return (math.log(mat.value_in("eta_lipid", "Pa·s")) + kd
+            + q["viscosity_mw_exponent"] * math.log(m_raw / m))
 
 
-def _ln_eta_relative_factory(mat: Material, c: Mapping[str, Any]):
+def _ln_eta_relative_factory(mat: Material):
     """ln(eta/eta_raw) of the sap as a function of (u, m)."""
-    ref = _ln_eta_sap(mat, c, float(mat["water_percent"]) / 100.0,
-                      float(mat["monomer_percent"]) / 100.0)
+    ref = _ln_eta_sap(mat, mat["water_percent"] / 100.0, mat["monomer_percent"] / 100.0)
 
     def f(u: float, m: float) -> float:
-        return _ln_eta_sap(mat, c, u / (1.0 + u), m) - ref
+        return _ln_eta_sap(mat, u / (1.0 + u), m) - ref
 
     return f
 
 
 def viscosity_pa_s(material: Material | str, water_percent: float, monomer_percent: float, *,
                    oil: str | None = None, oil_percent: float = 0.0,
-                   thinner_percent: float = 0.0,
-                   constants: Mapping[str, Any] | None = None) -> float:
+                   thinner_percent: float = 0.0, parameters: Any = None) -> float:
     """Viscosity estimate at 25 °C, Pa·s (see the module documentation).
 
     ``water_percent`` is the volatile of the lacquer itself (water for sap,
     thinner as sold for cashew); ``oil_percent`` and ``thinner_percent`` are
     added on top, in % of the lacquer's weight.
     """
-    mat = get_material(material) if isinstance(material, str) else material
-    c = _constants(constants)
-    q = mat.params
-    rho_s = float(q["density_solids_kg_m3"])
+    mat = get_material(material, parameters) if isinstance(material, str) else material
+    q = mat.values
+    rho_s = q["rho_solids"]
     w = min(max(float(water_percent), 0.0), 99.0) / 100.0
-    th = thinner_data()
-    ln_thin = math.log(float(th["viscosity_pa_s"]))
-    if float(q["droplet_raw_um"]) > 0:  # sap: water-in-oil emulsion
-        ln_eta = _ln_eta_sap(mat, c, w, float(monomer_percent) / 100.0)
+    ln_thin = math.log(mat.value_in("thinner_viscosity", "Pa·s"))
+    rho_thin = mat.value_in("thinner_density", "kg/m3")
+    if q["droplet_raw"] > 0:  # sap: water-in-oil emulsion
+        ln_eta = _ln_eta_sap(mat, w, float(monomer_percent) / 100.0)
     else:  # resin + its own thinner, log-mixed by volume
-        rho_v = float(q.get("volatile_density_kg_m3", th["density_kg_m3"]))
-        v_t = (w / rho_v) / (w / rho_v + (1.0 - w) / rho_s) if w > 0 else 0.0
-        ln_eta = (1.0 - v_t) * math.log(float(q["viscosity_lipid_pa_s"])) + v_t * ln_thin
+        v_t = (w / rho_thin) / (w / rho_thin + (1.0 - w) / rho_s) if w > 0 else 0.0
+        ln_eta = (1.0 - v_t) * math.log(mat.value_in("eta_lipid", "Pa·s")) + v_t * ln_thin
     # blended oil and extra thinner: log-mixing by volume
     vol_lac = 1.0 / 1000.0  # 1 kg lacquer ≈ 1 L (only the ratios matter)
     parts = [(vol_lac, ln_eta)]
     if oil and oil_percent > 0:
-        od = oil_data(oil)
-        parts.append((oil_percent / 100.0 / float(od["density_kg_m3"]),
-                      math.log(float(od["viscosity_pa_s"]))))
+        od = mat.parameters.oil(oil)
+        parts.append((oil_percent / 100.0 / od["oil_density"], math.log(od["oil_viscosity"])))
     if thinner_percent > 0:
-        parts.append((thinner_percent / 100.0 / float(th["density_kg_m3"]), ln_thin))
+        parts.append((thinner_percent / 100.0 / rho_thin, ln_thin))
     total = sum(v for v, _ in parts)
     return float(math.exp(sum(v * ln for v, ln in parts) / total))
 
@@ -449,7 +429,13 @@ def _additives(recipe) -> dict:
             "thinner_percent": float(get("thinner_percent") or 0.0)}
 
 
-def refine(recipe) -> pd.Series:
+#: Fields of the refined state, in order (the index of :func:`refine`'s Series).
+STATE_FIELDS = ("water_percent", "monomer_percent", "droplet_um", "laccase_percent",
+                "viscosity_pa_s", "water_volume_fraction")
+_STATE_INDEX = pd.Index(list(STATE_FIELDS))
+
+
+def refine(recipe, parameters: Any = None) -> pd.Series:
     """The refined state a recipe starts its film from.
 
     Parameters
@@ -457,6 +443,8 @@ def refine(recipe) -> pd.Series:
     recipe : Recipe
         Its ``state`` (measured), ``refining`` steps (simulated from the
         material's raw sap) or neither (raw sap), and its ``additives``.
+    parameters : optional
+        Parameter set or overrides (see :func:`lacquersim.simulate`).
 
     Returns
     -------
@@ -471,7 +459,8 @@ def refine(recipe) -> pd.Series:
     RecipeError
         Water added back beyond 60 %.
     """
-    return state_series(refined_values(recipe), recipe.name)
+    return state_series(refined_values(recipe, get_material(recipe.material, parameters)),
+                        recipe.name)
 
 
 def state_series(values, name) -> pd.Series:
@@ -482,13 +471,11 @@ def state_series(values, name) -> pd.Series:
     return pd.Series(np.array(values, dtype=float), index=_STATE_INDEX, name=name, copy=False)
 
 
-def refined_values(recipe, viscosity: bool = True) -> tuple:
+def refined_values(recipe, mat: Material, viscosity: bool = True) -> tuple:
     """:func:`refine`'s values as a tuple of floats in :data:`STATE_FIELDS`
-    order, without the Series: building one costs ~20 µs, a third of the
-    Python that :func:`~lacquersim.sweep.simulate_many` spends per recipe.
-    ``viscosity=False`` leaves the viscosity estimate out (NaN): the film
-    model does not use it, and it is another ~10 µs."""
-    mat = get_material(recipe.material)
+    order, for the recipe's material ``mat`` as resolved in a parameter set
+    (without additives). ``viscosity=False`` leaves the viscosity estimate
+    out (NaN): the film model does not use it, and batches skip its cost."""
     st = getattr(recipe, "state", None)
     steps = getattr(recipe, "refining", None)
     add = _additives(recipe)
@@ -503,16 +490,16 @@ def refined_values(recipe, viscosity: bool = True) -> tuple:
         water, monomer = out["water_percent"], out["monomer_percent"]
         droplet, laccase = out["droplet_um"], out["laccase_percent"]
     else:
-        water = float(mat["water_percent"])
-        monomer = float(mat["monomer_percent"])
+        water = mat["water_percent"]
+        monomer = mat["monomer_percent"]
         droplet = _droplet_rule(water, mat)
         laccase = 100.0
     if not mat.enzymatic:
         laccase = 0.0
-    if float(mat["droplet_raw_um"]) <= 0:
+    if mat["droplet_raw"] <= 0:
         droplet = 0.0
     thinner_extra = add["thinner_percent"]
-    if mat["volatile"] != "water" and thinner_extra > 0:
+    if not mat.is_water and thinner_extra > 0:
         # cashew: the thinner is the volatile the film model follows
         water = 100.0 * (water + thinner_extra) / (100.0 + thinner_extra)
         thinner_extra = 0.0
@@ -522,52 +509,16 @@ def refined_values(recipe, viscosity: bool = True) -> tuple:
             float(water_volume_fraction(water, mat)))
 
 
-STATE_FIELDS = ("water_percent", "monomer_percent", "droplet_um", "laccase_percent",
-                "viscosity_pa_s", "water_volume_fraction")
-_STATE_INDEX = pd.Index(list(STATE_FIELDS))
-
-
-def initial_state(recipe) -> pd.Series:
+def initial_state(recipe, parameters: Any = None) -> pd.Series:
     """Alias of :func:`refine`, kept for existing callers."""
-    return refine(recipe)
+    return refine(recipe, parameters)
 
 
-def effective_material(recipe) -> Material:
-    """The recipe's material with its additives applied.
-
-    * ``metal_ppm`` and ``drier_percent`` add to the material's own values
-      (they multiply autoxidation through ``kappa_*``);
-    * a blended oil replaces part of the lipid: the catechol concentration
-      falls with the lipid share, the double bonds are those of lipid plus
-      oil, the catechol weight in the network conversion becomes
-      ``w_c·L/(L + network_weight·O)`` and the autoxidation rate constant the
-      double-bond-weighted mean of lipid and oil;
-    * thinner leaves the material unchanged (see :func:`refine`).
-    """
-    mat = get_material(recipe.material)
+def effective_material(recipe, parameters: Any = None) -> Material:
+    """The recipe's material with its additives applied (see
+    :func:`lacquersim.model.materials.with_additives`); thinner leaves the
+    material unchanged (see :func:`refine`)."""
     add = _additives(recipe)
-    if not (add["metal_ppm"] or add["drier_percent"] or (add["oil"] and add["oil_percent"])):
-        return mat
-    q = dict(mat.params)
-    q["metal_ppm"] = float(q["metal_ppm"]) + add["metal_ppm"]
-    q["drier_percent"] = float(q["drier_percent"]) + add["drier_percent"]
-    if add["oil"] and add["oil_percent"] > 0:
-        od = oil_data(add["oil"])
-        raw_w = float(q["water_percent"])
-        solids = 100.0 - raw_w                       # non-volatile part of 100 g raw sap
-        lipid = float(q["lipid_percent"])
-        # oil per 100 g of lacquer → per non-volatile mass of the raw sap basis
-        oil = add["oil_percent"] * solids / 100.0
-        share_l = lipid / (solids + oil)             # lipid share of the new solids
-        share_o = oil / (solids + oil)
-        M = float(q["lipid_molar_mass_g_mol"]) * 1e-3
-        db_l = float(q["double_bonds_per_lipid"])
-        db_o_per_lipid = share_o * float(od["double_bonds_mol_kg"]) * M / max(share_l, 1e-12)
-        w_c = float(q["catechol_weight"])
-        nw = float(od["network_weight"])
-        q["lipid_percent"] = share_l * solids
-        q["double_bonds_per_lipid"] = db_l + db_o_per_lipid
-        q["catechol_weight"] = w_c * share_l / (share_l + nw * share_o)
-        g = db_o_per_lipid / max(db_l + db_o_per_lipid, 1e-12)
-        q["k_S_per_h"] = (1.0 - g) * float(q["k_S_per_h"]) + g * float(od["k_S_per_h"])
-    return Material(name=mat.name, description=mat.description, params=MappingProxyType(q))
+    return with_additives(get_material(recipe.material, parameters), metal_ppm=add["metal_ppm"],
+                          drier_percent=add["drier_percent"], oil=add["oil"],
+                          oil_percent=add["oil_percent"])

@@ -54,34 +54,20 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from lacquersim.errors import RecipeError
+from lacquersim.model.materials import material_names, non_sap_materials, oil_names
 
 __all__ = ["Field", "FIELDS", "MATERIAL_NAMES", "describe_schema", "validate",
            "children", "pattern_of", "field_for"]
 
-# The physics module owns the list of materials; the fallback keeps the schema
-# usable (and documentable) before/without it. Only a *missing* module falls
-# back: a broken materials.py must fail loudly, not shrink the choices.
-try:
-    from lacquersim.model.materials import MATERIAL_NAMES as _MATERIAL_NAMES
-except ModuleNotFoundError as _exc:  # pragma: no cover - depends on the checkout
-    if _exc.name not in ("lacquersim.materials",):
-        raise
-    _MATERIAL_NAMES = ("japan", "china", "vietnam", "myanmar", "cashew")
-
-#: Material names accepted by ``material``.
-MATERIAL_NAMES: tuple[str, ...] = tuple(_MATERIAL_NAMES)
-
-try:
-    from lacquersim.model.materials import OIL_NAMES as _OIL_NAMES
-except (ModuleNotFoundError, ImportError):  # pragma: no cover - depends on the checkout
-    _OIL_NAMES = ("linseed", "tung", "perilla", "epoxidised-soybean")
+#: Material names accepted by ``material`` (the materials of the parameter table).
+MATERIAL_NAMES: tuple[str, ...] = material_names()
 #: Oils accepted by ``additives.oil``.
-OIL_NAMES: tuple[str, ...] = tuple(_OIL_NAMES)
+OIL_NAMES: tuple[str, ...] = oil_names()
 
-from lacquersim.model.schedule import PRESET_DEFAULTS, PRESET_NAMES, SITE_NAMES  # noqa: E402
+from lacquersim.model.schedule import PRESET_DEFAULTS, PRESET_NAMES, SITE_NAMES
 
 #: Materials that are not sap (no water droplets, no laccase): no refining steps.
-NON_SAP_MATERIALS: tuple[str, ...] = ("cashew",)
+NON_SAP_MATERIALS: tuple[str, ...] = non_sap_materials()
 #: Refining step kinds (``refining[i].step``).
 REFINING_STEPS: tuple[str, ...] = ("nayashi", "kurome", "add_water")
 
@@ -428,9 +414,9 @@ class Rule:
 
 def _refining_needs_sap(v: Mapping) -> tuple[str, str] | None:
     if v.get("refining") and v.get("material") in NON_SAP_MATERIALS:
-        return ("refining", f"refining steps need a sap lacquer; '{v['material']}' is a "
-                            "cashew-nut-shell resin without water droplets or laccase: leave "
-                            "'refining' out (its thinner and drier are in 'additives')")
+        return ("refining", f"refining steps need a sap lacquer; '{v['material']}' has no water "
+                            "droplets or laccase: leave 'refining' out (thinner and drier go "
+                            "in 'additives')")
     return None
 
 

@@ -18,9 +18,9 @@ import pandas as pd
 
 from lacquersim.kernels import film
 from lacquersim.errors import RecipeError
-from lacquersim.model.schedule import Schedule
-from lacquersim.sim.simulation import build_problem, initial_vector
-from lacquersim.sim.solver import BDFSolver, FilmProblem
+from lacquersim.model.problem import FilmProblem, initial_vector
+from lacquersim.sim.prepared import PreparedFilm
+from lacquersim.sim.solver import BDFSolver
 from lacquersim.sim.stages import STAGES, StageInfo, detect_stages
 
 __all__ = ["simulate_coats", "BuildResult"]
@@ -95,20 +95,19 @@ class BuildResult:
         return self.coats[-1].plot()
 
 
-def simulate_coats(recipe, n_coats: int, interval_hours, schedule: Schedule | None = None,
-                   n_cells: int = 50, rtol: float = 1e-6, solver=None) -> BuildResult:
-    """Simulate ``n_coats`` coats of ``recipe``, each ``n_cells`` cells thick.
+def simulate_coats(prepared: PreparedFilm, n_coats: int, interval_hours, rtol: float = 1e-6,
+                   solver=None) -> BuildResult:
+    """Simulate ``n_coats`` coats of a prepared film, each with its cells.
 
     Parameters
     ----------
+    prepared : PreparedFilm
+        One coat; its schedule runs from the first application on and must
+        last beyond the last application.
     interval_hours : float or sequence of float
         Time between successive applications, h (one value for all, or
         ``n_coats − 1`` values).
-    schedule : Schedule, optional
-        Drying conditions from the first application on (default: the
-        recipe's); it must last beyond the last application.
     """
-    from lacquersim.model.refining import effective_material, refine
     from lacquersim.sim.result import Result
 
     n_coats = int(n_coats)
@@ -117,16 +116,16 @@ def simulate_coats(recipe, n_coats: int, interval_hours, schedule: Schedule | No
     gaps = np.broadcast_to(np.asarray(interval_hours, dtype=float), (max(n_coats - 1, 0),))
     if np.any(~np.isfinite(gaps)) or np.any(gaps <= 0):
         raise RecipeError("intervals between coats must be > 0 h", field="coats.interval_hours")
-    schedule = recipe.drying if schedule is None else schedule
+    schedule = prepared.schedule
     applied = np.concatenate([[0.0], np.cumsum(gaps)])
     if applied[-1] >= schedule.total_hours:
         raise RecipeError(
             f"the last coat goes on at {applied[-1]:g} h but the drying schedule lasts only "
             f"{schedule.total_hours:g} h; make the schedule longer than the coats' total interval",
             field="coats.interval_hours")
-    state = refine(recipe)
-    base = build_problem(recipe, schedule, n_cells, state=state)
-    mat = effective_material(recipe)
+    state = prepared.state
+    base = prepared.problem
+    mat = prepared.material
     solver = BDFSolver(rtol=rtol) if solver is None else solver
     N, nf, nq = base.n_cells, film.NF, film.NQ
     ends = np.append(applied[1:], schedule.total_hours) * 3600.0
@@ -155,8 +154,7 @@ def simulate_coats(recipe, n_coats: int, interval_hours, schedule: Schedule | No
                 reasons[first] = (f"not reached before the next coat went on "
                                   f"({(b_s - a_s) / 3600.0:g} h after this one)")
         info_rel = StageInfo(times_s=rel, reasons=reasons, wrinkle_index=info.wrinkle_index)
-        res = Result(recipe=recipe, schedule=schedule, state=state, problem=pr,
-                     trajectory=traj, stage_info=info_rel, applied_h=applied[j])
+        res = Result(prepared, traj, info_rel, problem=pr, applied_h=applied[j])
         results.append(res)
         first_missing = next((r for r in reasons if r), "")
         rows.append({"coat": j + 1, "applied_h": applied[j],

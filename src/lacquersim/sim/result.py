@@ -34,29 +34,30 @@ class Result:
         The refined state the film started from.
     """
 
-    def __init__(self, recipe, schedule, state, problem, trajectory, stage_info, applied_h: float = 0.0):
+    def __init__(self, film, trajectory, stage_info, *, problem=None, applied_h: float = 0.0):
+        #: the prepared film (recipe, parameters, refined state) that was solved
+        self.film = film
         #: when this coat went on, h from the first application; stages are
         #: timed from it, history and profiles from the first application
         self.applied_h = float(applied_h)
-        self.recipe = recipe
-        self.schedule = schedule
-        self._state = state  # a Series, or a mapping made into one on first use
-        self.problem = problem
+        self.recipe = film.recipe
+        self.schedule = film.schedule
+        #: the kernel problem solved (for a coat of a build: the whole stack)
+        self.problem = film.problem if problem is None else problem
         self.trajectory = trajectory
         self._info = stage_info
         self.stages = pd.Series(stage_info.times_s / 3600.0, index=_STAGE_INDEX, name="hours")
         self._reasons = None
+        self._initial = None
 
     @property
     def initial_state(self) -> pd.Series:
         """The refined state the film started from (see :func:`lacquersim.refine`)."""
-        # built on first use from the values simulate() computed: a Series
-        # costs ~10 µs, and sweeps that loop over simulate() never look at it
-        if not isinstance(self._state, pd.Series):
-            from lacquersim.model.refining import STATE_FIELDS, state_series
-
-            self._state = state_series([self._state[k] for k in STATE_FIELDS], self.recipe.name)
-        return self._state
+        # built on first use: a Series costs ~10 µs, and sweeps that loop
+        # over simulate() never look at it
+        if self._initial is None:
+            self._initial = self.film.initial_state
+        return self._initial
 
     @property
     def reasons(self) -> pd.Series:
@@ -238,8 +239,7 @@ class Result:
         ax.plot(h.time_h, h.conversion_surface, label="surface")
         ax.plot(h.time_h, h.conversion_mean, label="mean")
         ax.plot(h.time_h, h.conversion_bottom, label="substrate")
-        from lacquersim.model.materials import get_material
-        a_gel = float(get_material(self.recipe.material)["alpha_gel"])
+        a_gel = self.film.alpha_gel
         ax.axhline(a_gel, color="0.5", ls=":", lw=1, label=f"gel point {a_gel:.2f}")
         ax.set_ylabel("network conversion α")
         ax.set_ylim(0, 1)

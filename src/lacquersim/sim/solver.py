@@ -26,32 +26,9 @@ from lacquersim.kernels import bdf
 
 from lacquersim.kernels import film
 from lacquersim.errors import SolverError
+from lacquersim.model.problem import FilmProblem
 
 __all__ = ["FilmProblem", "Segment", "Trajectory", "BDFSolver", "ScipySolver", "default_atol"]
-
-
-@dataclass
-class FilmProblem:
-    """What the kernels need, in SI units.
-
-    dz : cell widths, m (substrate first)
-    y0 : initial state, length ``5N + 4`` (see :mod:`lacquersim.film`)
-    t_bounds : segment boundaries, s (length ``len(params) + 1``)
-    params : one parameter vector per segment
-    """
-
-    dz: np.ndarray
-    y0: np.ndarray
-    t_bounds: np.ndarray
-    params: list
-
-    @property
-    def n_cells(self) -> int:
-        return int(self.dz.shape[0])
-
-    @property
-    def n_state(self) -> int:
-        return film.NF * self.n_cells + film.NQ
 
 
 @dataclass

@@ -1,0 +1,23 @@
+"""Closed-form physical laws shared by the kernels and the model (plain Python).
+
+The kernels compile these with numba; the model calls them directly, so
+that each law is written once. No numba import here: the model uses them
+without loading the compiler.
+"""
+
+from __future__ import annotations
+
+import math
+
+R_GAS = 8.314462618  # J mol⁻¹ K⁻¹
+T_REF = 298.15  # K, reference temperature of every rate constant
+
+
+def psat_water_c(tc):
+    """Saturation vapour pressure of water over liquid water, Pa (Buck 1996), tc in °C."""
+    return 611.21 * math.exp((18.678 - tc / 234.5) * (tc / (257.14 + tc)))
+
+
+def arrhenius(ea, T):
+    """Arrhenius factor exp(−Ea/R·(1/T − 1/T_ref)) relative to 25 °C; Ea in J mol⁻¹, T in K."""
+    return math.exp(-ea / R_GAS * (1.0 / T - 1.0 / T_REF))

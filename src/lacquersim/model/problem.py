@@ -1,0 +1,197 @@
+"""The film problem: a material, a refined state and a schedule as kernel arrays.
+
+This is the one place where parameters by name become the kernels'
+parameter vector (SI units, slots of :mod:`lacquersim.kernels.film`):
+:data:`KERNEL_PARAMETERS` maps slots to table parameters, converted by
+their units; :func:`material_vector` adds what is derived from several of
+them and from the refined state; :func:`with_step` the conditions of one
+schedule step.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Mapping
+
+import numpy as np
+
+from lacquersim.errors import RecipeError
+from lacquersim.kernels import film
+from lacquersim.kernels.formulas import R_GAS, T_REF
+from lacquersim.model import units
+from lacquersim.model.materials import Material
+
+__all__ = ["FilmProblem", "KERNEL_PARAMETERS", "material_vector", "with_step", "initial_vector",
+           "mesh", "air_transfer", "N_CELLS_MIN", "N_CELLS_MAX", "check_n_cells"]
+
+RHO_WATER = 1000.0  # kg m⁻³
+M_WATER = 0.018015  # kg mol⁻¹
+T_BAKE_REF_C = 140.0  # °C: k_T is given where baking is characterised
+#: Cells through the thickness that the API and the CLI accept.
+N_CELLS_MIN, N_CELLS_MAX = 3, 2000
+#: Cell clustering of :func:`mesh` toward both faces.
+MESH_CLUSTER = 0.85
+
+#: Kernel slot <- parameter of the table (its value converted to SI by its unit).
+KERNEL_PARAMETERS: tuple[tuple[int, str], ...] = (
+    (film.P_KL, "k_L"), (film.P_EAL, "Ea_L"), (film.P_E0, "enzyme_activity"),
+    (film.P_ACRIT, "a_crit"), (film.P_NH, "n_h"), (film.P_KA, "K_a"), (film.P_PHIEX, "phi_ex"),
+    (film.P_NEX, "n_ex"), (film.P_KM, "K_m"), (film.P_KO, "K_O"),
+    (film.P_KS, "k_S"), (film.P_EAS, "Ea_S"), (film.P_KOS, "K_OS"), (film.P_EAT, "Ea_T"),
+    (film.P_KD, "k_d"), (film.P_EAD, "Ea_d"), (film.P_KDRY, "k_dry"),
+    (film.P_WC, "w_c"), (film.P_APRE, "alpha_pre"), (film.P_TG0, "Tg0"), (film.P_TG1, "Tg1"),
+    (film.P_LAM, "lambda_Tg"), (film.P_WG, "w_g"), (film.P_GPL, "g_pl"),
+    (film.P_DO0, "D_O0"), (film.P_BO, "beta_O"), (film.P_DW0, "D_w0"), (film.P_BW, "beta_w"),
+    (film.P_NUL, "nu_L"), (film.P_NUS, "nu_S"), (film.P_CSAT, "c_sat"), (film.P_ESOL, "E_sol"),
+    (film.P_ISOA, "isotherm_A"), (film.P_ISON, "isotherm_n"), (film.P_ISOB, "isotherm_b"),
+    (film.P_AGEL, "alpha_gel"),
+)
+
+
+@dataclass
+class FilmProblem:
+    """What the kernels need, in SI units.
+
+    dz : cell widths, m (substrate first)
+    y0 : initial state, length ``5N + 4`` (see :mod:`lacquersim.kernels.film`)
+    t_bounds : segment boundaries, s (length ``len(params) + 1``)
+    params : one parameter vector per segment
+    """
+
+    dz: np.ndarray
+    y0: np.ndarray
+    t_bounds: np.ndarray
+    params: list
+
+    @property
+    def n_cells(self) -> int:
+        return int(self.dz.shape[0])
+
+    @property
+    def n_state(self) -> int:
+        return film.NF * self.n_cells + film.NQ
+
+
+def check_n_cells(n_cells, field: str = "n_cells") -> int:
+    if isinstance(n_cells, bool) or not (isinstance(n_cells, (int, np.integer))
+                                         and N_CELLS_MIN <= int(n_cells) <= N_CELLS_MAX):
+        raise RecipeError(f"{n_cells!r} is not allowed; {field} must be a whole number from "
+                          f"{N_CELLS_MIN} to {N_CELLS_MAX}", field=field)
+    return int(n_cells)
+
+
+def mesh(thickness_um: float, n_cells: int, cluster: float = MESH_CLUSTER) -> np.ndarray:
+    """Cell widths (m), substrate first, refined toward both faces.
+
+    Cell edges sit at ``z = L·(ξ − a·sin(2πξ)/(2π))`` for ξ uniform on [0, 1],
+    so the face cells are ``(1 + a)/(1 − a)`` times (≈ 12× for a = 0.85)
+    thinner than the middle ones. The stages are read at the surface and
+    substrate cells, and the steepest gradients sit at the air face, so fine
+    face cells make the stage times converge with few cells. ``cluster = 0``
+    gives a uniform mesh.
+    """
+    return units.to_si(float(thickness_um), "µm") * _unit_widths(int(n_cells), float(cluster))
+
+
+@lru_cache(maxsize=64)
+def _unit_widths(n: int, cluster: float) -> np.ndarray:
+    # the shape depends on the cell count only: numpy's small-array calls
+    # cost ~20 µs, 1–2 % of a simulation
+    xi = np.linspace(0.0, 1.0, n + 1)
+    edges = xi - cluster * np.sin(2.0 * np.pi * xi) / (2.0 * np.pi)
+    w = np.diff(edges)
+    w.setflags(write=False)
+    return w
+
+
+def material_vector(mat: Material, state: Mapping[str, float]) -> np.ndarray:
+    """Parameter vector (SI) of a material in a refined state, with no schedule."""
+    p = _material_base(mat).copy()
+    q = mat.values
+    # concentrations per film volume: the non-volatile part is lipid + gum + protein
+    phi0 = float(state["water_volume_fraction"])
+    lipid_share = q["lipid_percent"] / max(100.0 - q["water_percent"], 1e-9)
+    c_lipid = (1.0 - phi0) * mat.si("rho_solids") * lipid_share / mat.si("M_lipid")
+    p[film.P_CCAT] = c_lipid if q["w_c"] > 0 else 0.0
+    p[film.P_CDB] = q["double_bonds_per_lipid"] * c_lipid
+    p[film.P_NUW] = q["water_per_catechol"] * p[film.P_CCAT] * M_WATER / RHO_WATER
+    p[film.P_D0] = units.to_si(float(state["droplet_um"]), "µm")
+    p[film.P_PHI0] = max(phi0, 1e-6)
+    return p
+
+
+# A Material is immutable and get_material hands out one object per name and
+# parameter set: the state-independent entries are computed once per object.
+_BASES: dict = {}
+
+
+def _material_base(mat: Material) -> np.ndarray:
+    """The entries of :func:`material_vector` that do not depend on the state."""
+    hit = _BASES.get(id(mat))
+    if hit is not None and hit[0] is mat:
+        return hit[1]
+    q = mat.values
+    p = np.zeros(film.N_PARAMS)
+    for slot, name in KERNEL_PARAMETERS:
+        p[slot] = mat.si(name)
+    p[film.P_CATAL] = 1.0 + q["kappa_drier"] * q["drier_percent"] + q["kappa_metal"] * q["metal_ppm"]
+    # k_T is given at 140 °C, where baking is characterised; the kernel's at T_ref
+    p[film.P_KT] = mat.si("k_T_140C") * np.exp(
+        -p[film.P_EAT] / R_GAS * (1.0 / T_REF - 1.0 / units.to_si(T_BAKE_REF_C, "°C")))
+    p[film.P_ISWATER] = 1.0 if mat.is_water else 0.0
+    if mat.is_water:
+        p[film.P_VMOL] = M_WATER / RHO_WATER
+    else:
+        p[film.P_PREF] = mat.si("p_solvent")
+        p[film.P_DHV] = mat.si("dH_solvent")
+        p[film.P_VMOL] = mat.si("V_solvent")
+    p[film.P_REACT] = 1.0
+    p.setflags(write=False)
+    if len(_BASES) >= 256:  # Materials with additives are made per recipe: keep it bounded
+        _BASES.clear()
+    _BASES[id(mat)] = (mat, p)
+    return p
+
+
+def air_transfer(air_speed_m_s: float) -> float:
+    """Gas-side mass-transfer coefficient, m s⁻¹, over a ≈ 10 cm panel.
+
+    Natural convection floor (≈ 3 mm/s) plus laminar forced convection,
+    ``Sh = 0.664 Re^½ Sc^⅓`` for a 0.1 m plate in air (≈ 11 mm/s at 1 m/s).
+    """
+    return 3e-3 + 1.15e-2 * math.sqrt(max(float(air_speed_m_s), 0.0))
+
+
+def with_step(p_mat: np.ndarray, step, t_a_s: float, t_b_s: float) -> np.ndarray:
+    """Copy of a material vector with the conditions of one schedule step."""
+    p = p_mat.copy()
+    p[film.P_TA] = units.to_si(step.temperature_c, "°C")
+    p[film.P_TB] = units.to_si(step.t_end_c, "°C")
+    p[film.P_RHA] = units.to_si(step.rh_percent, "%")
+    p[film.P_RHB] = units.to_si(step.rh_end_percent, "%")
+    p[film.P_TSA] = t_a_s
+    p[film.P_TSB] = t_b_s
+    k_mass = air_transfer(step.air_speed_m_s)
+    p[film.P_KMASS] = k_mass
+    # O2: the gas side barely resists; in liquid-concentration terms its
+    # coefficient is k_mass divided by the partition coefficient c_sat/c_air
+    c_air = 0.21 * 101325.0 / (R_GAS * T_REF)
+    p[film.P_KO2] = k_mass * c_air / max(p[film.P_CSAT], 1e-9)
+    return p
+
+
+def initial_vector(p: np.ndarray, state: Mapping[str, float], n_cells: int) -> np.ndarray:
+    """Uniform initial film state (cells, then zeroed running integrals)."""
+    y0 = np.zeros(film.NF * n_cells + film.NQ)
+    T0 = p[film.P_TA]
+    cell = np.array([
+        float(state["water_volume_fraction"]),
+        float(film.c_saturation(T0, p)),
+        units.to_si(float(state["monomer_percent"]), "%"),
+        1.0,
+        units.to_si(float(state["laccase_percent"]), "%"),
+    ])
+    y0[: film.NF * n_cells].reshape(n_cells, film.NF)[:] = cell
+    return y0
