@@ -43,26 +43,40 @@ CASES = ((0, 5e-5), (1, 1e-4), (2, 2e-4), (3, 5e-4), (4, 1e-5))
 
 
 def load_revision(rev: str, into: Path):
-    """Import src/lacquersim of ``rev`` as the package ``lacquersim_ab``."""
+    """Import src/lacquersim of ``rev`` as the package ``lacquersim_ab``; its bdf module."""
     data = subprocess.run(["git", "archive", rev, "src/lacquersim"], cwd=ROOT, check=True,
                           capture_output=True).stdout
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         tar.extractall(into, filter="data")
     (into / "src" / "lacquersim").rename(into / "lacquersim_ab")
     sys.path.insert(0, str(into))
-    return importlib.import_module("lacquersim_ab.bdf")
+    layered = (into / "lacquersim_ab" / "kernels" / "bdf.py").exists()  # since the layers
+    return importlib.import_module("lacquersim_ab.kernels.bdf" if layered else "lacquersim_ab.bdf")
 
 
-def kernel_args(problem, rtol):
+def kernel_args(kernel, problem, rtol):
+    """Arguments of ``kernel.integrate`` for ``problem`` and its outputs (y_end,
+    stage_t, stats), for the signature and parameter layout of the kernel's
+    revision (stage window as arguments or in the parameter vector)."""
+    import inspect
+
     from lacquersim.sim.solver import default_atol
 
     n = problem.n_state
-    return (np.ascontiguousarray(problem.y0), np.asarray(problem.t_bounds, dtype=float),
-            np.ascontiguousarray(np.vstack(problem.params)), np.ascontiguousarray(problem.dz), rtol,
-            default_atol(problem, rtol), 200_000, 5, False, 1,
-            np.empty(n), np.empty(4), np.empty(1), np.zeros(8, dtype=np.int64), np.zeros(1),
+    P = np.vstack(problem.params)
+    n_params = kernel.film.N_PARAMS
+    if P.shape[1] < n_params:  # older layout: the extra slots (stage window) zero = whole film
+        P = np.hstack([P, np.zeros((P.shape[0], n_params - P.shape[1]))])
+    out = {"y_end": np.empty(n), "stage_t": np.empty(4), "stats": np.zeros(8, dtype=np.int64)}
+    head = [np.ascontiguousarray(problem.y0), np.asarray(problem.t_bounds, dtype=float),
+            np.ascontiguousarray(P), np.ascontiguousarray(problem.dz)]
+    if "i0" in inspect.signature(kernel.integrate.py_func).parameters:
+        head += [0, problem.n_cells]
+    args = (*head, rtol, default_atol(problem, rtol), 200_000, 5, False, 1,
+            out["y_end"], out["stage_t"], np.empty(1), out["stats"], np.zeros(1),
             np.empty(1), np.empty(1), np.empty(1, dtype=np.int64), np.empty(1, dtype=np.int64),
             np.empty((1, 6, n)), np.zeros(1, dtype=np.int64))
+    return args, out
 
 
 def compare(old, new, seconds: float, cases, cells=None) -> list[str]:
@@ -76,12 +90,12 @@ def compare(old, new, seconds: float, cases, cells=None) -> list[str]:
     for i, rtol, n_cells in runs:
         c = all_cases[i]
         problem = prepare(c["recipe"], c["schedule"], n_cells).problem
-        a = kernel_args(problem, rtol)
-        b = kernel_args(problem, rtol)
+        a, oa = kernel_args(old, problem, rtol)
+        b, ob = kernel_args(new, problem, rtol)
         old.integrate(*a)  # compile / warm
         new.integrate(*b)
-        same = (np.array_equal(a[11], b[11], equal_nan=True) and np.array_equal(a[10], b[10])
-                and np.array_equal(a[13], b[13]))
+        same = (np.array_equal(oa["stage_t"], ob["stage_t"], equal_nan=True)
+                and np.array_equal(oa["y_end"], ob["y_end"]) and np.array_equal(oa["stats"], ob["stats"]))
         ta, tb = [], []
         t0 = time.perf_counter()
         while time.perf_counter() - t0 < seconds:
@@ -95,8 +109,9 @@ def compare(old, new, seconds: float, cases, cells=None) -> list[str]:
         lines.append(f"{c['case'][:34]:34s} {n_cells:4d} cells rtol {rtol:<7g} "
                      f"old {np.median(ta) * 1e3:8.3f} ms  new {np.median(tb) * 1e3:8.3f} ms  "
                      f"new/old {np.median(tb / ta):.3f} ({len(ta)} pairs)  "
-                     f"steps {a[13][0]}/{b[13][0]}, right-hand sides {a[13][1]}/{b[13][1]}, "
-                     f"Jacobians {a[13][2]}/{b[13][2]}  {'same bits' if same else 'DIFFERENT results'}")
+                     f"steps {oa['stats'][0]}/{ob['stats'][0]}, right-hand sides "
+                     f"{oa['stats'][1]}/{ob['stats'][1]}, Jacobians {oa['stats'][2]}/{ob['stats'][2]}  "
+                     f"{'same bits' if same else 'DIFFERENT results'}")
     return lines
 
 
@@ -115,14 +130,14 @@ def compare_wp(old, new, cases) -> list[str]:
         for kernel in (old, new):
             errs, secs = [], []
             for rtol in RTOL_LADDER:
-                a = kernel_args(problem, rtol)
+                a, o = kernel_args(kernel, problem, rtol)
                 kernel.integrate(*a)
                 ts = []
                 for _ in range(5):
                     t0 = time.perf_counter()
                     kernel.integrate(*a)
                     ts.append(time.perf_counter() - t0)
-                errs.append(_rel_err(a[11], ref))
+                errs.append(_rel_err(o["stage_t"], ref))
                 secs.append(float(np.median(ts)))
             k = reliable_rung(errs)
             out.append((work_precision_fit(errs, secs), None if k is None else RTOL_LADDER[k]))

@@ -97,7 +97,7 @@ def _cvode_callbacks(p, dz, full, buf, g, nc):
 
     def events(t, yy, ev):
         full[:nc] = yy
-        indicators(t, full, p, dz, g)
+        indicators(t, full, p, dz, 0, len(dz), g)
         ev[:] = g
 
     return rhs, events
@@ -141,7 +141,7 @@ def cvode_stages(problem, rtol):
         # conditions true at the segment start
         full[:nc] = y
         while k < 4:
-            indicators(ta, full, p, dz, g)
+            indicators(ta, full, p, dz, 0, len(dz), g)
             if g[k] >= 0:
                 times[k] = ta
                 t_prev = ta

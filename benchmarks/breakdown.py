@@ -115,9 +115,9 @@ def time_split(c, rtol=RTOL):
         "linear solve": _per_call(_loop_solve, (F, Q, qlo, 100.0, np.random.rand(n), np.empty(n))),
         "rescaling D (order 3)": _per_call(_loop_change_D, (D, W), per_iteration=2),
     }
-    a = kernel_args(pb, rtol)
+    a, out = kernel_args(bdf, pb, rtol)
     kernel = _median(lambda: bdf.integrate(*a), 200)
-    stats = a[13]
+    stats = out["stats"]
     steps, nfev, njev, nlu = (int(stats[k]) for k in (bdf.S_STEPS, bdf.S_NFEV, bdf.S_NJEV, bdf.S_NLU))
     changes = nlu  # D is rescaled at each step-size change, which is also what refactors
     counts = {"right-hand side": nfev, "Jacobian": njev, "LU factorisation": nlu,
@@ -142,7 +142,7 @@ def python_overhead(c, pb, a):
     print(f"2. simulate() {sim * 1e3:.3f} ms, bare kernel {kernel * 1e3:.3f} ms: "
           f"{(sim - kernel) * 1e3:.3f} ms around the kernel")
 
-    def no_integrate(y0, tb, P, dz, rtol, atol, max_steps, max_order, store, max_records,
+    def no_integrate(y0, tb, P, dz, i0, i1, rtol, atol, max_steps, max_order, store, max_records,
                      y_end, stage_t, stage_w, stats, fail, *records):
         stage_t[:] = 3600.0
         stage_w[:] = 0.1
@@ -183,14 +183,14 @@ def python_overhead(c, pb, a):
         stage_w[:] = 0.1
         status[:] = bdf.OK
 
-    from lacquersim import sweep
+    from lacquersim.sim import batch
 
-    real_batch = sweep.bdf.integrate_batch
-    sweep.bdf.integrate_batch = no_kernel  # the Python alone: a subtraction of two batch times is too noisy
+    real_batch = batch.bdf.integrate_batch
+    batch.bdf.integrate_batch = no_kernel  # the Python alone: a subtraction of two batch times is too noisy
     try:
         whole = _median(lambda: simulate_many(recs, n_cells=c["cells"]), 5)
     finally:
-        sweep.bdf.integrate_batch = real_batch
+        batch.bdf.integrate_batch = real_batch
     print(f"   simulate_many of {len(recs)} recipes with its kernel replaced by a no-op: "
           f"{whole / len(recs) * 1e6:.0f} µs of Python per recipe")
 
@@ -225,7 +225,7 @@ def stage_error_source(c, pb, ref):
                             atol=1e-14 * np.maximum(1.0, np.abs(ya)), dense_output=True)
 
             def g(t, k=k, p=seg.p):
-                return indicator(k, t, sol.sol(t), p, pb.dz)
+                return indicator(k, t, sol.sol(t), p, pb.dz, 0, len(pb.dz))
 
             tt = np.linspace(ta, sol.t[-1], 400)
             first = np.flatnonzero(np.array([g(t) for t in tt]) >= 0.0)[0]

@@ -63,14 +63,14 @@ def instrumented(into: Path):
     """Import a copy of the working tree's package whose kernel records the check."""
     pkg = into / "lacquersim_newton"
     shutil.copytree(ROOT / "src" / "lacquersim", pkg, ignore=shutil.ignore_patterns("__pycache__"))
-    src = (pkg / "bdf.py").read_text()
+    src = (pkg / "kernels" / "bdf.py").read_text()
     for old, new in _HOOKS:
         if src.count(old) != 1:
             raise SystemExit("newton_check: bdf.integrate changed; update the hooks in benchmarks/newton_check.py")
         src = src.replace(old, new)
-    (pkg / "bdf.py").write_text(src)
+    (pkg / "kernels" / "bdf.py").write_text(src)
     sys.path.insert(0, str(into))
-    return importlib.import_module("lacquersim_newton.bdf")
+    return importlib.import_module("lacquersim_newton.kernels.bdf")
 
 
 def main():
@@ -87,13 +87,15 @@ def main():
             c = all_cases[i]
             problem = prepare(c["recipe"], c["schedule"], c["cells"]).problem
             for rtol in (1e-4, 1e-6):
-                a = list(kernel_args(problem, rtol))
+                args, out = kernel_args(kernel, problem, rtol)
+                a = list(args)
                 diag = np.zeros((20_000, 3))
                 a.append(diag)
                 kernel.integrate(*a)
-                k = int(a[13][5])
+                stats = out["stats"]
+                k = int(stats[5])
                 d = diag[:k]
-                print(f"{c['case'][:30]:30s} {c['cells']:3d} cells rtol {rtol:<6g} {k:5d} of {a[13][0]:5d} steps: "
+                print(f"{c['case'][:30]:30s} {c['cells']:3d} cells rtol {rtol:<6g} {k:5d} of {stats[0]:5d} steps: "
                       f"correction left median {np.median(d[:, 1]):.3f}, 95 % {np.quantile(d[:, 1], 0.95):.2f}, "
                       f"max {d[:, 1].max():.2f}, share > 0.1 {np.mean(d[:, 1] > 0.1):.2f}; "
                       f"true rate max {d[:, 2].max():.2f} (trusted: median {np.median(d[:, 0]):.4f})")

@@ -88,6 +88,15 @@ def test_kernels_import_nothing_from_the_domain():
             assert "lacquersim" not in deps
 
 
+def test_kernels_import_each_other_relatively():
+    """A copy of the kernels under another package name (benchmarks/ab.py times an
+    older revision's against the working tree's) must import its own modules."""
+    for path in (PKG / "kernels").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 0:
+                assert not (node.module or "").startswith("lacquersim"), (path.name, node.module)
+
+
 def _find_cycle(graph):
     state: dict[str, int] = {}
     stack: list[str] = []

@@ -110,7 +110,7 @@ def test_stage_times_agree_with_scipy_reference(case):
     grid = sol.t
     for k in range(4):
         def gk(t):
-            indicators(t, sol.sol(t), p, dz, g)
+            indicators(t, sol.sol(t), p, dz, 0, len(dz), g)
             return g[k]
         vals = np.array([gk(t) for t in grid[grid >= t_prev]])
         ts = grid[grid >= t_prev]

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import lacquersim as ls
 from lacquersim.kernels import film
-from lacquersim.sim.stages import STAGES
+from lacquersim.model.stages import STAGES
 
 MATERIALS = ["japan", "china", "vietnam", "myanmar", "cashew"]
 
@@ -101,3 +101,15 @@ def test_invalid_simulation_arguments_raise_recipe_error():
         ls.simulate(rec, n_cells=1)
     with pytest.raises(ls.RecipeError, match="rtol"):
         ls.simulate(rec, rtol=0.5)
+
+
+def test_a_missing_stage_is_explained_where_the_stage_looks():
+    """Dry-hard is a thickness average: its reason quotes the mean conversion, not the surface's."""
+    res = ls.simulate(ls.Recipe.from_dict({
+        "name": "short", "material": "vietnam", "film": {"thickness_um": 76},
+        "drying": {"temperature_c": 25, "rh_percent": 80, "hours": 12}}), n_cells=20)
+    assert np.isfinite(res.stages["tack_free"]) and np.isnan(res.stages["dry_hard"])
+    why = res.reasons["dry_hard"]
+    mean = res.history.conversion_mean.iloc[-1]
+    assert "mean conversion" in why and f"{mean:.2f}" in why, why
+    assert res.reasons["dry_through"] == "dry-hard not reached first"

@@ -34,7 +34,7 @@ __version__ = "0.1.0"
 _LAZY = {"simulate": "sim.simulation", "simulate_many": "sim.batch", "sweep": "sweep",
          "prepare": "sim.prepared", "PreparedFilm": "sim.prepared",
          "refine": "model.refining", "initial_state": "model.refining",
-         "effective_material": "model.refining", "STAGES": "sim.stages",
+         "effective_material": "model.refining", "STAGES": "model.stages",
          "parameters": "model.parameters", "ParameterSet": "model.parameters",
          "get_material": "model.materials"}
 

@@ -21,14 +21,12 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from lacquersim.errors import RecipeError, SolverError
+from lacquersim.model.stages import STAGE_LABELS, STAGES
 
 __all__ = ["main"]
 
 PROG = "lacquersim"
 
-STAGES = ("set_to_touch", "tack_free", "dry_hard", "dry_through")
-STAGE_LABELS = {"set_to_touch": "set to touch", "tack_free": "tack free",
-                "dry_hard": "dry hard", "dry_through": "dry through"}
 # (summary key, label, unit, format) of the end-of-run numbers shown by `run`.
 SUMMARY_ROWS = (
     ("wrinkle_index", "wrinkle index at set", "", ".3g"),
@@ -306,13 +304,15 @@ def _format_run(recipe, summary: dict) -> str:
 
     coats = summary.get("coats")
     if coats:
+        head = ["coat", "applied (h)"] + [STAGE_LABELS[s] for s in STAGES] + ["wrinkle"]
         lines += ["", "Coats (stages in hours after that coat went on; — = not reached)",
-                  "  coat  applied (h)  set to touch  tack free  dry hard  dry through  wrinkle"]
+                  "  " + "  ".join(head)]
         for c in coats:
-            cells = [_fmt(c.get(s), ".2f") if c.get(s) is not None else "—" for s in STAGES]
-            w = _fmt(c.get("wrinkle_index"), ".3g") if c.get("wrinkle_index") is not None else "—"
-            lines.append(f"  {c['coat']:>4}  {c['applied_h']:>11.4g}  {cells[0]:>12}  {cells[1]:>9}  "
-                         f"{cells[2]:>8}  {cells[3]:>11}  {w:>7}")
+            cells = ([str(c["coat"]), _fmt(c["applied_h"], ".4g")]
+                     + [_fmt(c.get(s), ".2f") if c.get(s) is not None else "—" for s in STAGES]
+                     + [_fmt(c.get("wrinkle_index"), ".3g") if c.get("wrinkle_index") is not None
+                        else "—"])
+            lines.append("  " + "  ".join(v.rjust(len(h)) for v, h in zip(cells, head)))
             if c.get("reason"):
                 lines.append(f"        coat {c['coat']}: {c['reason']}")
         lines[lines.index("Drying stages (hours after application)")] = \

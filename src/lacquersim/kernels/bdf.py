@@ -34,10 +34,10 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from lacquersim.kernels import film
-from lacquersim.kernels import vecmath as vm
-from lacquersim.kernels.film import NF, NQ
-from lacquersim.kernels.indicators import indicator, wrinkle
+from . import film
+from . import vecmath as vm
+from .film import NF, NQ
+from .indicators import N_STAGES, indicator, wrinkle
 
 MAX_ORDER = 5
 NEWTON_MAXITER = 4
@@ -464,7 +464,7 @@ def dense_eval(t, t_step, h, order, D, y):
 # Stages
 # ---------------------------------------------------------------------------
 @njit(cache=True, error_model="numpy")
-def _root(k, lo, hi, g_lo, g_hi, t_step, h, order, D, p, dz, ybuf):
+def _root(k, lo, hi, g_lo, g_hi, t_step, h, order, D, p, dz, i0, i1, ybuf):
     """First crossing of g_k in [lo, hi] (g_lo < 0 ≤ g_hi) on the step interpolant (Illinois)."""
     a, b = lo, hi
     fa, fb = g_lo, g_hi
@@ -480,7 +480,7 @@ def _root(k, lo, hi, g_lo, g_hi, t_step, h, order, D, p, dz, ybuf):
         if not (a < m < b):
             m = 0.5 * (a + b)
         dense_eval(m, t_step, h, order, D, ybuf)
-        fm = indicator(k, m, ybuf, p, dz)
+        fm = indicator(k, m, ybuf, p, dz, i0, i1)
         if fm >= 0.0:
             b, fb = m, fm
             if side == 1:
@@ -526,16 +526,17 @@ def _select_initial_step(t0, y0, f0, t_bound, rtol, atol, wt, p, dz, ybuf, fbuf)
 
 
 @njit(cache=True, error_model="numpy")
-def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_records,
+def integrate(y0, t_bounds, P, dz, i0, i1, rtol, atol, max_steps, max_order, store, max_records,
               y_end, stage_t, stage_w, stats, fail,
               rec_t, rec_h, rec_order, rec_seg, rec_D, rec_n):
     """Integrate the film from t_bounds[0] to t_bounds[-1], one segment per row of P.
 
+    Stages are located on the cells [i0, i1) (the whole film: 0, N).
     ``max_order`` (1–5) caps the BDF order (tests of the order of accuracy).
 
     Outputs (preallocated, filled in place):
       y_end (n)            final state
-      stage_t (4)          stage times, s (NaN if not reached)
+      stage_t (N_STAGES)   stage times, s (NaN if not reached)
       stage_w (1)          wrinkle index at set-to-touch (NaN if not set)
       stats (N_STATS)      steps, nfev, njev, nlu, rejected steps
       fail (1)             time of failure, s (only if status != OK)
@@ -551,7 +552,7 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
     N = dz.shape[0]
     nseg = P.shape[0]
     y = y0.copy()
-    for k in range(4):
+    for k in range(N_STAGES):
         stage_t[k] = np.nan
     stage_w[0] = np.nan
     for k in range(N_STATS):
@@ -603,11 +604,11 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
                 fail[0] = t
                 return NON_FINITE, rec_t, rec_h, rec_order, rec_seg, rec_D
         # a stage condition may already hold at the segment start
-        while kst < 4 and indicator(kst, t, y, p, dz) >= 0.0:
+        while kst < N_STAGES and indicator(kst, t, y, p, dz, i0, i1) >= 0.0:
             stage_t[kst] = t
             t_prev = t
             if kst == 0:
-                stage_w[0] = wrinkle(t, y, p, dz)
+                stage_w[0] = wrinkle(t, y, p, dz, i0, i1)
             kst += 1
         # restart at order 1: the conditions may jump at a step boundary (MODEL.md §5)
         h_abs = _select_initial_step(t, y, f, t_bound, rtol, atol, wt, p, dz, ybuf, fbuf)
@@ -836,28 +837,28 @@ def integrate(y0, t_bounds, P, dz, rtol, atol, max_steps, max_order, store, max_
 
             # --- stages reached during this step (sequentially, from the last one)
             lo = t_old if t_old > t_prev else t_prev
-            while kst < 4:
+            while kst < N_STAGES:
                 if lo == t_old:
-                    g_lo = indicator(kst, t_old, y_old, p, dz)  # exact previous point
+                    g_lo = indicator(kst, t_old, y_old, p, dz, i0, i1)  # exact previous point
                 else:
-                    g_lo = _g_at(kst, lo, t, h_abs, order, D, y, p, dz, ybuf)
+                    g_lo = _g_at(kst, lo, t, h_abs, order, D, y, p, dz, i0, i1, ybuf)
                 if g_lo >= 0.0:
                     ts = lo
                 else:
-                    g_hi = indicator(kst, t, y, p, dz)
+                    g_hi = indicator(kst, t, y, p, dz, i0, i1)
                     if g_hi < 0.0:
                         break
-                    ts = _root(kst, lo, t, g_lo, g_hi, t, h_abs, order, D, p, dz, ybuf)
+                    ts = _root(kst, lo, t, g_lo, g_hi, t, h_abs, order, D, p, dz, i0, i1, ybuf)
                 stage_t[kst] = ts
                 t_prev = ts
                 if kst == 0:
                     if ts == t_old:
-                        stage_w[0] = wrinkle(t_old, y_old, p, dz)
+                        stage_w[0] = wrinkle(t_old, y_old, p, dz, i0, i1)
                     elif ts == t:
-                        stage_w[0] = wrinkle(t, y, p, dz)
+                        stage_w[0] = wrinkle(t, y, p, dz, i0, i1)
                     else:
                         dense_eval(ts, t, h_abs, order, D, ybuf)
-                        stage_w[0] = wrinkle(ts, ybuf, p, dz)
+                        stage_w[0] = wrinkle(ts, ybuf, p, dz, i0, i1)
                 kst += 1
                 lo = ts
     for j in range(n):
@@ -911,12 +912,12 @@ def _grow(rec_t, rec_h, rec_order, rec_seg, rec_D, cap):
 
 
 @njit(cache=True, error_model="numpy")
-def _g_at(k, ts, t, h, order, D, y, p, dz, ybuf):
+def _g_at(k, ts, t, h, order, D, y, p, dz, i0, i1, ybuf):
     """Indicator k at time ts inside the step ending at t (its interpolant)."""
     if ts == t:
-        return indicator(k, t, y, p, dz)
+        return indicator(k, t, y, p, dz, i0, i1)
     dense_eval(ts, t, h, order, D, ybuf)
-    return indicator(k, ts, ybuf, p, dz)
+    return indicator(k, ts, ybuf, p, dz, i0, i1)
 
 
 @njit(cache=True, parallel=True)
@@ -925,7 +926,8 @@ def integrate_batch(Y0, TB, PP, DZ, rtol, ATOL, max_steps,
     """Integrate B independent films across cores (numba ``prange``, no GIL).
 
     Y0 (B, n), TB (B, nseg+1), PP (B, nseg, n_params), DZ (B, N), ATOL (B, n).
-    Outputs per case: stage_t (B, 4), stage_w (B), y_end (B, n),
+    Stages are located on the whole film of each case.
+    Outputs per case: stage_t (B, N_STAGES), stage_w (B), y_end (B, n),
     stats (B, N_STATS), fail (B) and status (B). A failing case only sets its
     own status; the others are unaffected.
     """
@@ -939,7 +941,8 @@ def integrate_batch(Y0, TB, PP, DZ, rtol, ATOL, max_steps,
         rec_n = np.zeros(1, dtype=np.int64)
         sw = np.empty(1)
         fl = np.zeros(1)
-        status[b] = integrate(Y0[b], TB[b], PP[b], DZ[b], rtol, ATOL[b], max_steps, MAX_ORDER, False, 1,
+        status[b] = integrate(Y0[b], TB[b], PP[b], DZ[b], 0, DZ.shape[1], rtol, ATOL[b], max_steps,
+                              MAX_ORDER, False, 1,
                               y_end[b], stage_t[b], sw, stats[b], fl,
                               rec_t, rec_h, rec_order, rec_seg, rec_D, rec_n)[0]
         stage_w[b] = sw[0]

@@ -32,10 +32,10 @@ import math
 import numpy as np
 from numba import njit
 
-from lacquersim.kernels import formulas
-from lacquersim.kernels import vecmath as vm
-from lacquersim.kernels._kernel_cache import ensure_consistent, install_codegen_options
-from lacquersim.kernels.formulas import R_GAS
+from . import formulas
+from . import vecmath as vm
+from ._kernel_cache import ensure_consistent, install_codegen_options
+from .formulas import R_GAS
 
 ensure_consistent()  # before any kernel is loaded from the on-disk cache
 install_codegen_options()  # before any kernel compiles
@@ -60,8 +60,8 @@ Q_O2_IN, Q_O2_USED, Q_VOL_OUT, Q_W_MADE = 0, 1, 2, 3
  P_ISWATER, P_PREF, P_DHV, P_VMOL, P_ISOA, P_ISON, P_ISOB, P_KMASS,
  P_D0, P_PHI0,
  P_TA, P_TB, P_RHA, P_RHB, P_TSA, P_TSB,
- P_REACT, P_AGEL, P_WIN0, P_WIN1,
- N_PARAMS) = range(59)
+ P_REACT, P_AGEL,
+ N_PARAMS) = range(57)
 
 PARAM_NAMES = (
     "k_L", "Ea_L", "E0", "a_crit", "n_h", "K_a", "phi_ex", "n_ex", "K_m", "K_O",
@@ -75,7 +75,7 @@ PARAM_NAMES = (
     "is_water", "p_ref", "dH_vap", "V_mol", "iso_A", "iso_n", "iso_b", "k_mass",
     "d0", "phi0",
     "T_a", "T_b", "RH_a", "RH_b", "t_a", "t_b",
-    "reactions", "alpha_gel", "stage_cell_first", "stage_cell_end",
+    "reactions", "alpha_gel",
 )
 assert len(PARAM_NAMES) == N_PARAMS
 
@@ -198,8 +198,13 @@ def mobility(z, ez, inv_w):
     return mu, -mu * (1.0 - mu) * inv_w
 
 
-N_KC = 12
-K_IPOW = 10  # kc[K_IPOW] = 1 if the model's power laws have small integral exponents
+# Slots of the per-temperature constants kc (rate_constants): rate constants
+# in s⁻¹ of laccase oxidation, autoxidation, thermal polymerisation and
+# inactivation; a_crit**n_h; the interfacial-area prefactor 6·phi0^(1/3)/d0
+# (m⁻¹); ln A and 1/n of the isotherm; 1/w of the mobility (K⁻¹);
+# ln(1/phi_ex); 1 if integral_powers; 1/phi_ex.
+(K_LAC, K_AUTOX, K_THERM, K_INACT, K_ACRIT_NH, K_AREA, K_LN_ISOA, K_INV_ISON, K_INV_WG,
+ K_LN_INV_PHIEX, K_IPOW, K_INV_PHIEX, N_KC) = range(13)
 
 
 @njit(cache=True, error_model="numpy")
@@ -221,26 +226,23 @@ def integral_powers(p):
 def rate_constants(T, p, kc):
     """Per-call constants shared by every cell at temperature T (K).
 
-    kc = (laccase, autoxidation, thermal, inactivation rate constants in s⁻¹,
-    a_crit**n_h, interfacial-area prefactor 6·phi0^(1/3)/d0 in m⁻¹,
-    ln A and 1/n of the isotherm, 1/w of the mobility in K⁻¹, ln(1/phi_ex),
-    1 if :func:`integral_powers` else 0, 1/phi_ex). a_crit**n_h is computed
+    kc: the slots K_LAC ... K_INV_PHIEX (see their definition). a_crit**n_h is computed
     as the cells compute a_w**n_h, so that H = 1/2 at a_w = a_crit holds to
     rounding.
     """
     ip = integral_powers(p)
-    kc[0] = arr(p[P_KL], p[P_EAL], T) * p[P_E0]
-    kc[1] = arr(p[P_KS], p[P_EAS], T) * p[P_CATAL]
-    kc[2] = arr(p[P_KT], p[P_EAT], T)
-    kc[3] = arr(p[P_KD], p[P_EAD], T)
-    kc[4] = vm.ipow(p[P_ACRIT], p[P_NH]) if ip else vm.exp(p[P_NH] * vm.log(p[P_ACRIT]))
-    kc[5] = 6.0 * p[P_PHI0] ** (1.0 / 3.0) / p[P_D0] if p[P_D0] > 0.0 else 0.0
-    kc[6] = math.log(p[P_ISOA])
-    kc[7] = 1.0 / p[P_ISON]
-    kc[8] = 1.0 / p[P_WG]  # reciprocals: the cells multiply instead of dividing
-    kc[9] = -math.log(p[P_PHIEX])
+    kc[K_LAC] = arr(p[P_KL], p[P_EAL], T) * p[P_E0]
+    kc[K_AUTOX] = arr(p[P_KS], p[P_EAS], T) * p[P_CATAL]
+    kc[K_THERM] = arr(p[P_KT], p[P_EAT], T)
+    kc[K_INACT] = arr(p[P_KD], p[P_EAD], T)
+    kc[K_ACRIT_NH] = vm.ipow(p[P_ACRIT], p[P_NH]) if ip else vm.exp(p[P_NH] * vm.log(p[P_ACRIT]))
+    kc[K_AREA] = 6.0 * p[P_PHI0] ** (1.0 / 3.0) / p[P_D0] if p[P_D0] > 0.0 else 0.0
+    kc[K_LN_ISOA] = math.log(p[P_ISOA])
+    kc[K_INV_ISON] = 1.0 / p[P_ISON]
+    kc[K_INV_WG] = 1.0 / p[P_WG]  # reciprocals: the cells multiply instead of dividing
+    kc[K_LN_INV_PHIEX] = -math.log(p[P_PHIEX])
     kc[K_IPOW] = 1.0 if ip else 0.0
-    kc[11] = 1.0 / p[P_PHIEX]
+    kc[K_INV_PHIEX] = 1.0 / p[P_PHIEX]
 
 
 # ---------------------------------------------------------------------------
@@ -294,7 +296,7 @@ def cell_powers(phi, m, s, T, p, kc):
     exp(−|Tg − T|/w)) of one cell, phi floored at PHI_FLOOR; powers are
     exp(a·ln x) (vm.exp/vm.log: the loops over cells vectorise)."""
     ph, lph, x, aw, cb, ez = _common_powers(phi, m, s, T, p, kc)
-    return x, vm.exp(p[P_NH] * vm.log(aw)), cb, vm.exp(p[P_NEX] * (lph + kc[9])), ez
+    return x, vm.exp(p[P_NH] * vm.log(aw)), cb, vm.exp(p[P_NEX] * (lph + kc[K_LN_INV_PHIEX])), ez
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -302,7 +304,7 @@ def cell_powers_int(phi, m, s, T, p, kc):
     """:func:`cell_powers` with a_w^n_h and (phi/phi_ex)^n_ex by squaring,
     for :func:`integral_powers` exponents."""
     ph, lph, x, aw, cb, ez = _common_powers(phi, m, s, T, p, kc)
-    return x, vm.ipow(aw, p[P_NH]), cb, vm.ipow(ph * kc[11], p[P_NEX]), ez
+    return x, vm.ipow(aw, p[P_NH]), cb, vm.ipow(ph * kc[K_INV_PHIEX], p[P_NEX]), ez
 
 
 # Each path has functions of its own, not one function with a constant flag:
@@ -312,10 +314,10 @@ def cell_powers_int(phi, m, s, T, p, kc):
 def _common_powers(phi, m, s, T, p, kc):
     alpha, _, _ = conversion(m, s, p)
     tg, _, _ = glass(alpha, phi, p)
-    ez = vm.exp(-abs((tg - T) * kc[8]))  # for mobility
+    ez = vm.exp(-abs((tg - T) * kc[K_INV_WG]))  # for mobility
     ph = phi if phi > PHI_FLOOR else PHI_FLOOR
     lph = vm.log(ph)  # one log for the isotherm's power, the droplets' cube root and phi/phi_ex
-    x = vm.exp((lph - kc[6]) * kc[7])
+    x = vm.exp((lph - kc[K_LN_ISOA]) * kc[K_INV_ISON])
     aw, _, _ = _isotherm_x(ph, x, p)
     cb = vm.exp(lph * (1.0 / 3.0))
     return ph, lph, x, aw, cb, ez
@@ -331,7 +333,7 @@ def _cell_reactions(phi, c, m, s, e, T, p, kc, want_jac, dsrc, x, an, cb, r, ez)
 
     alpha, da_dm, da_ds = conversion(m, s, p)
     tg, dtg_da, dtg_dphi = glass(alpha, phi, p)
-    mu, dmu_dtg = mobility((tg - T) * kc[8], ez, kc[8])
+    mu, dmu_dtg = mobility((tg - T) * kc[K_INV_WG], ez, kc[K_INV_WG])
     mu_phi = dmu_dtg * dtg_dphi
     mu_m = dmu_dtg * dtg_da * da_dm
     mu_s = dmu_dtg * dtg_da * da_ds
@@ -340,7 +342,7 @@ def _cell_reactions(phi, c, m, s, e, T, p, kc, want_jac, dsrc, x, an, cb, r, ez)
     ph = phi if phi > PHI_FLOOR else PHI_FLOOR
     aw, daw, _ = _isotherm_x(ph, x, p)
     nh = p[P_NH]
-    cn = kc[4]
+    cn = kc[K_ACRIT_NH]
     H = an / (an + cn)
     dH = 0.0
     if want_jac and aw > 0.0:
@@ -350,10 +352,10 @@ def _cell_reactions(phi, c, m, s, e, T, p, kc, want_jac, dsrc, x, an, cb, r, ez)
         dH = nh * H * (1.0 - H) / aw * daw
 
     # -- laccase oxidation r_L
-    bL = kc[0]
+    bL = kc[K_LAC]
     # computed unconditionally and selected: a load under a branch cannot be
     # speculated, and would keep the loop over cells from vectorising
-    G = kc[5]  # droplet interface per volume, droplets shrinking at constant number
+    G = kc[K_AREA]  # droplet interface per volume, droplets shrinking at constant number
     ai = G * cb * cb  # cb = phi^(1/3), r = (phi/phi_ex)^n_ex
     Kai = ai + p[P_KA]
     KMm = p[P_KM] + m
@@ -388,7 +390,7 @@ def _cell_reactions(phi, c, m, s, e, T, p, kc, want_jac, dsrc, x, an, cb, r, ez)
         _consume(dsrc, F_PHI, -p[P_NUW], dphi, dc, dm, ds, de)
 
     # -- side-chain autoxidation r_S
-    bS = kc[1]
+    bS = kc[K_AUTOX]
     Os = c / (p[P_KOS] + c)
     rS = bS * s * Os * mu
     if want_jac:
@@ -403,7 +405,7 @@ def _cell_reactions(phi, c, m, s, e, T, p, kc, want_jac, dsrc, x, an, cb, r, ez)
         _consume(dsrc, F_C, p[P_NUS] * p[P_CDB], dphi, dc, dm, ds, 0.0)
 
     # -- thermal catechol polymerisation r_T (baking)
-    bT = kc[2]
+    bT = kc[K_THERM]
     rT = bT * m * mu
     if want_jac:
         dsrc[F_M, F_PHI] -= bT * m * mu_phi
@@ -411,7 +413,7 @@ def _cell_reactions(phi, c, m, s, e, T, p, kc, want_jac, dsrc, x, an, cb, r, ez)
         dsrc[F_M, F_S] -= bT * m * mu_s
 
     # -- laccase inactivation: thermal, and drying-out driven by H only
-    kd = kc[3]
+    kd = kc[K_INACT]
     kdry = p[P_KDRY]
     src_e = -(kd + kdry * (1.0 - H)) * e
     if want_jac:

@@ -1,47 +1,43 @@
 """Stage indicators and the wrinkle index, evaluated on a kernel state (numba).
 
-The four indicators of the drying stages (see :mod:`lacquersim.sim.stages`)
-as functions of time and state, so that the compiled integrator can locate
-the stages inside a step; the stage is reached when its indicator is ≥ 0.
+The indicators of the drying stages (declared in
+:mod:`lacquersim.model.stages`) as functions of time and state, so that the
+compiled integrator can locate the stages inside a step; a stage is reached
+when its indicator is ≥ 0. They look at the cells [i0, i1): the whole film,
+or the top coat of a multi-coat build.
 """
 
 from __future__ import annotations
 
 from numba import njit
 
-from lacquersim.kernels import film
-from lacquersim.kernels.film import NF, F_M, F_S, F_PHI
+from . import film
+from .film import NF, F_M, F_S, F_PHI
+
+
+#: Number of stage indicators, and each one's index.
+N_STAGES = 4
+GEL_SURFACE, GLASS_SURFACE, GEL_MEAN, GLASS_SUBSTRATE = 0, 1, 2, 3
 
 
 @njit(cache=True, error_model="numpy")
-def _window(p, N):
-    """Cells [i0, i1) whose stages are tracked: the whole film, or the top coat of a build."""
-    i0 = int(p[film.P_WIN0])
-    i1 = int(p[film.P_WIN1])
-    if i1 <= i0 or i1 > N:
-        i0, i1 = 0, N
-    return i0, i1
+def indicator(k, t, y, p, dz, i0, i1):
+    """Stage indicator g_k at time t (s) over the cells [i0, i1); the stage holds when g_k ≥ 0.
 
-
-@njit(cache=True, error_model="numpy")
-def indicator(k, t, y, p, dz):
-    """Stage indicator g_k (k = 0..3) at time t (s); the stage holds when g_k ≥ 0.
-
-    0: surface conversion − alpha_gel; 1: surface Tg − T; 2: cell-volume mean
-    conversion − alpha_gel; 3: substrate-cell Tg − T — over the tracked cells.
+    GEL_SURFACE: surface conversion − alpha_gel; GLASS_SURFACE: surface Tg − T;
+    GEL_MEAN: cell-volume mean conversion − alpha_gel; GLASS_SUBSTRATE:
+    bottom-cell Tg − T.
     """
-    N = dz.shape[0]
-    i0, i1 = _window(p, N)
     T, _ = film.conditions(t, p)
     alpha_gel = p[film.P_AGEL]
     top = NF * (i1 - 1)
-    if k == 0 or k == 1:
+    if k == GEL_SURFACE or k == GLASS_SURFACE:
         a, _, _ = film.conversion(y[top + F_M], y[top + F_S], p)
-        if k == 0:
+        if k == GEL_SURFACE:
             return a - alpha_gel
         tg, _, _ = film.glass(a, y[top + F_PHI], p)
         return tg - T
-    if k == 2:
+    if k == GEL_MEAN:
         tot = 0.0
         L = 0.0
         for i in range(i0, i1):
@@ -55,14 +51,14 @@ def indicator(k, t, y, p, dz):
 
 
 @njit(cache=True, error_model="numpy")
-def indicators(t, y, p, dz, g):
-    """Fill g[0..3] with the four stage indicators at time t (s), state y."""
-    for k in range(4):
-        g[k] = indicator(k, t, y, p, dz)
+def indicators(t, y, p, dz, i0, i1, g):
+    """Fill g with the stage indicators at time t (s), state y, over the cells [i0, i1)."""
+    for k in range(N_STAGES):
+        g[k] = indicator(k, t, y, p, dz, i0, i1)
 
 
 @njit(cache=True, error_model="numpy")
-def wrinkle(t, y, p, dz):
+def wrinkle(t, y, p, dz, i0, i1):
     """Wrinkle index W = max |d alpha/dz| · L_soft (> 1: wrinkle risk).
 
     The gradient is taken over the tracked coat (the whole film, or the top
@@ -72,8 +68,6 @@ def wrinkle(t, y, p, dz):
     MODEL.md's ``max|d alpha/dz|·L``; a coat applied before the previous one
     is dry-hard stands on a softer, deeper foundation and gets a larger index.
     """
-    N = dz.shape[0]
-    i0, i1 = _window(p, N)
     L = 0.0
     for i in range(i0, i1):
         L += dz[i]

@@ -58,12 +58,20 @@ class FilmProblem:
     y0 : initial state, length ``5N + 4`` (see :mod:`lacquersim.kernels.film`)
     t_bounds : segment boundaries, s (length ``len(params) + 1``)
     params : one parameter vector per segment
+    window : cells (first, end) whose stages are tracked; None: the whole
+        film (a multi-coat build tracks its top coat)
     """
 
     dz: np.ndarray
     y0: np.ndarray
     t_bounds: np.ndarray
     params: list
+    window: tuple[int, int] | None = None
+
+    @property
+    def tracked(self) -> tuple[int, int]:
+        """Cells [i0, i1) whose stages are tracked."""
+        return (0, self.n_cells) if self.window is None else (int(self.window[0]), int(self.window[1]))
 
     @property
     def n_cells(self) -> int:

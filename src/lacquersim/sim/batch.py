@@ -19,9 +19,11 @@ from lacquersim.model.schedule import Schedule
 from lacquersim.sim.prepared import PreparedFilm, prepare
 from lacquersim.sim.simulation import check_rtol
 from lacquersim.sim.solver import default_atol
-from lacquersim.sim.stages import STAGES
+from lacquersim.model.stages import STAGES
 
 __all__ = ["simulate_many", "run_prepared"]
+
+_NONE = np.full(len(STAGES), np.nan)  # stage times of a case that did not run
 
 
 def simulate_many(recipes: Sequence, schedule: Schedule | None = None, n_cells: int = 50,
@@ -57,7 +59,7 @@ def run_prepared(films: Sequence, recipes: Sequence, rtol: float, max_steps: int
     groups: dict[int, list[tuple[int, PreparedFilm]]] = {}
     for i, f in enumerate(films):
         if isinstance(f, Exception):
-            rows[i] = _row(recipes[i], np.full(4, np.nan), np.nan, f"invalid: {f}", np.nan)
+            rows[i] = _row(recipes[i], _NONE, np.nan, f"invalid: {f}", np.nan)
         elif f.recipe.coats is not None and f.recipe.coats.count > 1:
             rows[i] = _build_row(f, rtol)  # a build grows its state: run alone
         else:
@@ -72,7 +74,7 @@ def run_prepared(films: Sequence, recipes: Sequence, rtol: float, max_steps: int
         PP = np.ascontiguousarray(np.stack([np.vstack(pr.params) for pr in prs]))
         DZ = np.ascontiguousarray(np.stack([pr.dz for pr in prs]))
         ATOL = np.ascontiguousarray(np.stack([default_atol(pr, rtol) for pr in prs]))
-        stage_t = np.empty((B, 4))
+        stage_t = np.empty((B, len(STAGES)))
         stage_w = np.empty(B)
         y_end = np.empty((B, n))
         stats = np.zeros((B, bdf.N_STATS), dtype=np.int64)
@@ -82,7 +84,7 @@ def run_prepared(films: Sequence, recipes: Sequence, rtol: float, max_steps: int
                             stage_t, stage_w, y_end, stats, fail, status)
         for k, i in enumerate(idx):
             ok = status[k] == bdf.OK
-            rows[i] = _row(films[i].recipe, stage_t[k] / 3600.0 if ok else np.full(4, np.nan),
+            rows[i] = _row(films[i].recipe, stage_t[k] / 3600.0 if ok else _NONE,
                            stage_w[k] if ok else np.nan,
                            "ok" if ok else bdf.STATUS_TEXT[int(status[k])],
                            np.nan if ok else fail[k] / 3600.0, steps=int(stats[k, bdf.S_STEPS]))
@@ -96,9 +98,9 @@ def _build_row(f: PreparedFilm, rtol: float) -> dict:
     try:
         b = simulate_coats(f, f.recipe.coats.count, f.recipe.coats.interval_hours, rtol=rtol)
     except RecipeError as exc:
-        return _row(f.recipe, np.full(4, np.nan), np.nan, f"invalid: {exc}", np.nan)
+        return _row(f.recipe, _NONE, np.nan, f"invalid: {exc}", np.nan)
     except SolverError as exc:
-        return _row(f.recipe, np.full(4, np.nan), np.nan, exc.cause, exc.time_h)
+        return _row(f.recipe, _NONE, np.nan, exc.cause, exc.time_h)
     steps = sum(int(c.trajectory.stats["steps"]) for c in b.coats)
     return _row(f.recipe, b.stages.to_numpy(), b.wrinkle_index, "ok", np.nan, steps=steps)
 

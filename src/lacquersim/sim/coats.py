@@ -21,7 +21,8 @@ from lacquersim.errors import RecipeError
 from lacquersim.model.problem import FilmProblem, initial_vector
 from lacquersim.sim.prepared import PreparedFilm
 from lacquersim.sim.solver import BDFSolver
-from lacquersim.sim.stages import STAGES, StageInfo, detect_stages
+from lacquersim.model.stages import STAGES
+from lacquersim.sim.stages import StageInfo, detect_stages
 
 __all__ = ["simulate_coats", "BuildResult"]
 
@@ -136,20 +137,18 @@ def simulate_coats(prepared: PreparedFilm, n_coats: int, interval_hours, rtol: f
         a_s, b_s = applied[j] * 3600.0, ends[j]
         bounds, params = _clip(base, a_s, b_s)
         params = [p.copy() for p in params]
-        for p in params:
-            p[film.P_WIN0] = j * N
-            p[film.P_WIN1] = (j + 1) * N
         coat = initial_vector(params[0], state, N)[: nf * N]
         T0, _ = film.conditions(a_s, params[0])
         coat[film.F_C::nf] = film.c_saturation(T0, params[0])
         y0 = np.concatenate([cells, coat, quad])
-        pr = FilmProblem(dz=np.tile(base.dz, j + 1), y0=y0, t_bounds=bounds, params=params)
+        pr = FilmProblem(dz=np.tile(base.dz, j + 1), y0=y0, t_bounds=bounds, params=params,
+                         window=(j * N, (j + 1) * N))
         traj = solver.integrate(pr)
         info = detect_stages(pr, traj, mat)
         rel = info.times_s - a_s
         reasons = list(info.reasons)
         if j < n_coats - 1:
-            first = next((k for k in range(4) if not np.isfinite(rel[k])), None)
+            first = next((k for k in range(len(STAGES)) if not np.isfinite(rel[k])), None)
             if first is not None:
                 reasons[first] = (f"not reached before the next coat went on "
                                   f"({(b_s - a_s) / 3600.0:g} h after this one)")

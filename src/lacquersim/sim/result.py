@@ -9,7 +9,7 @@ import pandas as pd
 
 from lacquersim.kernels import film
 from lacquersim.kernels.film import NF, F_PHI, F_C, F_M, F_S, F_E
-from lacquersim.sim.stages import STAGES
+from lacquersim.model.stages import STAGE_TABLE, STAGES
 
 __all__ = ["Result"]
 
@@ -258,14 +258,15 @@ class Result:
         lines = ax3.get_lines() + ax3b.get_lines()
         ax3.legend(lines, [ln.get_label() for ln in lines], loc="upper right", fontsize=8)
         ax3.set_xlabel("time since application (h)")
-        for (name, t), color in zip(self.stages.items(), ("C3", "C4", "C5", "C6")):
-            t = t + self.applied_h
+        for k, stage in enumerate(STAGE_TABLE):
+            t = self.stages[stage.name] + self.applied_h
+            color = f"C{3 + k}"
             if np.isfinite(t):
                 for a in (ax, ax2, ax3):
                     a.axvline(t, color=color, ls="--", lw=1)
-                ax.plot([], [], color=color, ls="--", lw=1, label=f"{name.replace('_', ' ')} {t:.2f} h")
+                ax.plot([], [], color=color, ls="--", lw=1, label=f"{stage.label} {t:.2f} h")
             else:
-                ax.plot([], [], ls="none", label=f"{name.replace('_', ' ')}: not reached")
+                ax.plot([], [], ls="none", label=f"{stage.label}: not reached")
         ax.legend(loc="lower right", fontsize=8, ncol=2)
         ax.set_title(f"{self.recipe.name} — {self.thickness_um:.0f} µm")
         fig.tight_layout()

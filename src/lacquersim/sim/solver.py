@@ -26,6 +26,7 @@ from lacquersim.kernels import bdf
 
 from lacquersim.kernels import film
 from lacquersim.errors import SolverError
+from lacquersim.kernels.indicators import N_STAGES
 from lacquersim.model.problem import FilmProblem
 
 __all__ = ["FilmProblem", "Segment", "Trajectory", "BDFSolver", "ScipySolver", "default_atol"]
@@ -396,7 +397,8 @@ class BDFSolver:
             # the re-run works on copies: a problem or solver changed after
             # this call must not change the history of this result
             snapshot = FilmProblem(dz=np.array(problem.dz, dtype=float), y0=np.array(problem.y0, dtype=float),
-                                   t_bounds=tb.copy(), params=[p.copy() for p in params])
+                                   t_bounds=tb.copy(), params=[p.copy() for p in params],
+                                   window=problem.window)
             rerun = _DenseRerun(self._clone(), snapshot, stage_t, y_end, st)
             return Trajectory(None, st, stage_t, stage_w, params=params, t_bounds=tb, y_end=y_end,
                               dense=rerun)
@@ -419,13 +421,14 @@ class BDFSolver:
         # dense output keeps (order+1) difference rows per step: bound its memory
         max_records = max(cap, int(self.max_dense_bytes // ((bdf.MAX_ORDER + 1) * n * 8 + 32)))
         y_end = np.empty(n)
-        stage_t = np.empty(4)
+        stage_t = np.empty(N_STAGES)
         stage_w = np.empty(1)
         stats = np.zeros(bdf.N_STATS, dtype=np.int64)
         fail = np.zeros(1)
         rec_n = np.zeros(1, dtype=np.int64)
         status, rec_t, rec_h, rec_order, rec_seg, rec_D = bdf.integrate(
-            y0, tb, P, dz, self.rtol, atol, self.max_steps, self.max_order, store, max_records,
+            y0, tb, P, dz, *problem.tracked, self.rtol, atol, self.max_steps, self.max_order, store,
+            max_records,
             y_end, stage_t, stage_w, stats, fail,
             np.empty(cap), np.empty(cap), np.empty(cap, dtype=np.int64), np.empty(cap, dtype=np.int64),
             np.empty((cap, bdf.MAX_ORDER + 1, n)), rec_n)

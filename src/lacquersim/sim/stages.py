@@ -1,17 +1,11 @@
-"""Drying stages (MODEL.md section 6), located by root finding on dense output.
+"""Drying stages located on a solved trajectory, and why a stage was not reached.
 
-Each stage is a condition on the film state, checked only after the previous
-stage was reached (as on a drying recorder):
-
-``set_to_touch``  surface cell conversion ≥ ``alpha_gel``
-``tack_free``     surface cell vitrified: ``Tg(alpha_surface) ≥ T``
-``dry_hard``      cell-volume average of alpha ≥ ``alpha_gel``
-``dry_through``   substrate cell vitrified: ``Tg(alpha_bottom) ≥ T``
-
-A stage is the first time at or after the previous stage at which its
-indicator ``g ≥ 0``; a condition already true at the previous stage (or at
-the start) is reported there. Inside a step the crossing is located with
-Brent's method on the integrator's interpolant.
+The stages are declared in :mod:`lacquersim.model.stages`. A stage is the
+first time at or after the previous stage at which its indicator ``g ≥ 0``;
+a condition already true at the previous stage (or at the start) is
+reported there. Inside a step the crossing is located with Brent's method
+on the integrator's interpolant. (The compiled solver locates them itself,
+the same way; this module then only explains the missing ones.)
 """
 
 from __future__ import annotations
@@ -23,11 +17,12 @@ from scipy.optimize import brentq
 
 from lacquersim.kernels import film
 from lacquersim.kernels.film import NF, F_E
-from lacquersim.kernels.indicators import indicator, indicators, wrinkle
+from lacquersim.kernels.indicators import N_STAGES, indicator, indicators, wrinkle
+from lacquersim.model.stages import STAGE_TABLE, STAGES
 
 __all__ = ["STAGES", "StageInfo", "detect_stages", "indicators"]
 
-STAGES = ("set_to_touch", "tack_free", "dry_hard", "dry_through")
+assert len(STAGE_TABLE) == N_STAGES
 
 
 @dataclass
@@ -39,8 +34,8 @@ class StageInfo:
     wrinkle_index: float
 
 
-def _g(t, y, p, dz, k):
-    return indicator(k, t, y, p, dz)
+def _g(t, y, p, dz, k, win):
+    return indicator(k, t, y, p, dz, *win)
 
 
 def detect_stages(problem, traj, material) -> StageInfo:
@@ -50,33 +45,34 @@ def detect_stages(problem, traj, material) -> StageInfo:
     if traj.stage_times_s is not None:  # located by the compiled solver
         times = np.asarray(traj.stage_times_s, dtype=float)
         reached = np.isfinite(times)
-        k = int(np.argmin(reached)) if not reached.all() else 4
+        k = int(np.argmin(reached)) if not reached.all() else N_STAGES
         return StageInfo(times_s=times, reasons=_reasons(problem, traj, material, k, alpha_gel),
                          wrinkle_index=float(traj.wrinkle_index))
-    times = np.full(4, np.nan)
+    win = problem.tracked
+    times = np.full(N_STAGES, np.nan)
     k = 0
     t_prev = 0.0
-    g = np.empty(4)
+    g = np.empty(N_STAGES)
     for seg in traj.segments:
         p = seg.p
-        G = np.empty((len(seg.ts), 4))
+        G = np.empty((len(seg.ts), N_STAGES))
         for j in range(len(seg.ts)):
-            indicators(seg.ts[j], seg.ys[j], p, dz, g)
+            indicators(seg.ts[j], seg.ys[j], p, dz, *win, g)
             G[j] = g
         for j in range(len(seg.ts) - 1):
             ta, tb = seg.ts[j], seg.ts[j + 1]
-            while k < 4:
+            while k < N_STAGES:
                 lo = max(ta, t_prev)
                 if lo > tb:
                     break
-                g_lo = G[j, k] if lo == ta else _g(lo, seg(lo), p, dz, k)
+                g_lo = G[j, k] if lo == ta else _g(lo, seg(lo), p, dz, k, win)
                 if g_lo >= 0.0:
                     times[k] = lo
                     t_prev = lo
                     k += 1
                     continue
                 if G[j + 1, k] >= 0.0:
-                    f = lambda t: _g(t, seg(t), p, dz, k)  # noqa: E731
+                    f = lambda t: _g(t, seg(t), p, dz, k, win)  # noqa: E731
                     root = brentq(f, lo, tb, xtol=1e-9 * tb + 1e-9, rtol=1e-12)
                     times[k] = root
                     t_prev = root
@@ -91,50 +87,59 @@ def detect_stages(problem, traj, material) -> StageInfo:
 
 def _reasons(problem, traj, material, k, alpha_gel) -> list:
     """'' for reached stages; the cause for the first missing one; a pointer for later ones."""
-    reasons = [""] * 4
-    if k < 4:
+    reasons = [""] * N_STAGES
+    if k < N_STAGES:
         why = _why_not(problem, traj, material, k, alpha_gel)
-        for kk in range(k, 4):
-            reasons[kk] = why if kk == k else f"{STAGES[k].replace('_', '-')} not reached first"
+        for kk in range(k, N_STAGES):
+            reasons[kk] = why if kk == k else f"{STAGE_TABLE[k].label.replace(' ', '-')} not reached first"
     return reasons
 
 
 def wrinkle_index(problem, traj, t_set: float) -> float:
     """Wrinkle index at set-to-touch (see :func:`wrinkle`)."""
-    return float(wrinkle(t_set, traj(t_set), traj.segment_at(t_set).p, problem.dz))
+    return float(wrinkle(t_set, traj(t_set), traj.segment_at(t_set).p, problem.dz, *problem.tracked))
 
 
 def _why_not(problem, traj, material, k, alpha_gel) -> str:
-    """A person-readable reason why stage k was not reached."""
+    """A person-readable reason why stage k was not reached, in terms of the
+    part of the film the stage looks at (surface, mean or substrate)."""
+    stage = STAGE_TABLE[k]
     y = traj.y_end
     p = traj.params[-1]
     N = problem.n_cells
+    i0, i1 = problem.tracked
     T_end, rh_end = film.conditions(traj.t_end, p)
     hours = traj.t_end / 3600.0
     diag = np.empty((N, 4))
     film.cell_diagnostics(y, N, p, T_end, diag)
-    e_mean = float(np.mean(y[F_E:NF * N:NF]))
+    e_mean = float(np.mean(y[NF * i0 + F_E:NF * i1:NF]))
     t_max_c = max(max(q[film.P_TA], q[film.P_TB]) for q in traj.params) - 273.15
-    a_top = diag[-1, 0]
-    tg_top_c = diag[-1, 1] - 273.15
+    w = problem.dz[i0:i1] / problem.dz[i0:i1].sum()
+    cell = {"surface": i1 - 1, "substrate": i0}.get(stage.where)
+    if cell is None:
+        where, a_here, tg_here = "mean", float(w @ diag[i0:i1, 0]), float(w @ diag[i0:i1, 1])
+    else:
+        where, a_here, tg_here = stage.where, diag[cell, 0], diag[cell, 1]
     tg1_c = p[film.P_TG1] - 273.15
-    enzymatic = material.enzymatic
-    if k in (1, 3) and T_end - 273.15 >= tg1_c - 1.0:
+    glass = stage.indicator in (1, 3)
+    if glass and T_end - 273.15 >= tg1_c - 1.0:
         return (f"film temperature {T_end - 273.15:.0f} °C is above the cured film's Tg "
                 f"({tg1_c:.0f} °C); it can only vitrify on cooling")
-    if enzymatic and k in (0, 2) and e_mean < 0.02:
+    if material.enzymatic and not glass and e_mean < 0.02:
         if t_max_c > 40.0:
             return (f"laccase inactivated by heat (up to {t_max_c:.0f} °C); "
-                    f"conversion stalled at {a_top:.2f} (gel point {alpha_gel:.2f})")
-        if diag[-1, 3] < 0.5:
-            return (f"film dried out: surface water activity {diag[-1, 2]:.2f} is below the "
+                    f"{where} conversion stalled at {a_here:.2f} (gel point {alpha_gel:.2f})")
+        if diag[i1 - 1, 3] < 0.5:
+            return (f"film dried out: surface water activity {diag[i1 - 1, 2]:.2f} is below the "
                     f"laccase hydration threshold {p[film.P_ACRIT]:.2f} (air {rh_end * 100:.0f} % RH), "
                     "so the laccase stopped and died")
         return "laccase inactivated before the film gelled"
     # vitrified below the gel point: reactions frozen (cold)
-    mu = 1.0 / (1.0 + np.exp(np.clip((diag[-1, 1] - T_end) / p[film.P_WG], -700, 700)))
-    if k == 0 and mu < 0.05:
-        return (f"reactions frozen: at {T_end - 273.15:.0f} °C the film vitrified (Tg {tg_top_c:.0f} °C) "
-                f"at conversion {a_top:.2f}, below the gel point {alpha_gel:.2f}")
+    mu = 1.0 / (1.0 + np.exp(np.clip((tg_here - T_end) / p[film.P_WG], -700, 700)))
+    if not glass and mu < 0.05:
+        return (f"reactions frozen: at {T_end - 273.15:.0f} °C the film vitrified "
+                f"({where} Tg {tg_here - 273.15:.0f} °C) at {where} conversion {a_here:.2f}, "
+                f"below the gel point {alpha_gel:.2f}")
     return (f"horizon too short: not reached within {hours:.4g} h "
-            f"(surface conversion {a_top:.2f}, gel point {alpha_gel:.2f}, surface Tg {tg_top_c:.0f} °C)")
+            f"({where} conversion {a_here:.2f}, gel point {alpha_gel:.2f}, {where} Tg "
+            f"{tg_here - 273.15:.0f} °C)")
