@@ -49,6 +49,9 @@ def load_revision(rev: str, into: Path):
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         tar.extractall(into, filter="data")
     (into / "src" / "lacquersim").rename(into / "lacquersim_ab")
+    # only the kernels are needed: the package's own __init__ may import
+    # modules of the working tree's lacquersim by absolute name
+    (into / "lacquersim_ab" / "__init__.py").write_text("")
     sys.path.insert(0, str(into))
     layered = (into / "lacquersim_ab" / "kernels" / "bdf.py").exists()  # since the layers
     return importlib.import_module("lacquersim_ab.kernels.bdf" if layered else "lacquersim_ab.bdf")
@@ -64,7 +67,7 @@ def kernel_args(kernel, problem, rtol):
 
     n = problem.n_state
     P = np.vstack(problem.params)
-    n_params = kernel.film.N_PARAMS
+    n_params = (kernel.layout if hasattr(kernel, "layout") else kernel.film).N_PARAMS
     if P.shape[1] < n_params:  # older layout: the extra slots (stage window) zero = whole film
         P = np.hstack([P, np.zeros((P.shape[0], n_params - P.shape[1]))])
     out = {"y_end": np.empty(n), "stage_t": np.empty(4), "stats": np.zeros(8, dtype=np.int64)}

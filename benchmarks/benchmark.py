@@ -31,6 +31,8 @@ import numpy as np
 import pandas as pd
 
 from lacquersim.kernels import film
+
+from lacquersim.kernels import layout
 from lacquersim.model.recipe import Recipe
 from lacquersim.model.schedule import Schedule, Step
 from lacquersim.sim.prepared import prepare
@@ -113,7 +115,7 @@ def cvode_stages(problem, rtol):
     from sksundae.cvode import CVODE
 
     N = problem.n_cells
-    nc = film.NF * N
+    nc = layout.NF * N
     dz = problem.dz
     full = np.zeros(problem.n_state)
     buf = np.empty(problem.n_state)
@@ -129,8 +131,8 @@ def cvode_stages(problem, rtol):
 
         events.terminal = [False] * 4
         events.direction = [1] * 4
-        solver = CVODE(rhs, rtol=rtol, atol=atol, linsolver="band", lband=2 * film.NF - 1,
-                       uband=2 * film.NF - 1, max_num_steps=200_000, eventsfn=events, num_events=4)
+        solver = CVODE(rhs, rtol=rtol, atol=atol, linsolver="band", lband=2 * layout.NF - 1,
+                       uband=2 * layout.NF - 1, max_num_steps=200_000, eventsfn=events, num_events=4)
         sol = solver.solve(np.array([ta, tb]), y)
         if not sol.success:
             raise RuntimeError(f"CVODE failed: {sol.message}")

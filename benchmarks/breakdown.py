@@ -35,7 +35,9 @@ from scipy.optimize import brentq
 
 from ab import kernel_args  # benchmarks/ab.py: the bare kernel's argument list, kept in one place
 from lacquersim.kernels import bdf
+from lacquersim.kernels import linalg
 from lacquersim.kernels import film
+from lacquersim.kernels import layout
 from benchmark import cases, reference_stages_s
 from lacquersim.sim.prepared import prepare
 from lacquersim.sim.simulation import simulate
@@ -61,13 +63,13 @@ def _loop_jac(m, t, y, p, dz, Dg, Lo, Up, Q):
 @njit
 def _loop_factor(m, Dg, Lo, Up, c, F):
     for _ in range(m):
-        bdf.block_factor(Dg, Lo, Up, c, F)
+        linalg.block_factor(Dg, Lo, Up, c, F)
 
 
 @njit
 def _loop_solve(m, F, Q, qlo, c, r, x):
     for _ in range(m):
-        bdf.block_solve(F, Q, qlo, c, r, x)
+        linalg.block_solve(F, Q, qlo, c, r, x)
 
 
 @njit
@@ -100,12 +102,12 @@ def time_split(c, rtol=RTOL):
     res = simulate(c["recipe"], c["schedule"], N, solver=BDFSolver(rtol=rtol))
     y = res.state_at(5.0)  # a state in mid-drying
     p, dz = pb.params[0], pb.dz
-    Dg, Lo, Up = (np.zeros((N, film.NF, film.NF)) for _ in range(3))
-    Q = np.zeros((film.NQ, film.NF * N))
+    Dg, Lo, Up = (np.zeros((N, layout.NF, layout.NF)) for _ in range(3))
+    Q = np.zeros((layout.NQ, layout.NF * N))
     film.jac_blocks(5 * 3600.0, y, p, dz, Dg, Lo, Up, Q)
-    qlo = np.zeros(film.NQ, dtype=np.int64)
-    bdf.q_first(Q, qlo)
-    F = bdf.factor_array(N)
+    qlo = np.zeros(layout.NQ, dtype=np.int64)
+    linalg.q_first(Q, qlo)
+    F = linalg.factor_array(N)
     D = np.random.default_rng(0).random((bdf.MAX_ORDER + 3, n))
     W = np.zeros((bdf.MAX_ORDER + 4, max(n, 36)))
     cost = {

@@ -133,3 +133,17 @@ def test_no_import_cycle():
 def test_the_cycle_finder_finds_cycles():
     assert _find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert _find_cycle({"a": {"b"}, "b": set(), "c": {"a", "b"}}) is None
+
+
+def test_the_kernel_cache_guard_hashes_every_kernel_module():
+    """A cached kernel carries the code of the functions it calls from other
+    modules: the guard must see an edit of any of them."""
+    from lacquersim.kernels import _kernel_cache
+
+    on_disk = {p.name for p in (PKG / "kernels").glob("*.py")} - {"__init__.py"}
+    assert set(_kernel_cache.KERNEL_SOURCES) == on_disk
+    for path in (PKG / "kernels").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        if "@njit" in text and path.name != "vecmath.py":
+            assert "import vecmath" in text or "from . import vecmath" in text or \
+                "from .film" in text or "from . import film" in text, path.name

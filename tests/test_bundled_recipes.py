@@ -8,7 +8,7 @@ import re
 import pytest
 
 import lacquersim as ls
-from lacquersim.model.recipe import recipes_dir
+from lacquersim.model.recipe_files import recipes_dir
 
 PATHS = sorted(recipes_dir().glob("*.yaml"))
 

@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 from scipy.linalg import expm
 
 import lacquersim as ls
-from lacquersim.kernels import _kernel_cache
+from lacquersim.kernels import _kernel_cache, bdf, linalg
 from lacquersim.kernels import film
+from lacquersim.kernels import layout
 from lacquersim.sim.prepared import prepare
 from lacquersim.sim.solver import BDFSolver, ScipySolver, _SparseJacobian
 from lacquersim.sim.batch import simulate_many
@@ -26,10 +27,10 @@ def _linear_problem(n_cells=10):
     rec = make_recipe(material="vietnam", thickness_um=80, water=20, monomer=80, hours=1)
     pr = prepare(rec, n_cells=n_cells).problem
     p = pr.params[0].copy()
-    p[film.P_REACT] = 0.0
-    p[film.P_BW] = 0.0
-    p[film.P_BO] = 0.0
-    p[film.P_ISOA], p[film.P_ISON], p[film.P_ISOB] = 0.05, 1.0, 0.0
+    p[layout.P_REACT] = 0.0
+    p[layout.P_BW] = 0.0
+    p[layout.P_BO] = 0.0
+    p[layout.P_ISOA], p[layout.P_ISON], p[layout.P_ISOB] = 0.05, 1.0, 0.0
     pr.params = [p]
     n = pr.n_state
     A = _SparseJacobian(pr.n_cells).dense(0.0, pr.y0, p, pr.dz)
@@ -52,24 +53,23 @@ def test_error_norm_is_the_fields_l2_norm_over_the_film(n_cells):
     """The kernel's error weights make its RMS norms the L2 norm of a field
     over the film, (1/L·∫e²dz)^½, on the mesh refined toward both faces
     (equal weights over-count the thin face cells: 0.465 here for 0.612)."""
-    from lacquersim.kernels import bdf
     from lacquersim.model.problem import mesh
 
     dz = mesh(76.0, n_cells)
     L = dz.sum()
     z = np.cumsum(dz) - dz / 2
-    n = film.NF * n_cells + film.NQ
+    n = layout.NF * n_cells + layout.NQ
     wt = np.empty(n)
     bdf.norm_weights(dz, n, wt)
     e = np.zeros(n)
-    e[film.F_PHI:film.NF * n_cells:film.NF] = np.sin(np.pi * z / L) ** 2
+    e[layout.F_PHI:layout.NF * n_cells:layout.NF] = np.sin(np.pi * z / L) ** 2
     inv = np.empty(n)
     bdf._inv_weights(np.zeros(n), np.ones(n), 1e-3, wt, inv)
     # the norm is over all n components, of which one field is non-zero here
     l2 = np.sqrt(bdf._rms_inv(e, inv) ** 2 * n / n_cells)
     assert l2 == pytest.approx(np.sqrt(3.0 / 8.0), rel=1e-3)
-    assert np.mean(wt[:film.NF * n_cells] ** 2) == pytest.approx(1.0, rel=1e-12)
-    assert np.all(wt[film.NF * n_cells:] == 1.0)
+    assert np.mean(wt[:layout.NF * n_cells] ** 2) == pytest.approx(1.0, rel=1e-12)
+    assert np.all(wt[layout.NF * n_cells:] == 1.0)
     bdf.norm_weights(np.full(n_cells, L / n_cells), n, wt)  # a uniform mesh: the plain norm
     np.testing.assert_allclose(wt, 1.0, rtol=1e-14)
 
@@ -145,7 +145,7 @@ def test_compiled_solver_failures_are_solver_errors():
     assert 0 < ei.value.time_h < 72
     pr = prepare(rec, n_cells=8).problem
     p = pr.params[0].copy()
-    p[film.P_KS] = np.nan
+    p[layout.P_KS] = np.nan
     pr.params = [p]
     with pytest.raises(ls.SolverError, match="non-finite"):
         BDFSolver().integrate(pr)
@@ -249,7 +249,6 @@ def test_step_change_of_the_difference_array_equals_scipy(order):
     # CPU-specific kernel would make the lazy dense-output re-run machine-dependent)
     from scipy.integrate._ivp.bdf import change_D
 
-    from lacquersim.kernels import bdf
 
     rng = np.random.default_rng(order)
     for factor in (0.2, 0.5, 0.93, 1.7, 10.0):
@@ -269,26 +268,25 @@ def test_block_linear_solve_equals_dense_solve(hours):
     early, middle and late states and for small and very large c; and the
     off-diagonal Jacobian blocks only couple the transported rows, which the
     factorisation relies on."""
-    from lacquersim.kernels import bdf
 
     rec = make_recipe(material="vietnam", thickness_um=76, water=30, monomer=70, hours=48)
     pr = prepare(rec, n_cells=20).problem
     y = ls.simulate(rec, n_cells=20, solver=ScipySolver("BDF", rtol=1e-6)).trajectory(hours * 3600.0)
     p, dz, N, n = pr.params[0], pr.dz, pr.n_cells, pr.n_state
-    Dg, Lo, Up = (np.zeros((N, film.NF, film.NF)) for _ in range(3))
-    Q = np.zeros((film.NQ, film.NF * N))
+    Dg, Lo, Up = (np.zeros((N, layout.NF, layout.NF)) for _ in range(3))
+    Q = np.zeros((layout.NQ, layout.NF * N))
     film.jac_blocks(hours * 3600.0, y, p, dz, Dg, Lo, Up, Q)
-    others = [k for k in range(film.NF) if k not in bdf.TRANSPORTED]
+    others = [k for k in range(layout.NF) if k not in linalg.TRANSPORTED]
     assert not Lo[:, others, :].any() and not Up[:, others, :].any()
     J = _SparseJacobian(N).dense(hours * 3600.0, y, p, dz)
     r = np.random.default_rng(1).normal(size=n)
     for c in (1e-2, 30.0, 3e4):
-        F = bdf.factor_array(N)
-        bdf.block_factor(Dg, Lo, Up, c, F)
+        F = linalg.factor_array(N)
+        linalg.block_factor(Dg, Lo, Up, c, F)
         x = np.empty(n)
-        qlo = np.zeros(film.NQ, dtype=np.int64)
-        bdf.q_first(Q, qlo)
-        bdf.block_solve(F, Q, qlo, c, r, x)
+        qlo = np.zeros(layout.NQ, dtype=np.int64)
+        linalg.q_first(Q, qlo)
+        linalg.block_solve(F, Q, qlo, c, r, x)
         M = np.eye(n) - c * J
         assert np.linalg.norm(M @ x - r) <= 1e-9 * np.linalg.norm(r) * np.linalg.cond(M) ** 0.5, c
 
@@ -303,14 +301,14 @@ def test_rhs_with_reused_workspace_equals_rhs():
     pr, pr2 = prepare(rec, n_cells=10).problem, prepare(other, n_cells=10).problem
     y = pr.y0.copy()
     n, N = pr.n_state, pr.n_cells
-    kc = np.empty(film.N_KC + 1)
-    kc[film.N_KC] = np.nan
+    kc = np.empty(layout.N_KC + 1)
+    kc[layout.N_KC] = np.nan
     geo = np.empty((2, N))
     film.mesh_factors(pr.dz, geo)
     ws = (kc, np.empty(N), np.empty(N), np.empty((1, 1)), geo)
     a, b = np.empty(n), np.empty(n)
     for p, times in ((pr.params[0], (0.0, 0.0, 600.0, 600.0, 3600.0, 7200.0)), (pr2.params[0], (0.0, 10.0))):
-        kc[film.N_KC] = np.nan  # another parameter vector
+        kc[layout.N_KC] = np.nan  # another parameter vector
         for t in times:
             film.rhs_ws(t, y, p, pr.dz, a, *ws)
             film.rhs(t, y, p, pr.dz, b)
@@ -327,10 +325,10 @@ def test_jacobian_arrays_reused_across_calls_hold_no_stale_entries():
     N, dz = pr.n_cells, pr.dz
     p_on = pr.params[0]
     p_off = p_on.copy()
-    p_off[film.P_REACT] = 0.0
+    p_off[layout.P_REACT] = 0.0
 
     def zeros():
-        return [np.zeros((N, film.NF, film.NF)) for _ in range(3)] + [np.zeros((film.NQ, film.NF * N))]
+        return [np.zeros((N, layout.NF, layout.NF)) for _ in range(3)] + [np.zeros((layout.NQ, layout.NF * N))]
 
     reused = zeros()
     for hours, p in ((30.0, p_on), (0.01, p_off), (2.0, p_on), (10.0, p_off), (0.5, p_on)):
@@ -349,16 +347,15 @@ def test_block_solve_on_random_systems(N):
     model's structural zeros, couplings to neighbours in the transported
     rows only, dense and sparse running-integral
     rows whose lengths are not multiples of the partial sums' eight)."""
-    from lacquersim.kernels import bdf
 
     rng = np.random.default_rng(N)
-    nf, nq = film.NF, film.NQ
+    nf, nq = layout.NF, layout.NQ
     nc, n = nf * N, nf * N + nq
     Dg = rng.normal(size=(N, nf, nf)) - 6.0 * np.eye(nf)
     Lo, Up = (np.zeros((N, nf, nf)) for _ in range(2))
     Lo[1:, :2, :] = rng.normal(size=(N - 1, 2, nf))
     Up[:-1, :2, :] = rng.normal(size=(N - 1, 2, nf))
-    for block, row, col in bdf.STRUCTURAL_ZEROS:  # which the factorisation skips
+    for block, row, col in linalg.STRUCTURAL_ZEROS:  # which the factorisation skips
         for B in ((Dg,) if block == "D" else (Lo, Up)):
             B[:, row, col] = 0.0
     Q = rng.normal(size=(nq, nc))
@@ -373,13 +370,13 @@ def test_block_solve_on_random_systems(N):
             J[nf * i: nf * i + nf, nf * (i + 1): nf * (i + 2)] = Up[i]
     J[nc:, :nc] = Q
     qlo = np.zeros(nq, dtype=np.int64)
-    bdf.q_first(Q, qlo)
+    linalg.q_first(Q, qlo)
     r = rng.normal(size=n)
     for c in (1e-3, 0.7, 50.0):
-        F = bdf.factor_array(N)
-        bdf.block_factor(Dg, Lo, Up, c, F)
+        F = linalg.factor_array(N)
+        linalg.block_factor(Dg, Lo, Up, c, F)
         x = np.empty(n)
-        bdf.block_solve(F, Q, qlo, c, r, x)
+        linalg.block_solve(F, Q, qlo, c, r, x)
         np.testing.assert_allclose(x, np.linalg.solve(np.eye(n) - c * J, r), rtol=1e-9, atol=1e-12)
 
 
@@ -388,11 +385,10 @@ def test_block_solve_on_random_systems(N):
        material=st.sampled_from(["japan", "china", "vietnam", "vietnam-rainy", "vietnam-dry", "myanmar",
                                  "cashew"]))
 def test_jacobian_has_the_structural_zeros_the_factorisation_skips(seed, temp_c, rh, material):
-    """bdf.block_factor and block_solve leave out the Jacobian entries listed
-    in bdf.STRUCTURAL_ZEROS (e lost at a rate set by e and phi only, no e in the
+    """linalg.block_factor and block_solve leave out the Jacobian entries listed
+    in linalg.STRUCTURAL_ZEROS (e lost at a rate set by e and phi only, no e in the
     side chains' rate, fluxes between cells free of e and of the other
     transported field). A model change that fills one must revisit them."""
-    from lacquersim.kernels import bdf
 
     rec = make_recipe(material=material, thickness_um=50, temperature_c=temp_c, rh_percent=rh, water=20, monomer=70,
                       hours=1)
@@ -400,14 +396,14 @@ def test_jacobian_has_the_structural_zeros_the_factorisation_skips(seed, temp_c,
     pr = prepare(rec, n_cells=N).problem
     rng = np.random.default_rng(seed)
     y = np.zeros(pr.n_state)
-    cells = y[: film.NF * N].reshape(N, film.NF)
-    cells[:, film.F_PHI] = rng.uniform(0.0, 0.6, N)
-    cells[:, film.F_C] = rng.uniform(0.0, 2.0, N)
-    cells[:, film.F_M:] = rng.uniform(0.0, 1.0, (N, 3))
-    Dg, Lo, Up = (np.zeros((N, film.NF, film.NF)) for _ in range(3))
-    film.jac_blocks(1800.0, y, pr.params[0], pr.dz, Dg, Lo, Up, np.zeros((film.NQ, film.NF * N)))
+    cells = y[: layout.NF * N].reshape(N, layout.NF)
+    cells[:, layout.F_PHI] = rng.uniform(0.0, 0.6, N)
+    cells[:, layout.F_C] = rng.uniform(0.0, 2.0, N)
+    cells[:, layout.F_M:] = rng.uniform(0.0, 1.0, (N, 3))
+    Dg, Lo, Up = (np.zeros((N, layout.NF, layout.NF)) for _ in range(3))
+    film.jac_blocks(1800.0, y, pr.params[0], pr.dz, Dg, Lo, Up, np.zeros((layout.NQ, layout.NF * N)))
     assert np.abs(Dg).sum() > 0 and np.abs(Lo).sum() > 0
-    for block, row, col in bdf.STRUCTURAL_ZEROS:
+    for block, row, col in linalg.STRUCTURAL_ZEROS:
         arrays = (Dg,) if block == "D" else (Lo, Up)
         for B in arrays:
             assert not B[:, row, col].any(), (block, row, col)
@@ -426,8 +422,8 @@ def test_local_block_is_invertible_for_states_in_range(phi, o2, m, s, e, temp_c,
     pr = prepare(rec, n_cells=3).problem
     y = np.zeros(pr.n_state)
     y[: 5 * 3] = np.tile([phi, o2, m, s, e], 3)
-    Dg, Lo, Up = (np.zeros((3, film.NF, film.NF)) for _ in range(3))
-    film.jac_blocks(0.0, y, pr.params[0], pr.dz, Dg, Lo, Up, np.zeros((film.NQ, 15)))
+    Dg, Lo, Up = (np.zeros((3, layout.NF, layout.NF)) for _ in range(3))
+    film.jac_blocks(0.0, y, pr.params[0], pr.dz, Dg, Lo, Up, np.zeros((layout.NQ, 15)))
     c = 10.0 ** log_c
     for i in range(3):
         A = np.eye(3) - c * Dg[i, 2:, 2:]
@@ -495,7 +491,7 @@ def test_dense_output_comes_from_copies_and_is_checked():
     pr = prepare(rec, n_cells=12).problem
     solver = BDFSolver()
     traj = solver.integrate(pr)
-    pr.params[0][film.P_KMASS] *= 3.0
+    pr.params[0][layout.P_KMASS] *= 3.0
     solver.max_order = 2
     np.testing.assert_allclose(traj.segments[-1].ys[-1], traj.y_end, rtol=1e-14, atol=1e-300)
 

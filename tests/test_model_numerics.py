@@ -10,6 +10,9 @@ from scipy.optimize import brentq
 
 import lacquersim as ls
 from lacquersim.kernels import film
+from lacquersim.kernels import reactions
+from lacquersim.kernels import laws
+from lacquersim.kernels import layout
 from lacquersim.sim.prepared import prepare
 from lacquersim.sim.solver import ScipySolver, _SparseJacobian
 from lacquersim.sim.stages import indicators
@@ -63,13 +66,13 @@ def test_analytic_jacobian_matches_finite_differences(case, mods, t, dry_cells):
     pr = prepare(rec, n_cells=N).problem
     p, dz = pr.params[0].copy(), pr.dz
     for name, value in mods.items():
-        p[getattr(film, name)] = value
+        p[getattr(layout, name)] = value
     rng = np.random.default_rng(1)
     y = pr.y0.copy()
     # perturb away from the uniform start so every coupling is exercised
     y[: 5 * N] *= rng.uniform(0.3, 1.0, 5 * N)
     if dry_cells:
-        y[0:15:5] = 0.5 * film.PHI_FLOOR
+        y[0:15:5] = 0.5 * layout.PHI_FLOOR
     J = _SparseJacobian(N).dense(t, y, p, dz)
     Jfd = _fd_jacobian(t, y, p, dz)
     scale = np.abs(Jfd).max(axis=1, keepdims=True) + 1e-300
@@ -142,17 +145,17 @@ def test_crank_plane_sheet_desorption():
     A = 0.05
     beta = 3.0  # l·h/D
     h = beta * D / L
-    p[film.P_REACT] = 0.0
-    p[film.P_BW] = 0.0
-    p[film.P_DW0] = D
-    p[film.P_ISOA], p[film.P_ISON], p[film.P_ISOB] = A, 1.0, 0.0
+    p[layout.P_REACT] = 0.0
+    p[layout.P_BW] = 0.0
+    p[layout.P_DW0] = D
+    p[layout.P_ISOA], p[layout.P_ISON], p[layout.P_ISOB] = A, 1.0, 0.0
     # gas coefficient such that flux = h·(phi − A·RH)
-    p[film.P_KMASS] = 1.0
-    p[film.P_KMASS] = h * A / film.gas_coefficient(p[film.P_TA], p)
+    p[layout.P_KMASS] = 1.0
+    p[layout.P_KMASS] = h * A / laws.gas_coefficient(p[layout.P_TA], p)
     pr.params = [p]
     traj = ScipySolver(rtol=1e-8).integrate(pr)
     phi0 = pr.y0[0]
-    phi_eq = A * p[film.P_RHA]
+    phi_eq = A * p[layout.P_RHA]
     m_inf = L * (phi0 - phi_eq)
     # roots of b tan b = beta
     roots = [brentq(lambda b: b * np.tan(b) - beta, n * np.pi + 1e-9, n * np.pi + np.pi / 2 - 1e-9)
@@ -163,7 +166,7 @@ def test_crank_plane_sheet_desorption():
         series = 2 * beta**2 * np.exp(-roots**2 * D * t / L**2) / (roots**2 * (roots**2 + beta**2 + beta))
         crank = 1.0 - series.sum()
         y = traj(t)
-        lost = y[5 * N + film.Q_VOL_OUT] / m_inf
+        lost = y[5 * N + layout.Q_VOL_OUT] / m_inf
         held = 1.0 - pr.dz @ (y[0:5 * N:5] - phi_eq) / m_inf
         assert abs(lost - crank) < 2e-3, (t, lost, crank)
         assert abs(held - crank) < 2e-3
@@ -174,10 +177,10 @@ def test_well_mixed_zero_d_limit():
     rec = make_recipe(material="vietnam", thickness_um=5, water=10, monomer=60, hours=6)
     pr = prepare(rec, n_cells=12).problem
     p = pr.params[0].copy()
-    p[film.P_DO0] = 1e-6
-    p[film.P_DW0] = 1e-6
-    p[film.P_BO] = 0.0
-    p[film.P_BW] = 0.0
+    p[layout.P_DO0] = 1e-6
+    p[layout.P_DW0] = 1e-6
+    p[layout.P_BO] = 0.0
+    p[layout.P_BW] = 0.0
     pr.params = [p]
     traj = ScipySolver(rtol=1e-9).integrate(pr)
     L = pr.dz.sum()
@@ -185,14 +188,14 @@ def test_well_mixed_zero_d_limit():
     dsrc = np.empty((5, 5))
 
     def f0(t, u):
-        T, rh = film.conditions(t, p)
-        kc = np.empty(film.N_KC)
-        film.rate_constants(T, p, kc)
-        du = np.array(film.cell_reactions(*u, T, p, kc, False, dsrc))
-        cs = film.c_saturation(T, p)
-        du[1] += p[film.P_KO2] * (cs - u[1]) / L
-        aw = film.isotherm(u[0], p)[0]
-        du[0] -= film.gas_coefficient(T, p) * (aw - rh) / L
+        T, rh = laws.conditions(t, p)
+        kc = np.empty(layout.N_KC)
+        laws.rate_constants(T, p, kc)
+        du = np.array(reactions.cell_reactions(*u, T, p, kc, False, dsrc))
+        cs = laws.c_saturation(T, p)
+        du[1] += p[layout.P_KO2] * (cs - u[1]) / L
+        aw = laws.isotherm(u[0], p)[0]
+        du[0] -= laws.gas_coefficient(T, p) * (aw - rh) / L
         return du
 
     u0 = pr.y0[:5]
@@ -251,7 +254,7 @@ def test_rhs_diffusion_matches_a_finite_volume_reference_on_an_uneven_mesh():
     rec = make_recipe(material="vietnam")
     pr = prepare(rec, n_cells=N).problem
     p = pr.params[0].copy()
-    p[film.P_REACT] = 0.0
+    p[layout.P_REACT] = 0.0
     rng = np.random.default_rng(3)
     dz = rng.uniform(0.5, 2.0, N) * pr.dz.mean()
     y = pr.y0.copy()
@@ -259,9 +262,9 @@ def test_rhs_diffusion_matches_a_finite_volume_reference_on_an_uneven_mesh():
     f = np.empty_like(y)
     film.rhs(0.0, y, p, dz, f)
     cells = y[: 5 * N].reshape(N, 5)
-    alpha = np.array([film.conversion(m, s, p)[0] for m, s in cells[:, [film.F_M, film.F_S]]])
-    for fld, d0, beta, q in ((film.F_PHI, film.P_DW0, film.P_BW, -f[5 * N + film.Q_VOL_OUT]),
-                             (film.F_C, film.P_DO0, film.P_BO, f[5 * N + film.Q_O2_IN])):
+    alpha = np.array([laws.conversion(m, s, p)[0] for m, s in cells[:, [layout.F_M, layout.F_S]]])
+    for fld, d0, beta, q in ((layout.F_PHI, layout.P_DW0, layout.P_BW, -f[5 * N + layout.Q_VOL_OUT]),
+                             (layout.F_C, layout.P_DO0, layout.P_BO, f[5 * N + layout.Q_O2_IN])):
         D = p[d0] * np.exp(-p[beta] * alpha)
         u = cells[:, fld]
         flux = 0.5 * (D[:-1] + D[1:]) * np.diff(u) / (0.5 * (dz[:-1] + dz[1:]))  # face i+1/2, upward positive
@@ -292,16 +295,16 @@ def test_integral_powers_agree_with_the_general_forms(material):
     N = 40
     pr = prepare(make_recipe(material=material), n_cells=N).problem
     p = pr.params[0]
-    assert film.integral_powers(p)
+    assert laws.integral_powers(p)
     y = pr.y0.copy()
     rng = np.random.default_rng(5)
     y[: 5 * N] *= rng.uniform(0.05, 1.0, 5 * N)
     y[0: 5 * N: 5] = np.geomspace(1e-6, 0.4, N)  # phi across dry and wet cells
-    T, _ = film.conditions(0.0, p)
-    kc = np.empty(film.N_KC + 1)
-    film.rate_constants(T, p, kc)
-    assert kc[film.K_IPOW] == 1.0
-    assert kc[4] == pytest.approx(p[film.P_ACRIT] ** p[film.P_NH], rel=1e-14)
+    T, _ = laws.conditions(0.0, p)
+    kc = np.empty(layout.N_KC + 1)
+    laws.rate_constants(T, p, kc)
+    assert kc[layout.K_IPOW] == 1.0
+    assert kc[4] == pytest.approx(p[layout.P_ACRIT] ** p[layout.P_NH], rel=1e-14)
     fast = _cells_both_ways(y, N, T, p, kc, True)
     slow = _cells_both_ways(y, N, T, p, kc, False)
     for a, b in zip(fast, slow):
@@ -311,22 +314,22 @@ def test_integral_powers_agree_with_the_general_forms(material):
     # (m, s, e: no transport) are the cells' own sources and reaction blocks
     f = np.empty_like(y)
     film.rhs(0.0, y, p, pr.dz, f)
-    local = np.concatenate([np.arange(k, 5 * N, 5) for k in (film.F_M, film.F_S, film.F_E)])
+    local = np.concatenate([np.arange(k, 5 * N, 5) for k in (layout.F_M, layout.F_S, layout.F_E)])
     assert np.array_equal(f[local], fast[0][local])
     Dg, Lo, Up = (np.zeros((N, 5, 5)) for _ in range(3))
-    film.jac_blocks(0.0, y, p, pr.dz, Dg, Lo, Up, np.zeros((film.NQ, 5 * N)))
+    film.jac_blocks(0.0, y, p, pr.dz, Dg, Lo, Up, np.zeros((layout.NQ, 5 * N)))
     general = kc.copy()
-    general[film.K_IPOW] = 0.0  # cell_reactions then takes the exp(a·ln x) forms
+    general[layout.K_IPOW] = 0.0  # cell_reactions then takes the exp(a·ln x) forms
     differs = False
     for i in range(N):
         u = [y[5 * i + k] for k in range(5)]
         blk, blk_general = np.zeros((5, 5)), np.zeros((5, 5))
-        film.cell_reactions(*u, T, p, kc, True, blk)
-        film.cell_reactions(*u, T, p, general, True, blk_general)
+        reactions.cell_reactions(*u, T, p, kc, True, blk)
+        reactions.cell_reactions(*u, T, p, general, True, blk_general)
         assert np.array_equal(Dg[i, 2:], blk[2:])
         differs |= bool(np.any(blk[2:] != blk_general[2:]))
     assert differs or material == "cashew"  # cashew has no laccase: its blocks use neither power
     for name, value in (("P_NH", 10.5), ("P_NEX", 16.0), ("P_BO", -1.0), ("P_BW", np.nan)):
         q = p.copy()
-        q[getattr(film, name)] = value
-        assert not film.integral_powers(q)
+        q[getattr(layout, name)] = value
+        assert not laws.integral_powers(q)

@@ -12,7 +12,7 @@ import lacquersim as ls
 from lacquersim.model import units
 from lacquersim.model.parameters import TABLE_FILE, ParameterSet, default_set, parameters
 from lacquersim.model.problem import KERNEL_PARAMETERS, material_vector
-from lacquersim.kernels import film
+from lacquersim.kernels import layout
 from lacquersim.sweep import sweep
 
 RAW = "vietnam-raw"
@@ -42,11 +42,11 @@ def test_kernel_vector_comes_from_the_table_in_si():
     mat = ls.get_material("vietnam")
     state = dict(water_volume_fraction=0.3, droplet_um=10.0, monomer_percent=86.8, laccase_percent=100)
     p = material_vector(mat, state)
-    assert p[film.P_KL] == mat["k_L"] / 3600          # 1/h -> 1/s
-    assert p[film.P_EAD] == mat["Ea_d"] * 1000         # kJ/mol -> J/mol
-    assert p[film.P_TG1] == mat["Tg1"] + 273.15        # °C -> K
-    assert p[film.P_KA] == mat["K_a"] * 1e6            # 1/µm -> 1/m
-    assert p[film.P_D0] == 10.0 * 1e-6
+    assert p[layout.P_KL] == mat["k_L"] / 3600          # 1/h -> 1/s
+    assert p[layout.P_EAD] == mat["Ea_d"] * 1000         # kJ/mol -> J/mol
+    assert p[layout.P_TG1] == mat["Tg1"] + 273.15        # °C -> K
+    assert p[layout.P_KA] == mat["K_a"] * 1e6            # 1/µm -> 1/m
+    assert p[layout.P_D0] == 10.0 * 1e-6
 
 
 def _edited_table(tmp_path, param, material, value):

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import lacquersim as ls
-from lacquersim.kernels import film
+from lacquersim.kernels import layout
 from lacquersim.model.stages import STAGES
 
 MATERIALS = ["japan", "china", "vietnam", "myanmar", "cashew"]
@@ -45,9 +45,9 @@ def test_invariants_over_valid_inputs(d):
     for seg in res.trajectory.segments:
         cells = seg.ys[:, : 5 * N].reshape(len(seg.ts), N, 5)
         assert np.all(np.isfinite(cells))
-        assert cells[..., film.F_PHI].min() >= -TOL
-        assert cells[..., film.F_C].min() >= -TOL * 10
-        for k in (film.F_M, film.F_S, film.F_E):
+        assert cells[..., layout.F_PHI].min() >= -TOL
+        assert cells[..., layout.F_C].min() >= -TOL * 10
+        for k in (layout.F_M, layout.F_S, layout.F_E):
             assert cells[..., k].min() >= -TOL and cells[..., k].max() <= 1 + TOL
     # conversion never decreases (surface, mean, bottom)
     h = res.history

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from lacquersim.model import schema
+from lacquersim.model import schema, validation
 from lacquersim.errors import RecipeError
-from lacquersim.model.recipe import (FilmSpec, Recipe, StateSpec, bundled_recipes, load_recipe,
-                               recipes_dir)
+from lacquersim.model.recipe import FilmSpec, Recipe, StateSpec
+from lacquersim.model.recipe_files import bundled_recipes, load_recipe, recipes_dir
 from lacquersim.model.schedule import Schedule, Step
 
 REQUIRED_BUNDLED = ("vietnam-raw", "vietnam-kneaded-60", "vietnam-kneaded-60-t7",
@@ -557,7 +557,7 @@ def test_schema_fields_are_documented():
     for path, f in schema.FIELDS.items():
         assert f.name == path
         assert f.doc and "\n" not in f.doc
-        assert f.kind in schema.KINDS
+        assert f.kind in validation.KINDS
         if f.kind in ("float", "int"):
             assert f.unit, path
             assert f.min is not None and f.max is not None, path

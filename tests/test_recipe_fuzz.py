@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from lacquersim.model import schema
 from lacquersim.errors import RecipeError
-from lacquersim.model.recipe import Recipe, load_recipe
+from lacquersim.model.recipe import Recipe
+from lacquersim.model.recipe_files import load_recipe
 
 SETTINGS = settings(max_examples=300, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])

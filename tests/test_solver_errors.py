@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import lacquersim as ls
-from lacquersim.kernels import film
+from lacquersim.kernels import layout
 from lacquersim.sim.prepared import prepare
 from lacquersim.sim.solver import BDFSolver, ScipySolver
 
@@ -27,7 +27,7 @@ def test_non_finite_state():
     rec = make_recipe(material="vietnam")
     pr = prepare(rec, n_cells=8).problem
     p = pr.params[0].copy()
-    p[film.P_KS] = np.nan  # a corrupt parameter poisons the right-hand side
+    p[layout.P_KS] = np.nan  # a corrupt parameter poisons the right-hand side
     pr.params = [p]
     with pytest.raises(ls.SolverError) as ei:
         ScipySolver().integrate(pr)
@@ -41,7 +41,7 @@ def test_blow_up_is_reported_with_its_time():
     rec = make_recipe(material="vietnam")
     pr = prepare(rec, n_cells=8).problem
     p = pr.params[0].copy()
-    p[film.P_KS] = -50.0  # negative rate constant: the side-chain field grows without bound
+    p[layout.P_KS] = -50.0  # negative rate constant: the side-chain field grows without bound
     pr.params = [p]
     # scipy's Radau crawls on with tiny steps: its step budget stops it
     for solver in (ScipySolver(max_steps=3000), BDFSolver()):

@@ -20,7 +20,8 @@ reading recipes and ``lacquersim --help`` stay fast.
 
 from lacquersim.errors import LacquersimError, RecipeError, SolverError
 from lacquersim.model.schedule import Schedule, Step
-from lacquersim.model.recipe import Recipe, load_recipe, bundled_recipes
+from lacquersim.model.recipe import Recipe
+from lacquersim.model.recipe_files import bundled_recipes, load_recipe
 
 __all__ = [
     "LacquersimError", "RecipeError", "SolverError",

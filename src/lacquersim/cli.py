@@ -155,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 # Shared steps
 # ---------------------------------------------------------------------------
 def _load(name: str):
-    from lacquersim.model.recipe import load_recipe
+    from lacquersim.model.recipe_files import load_recipe
 
     return load_recipe(name)
 
@@ -428,7 +428,7 @@ def _cmd_compare(args) -> int:
 
 
 def _cmd_recipes(args) -> int:
-    from lacquersim.model.recipe import bundled_recipes, recipes_dir
+    from lacquersim.model.recipe_files import bundled_recipes, recipes_dir
 
     df = bundled_recipes()
     if df.empty:

@@ -23,8 +23,10 @@ from pathlib import Path
 
 from numba.core import event
 
-# this file too: it decides which compilations get CODEGEN_OPTIONS
-KERNEL_SOURCES = ("film.py", "bdf.py", "indicators.py", "vecmath.py", "formulas.py", "_kernel_cache.py")
+# every module of the kernels, this one too (it decides which compilations
+# get CODEGEN_OPTIONS)
+KERNEL_SOURCES = ("layout.py", "formulas.py", "vecmath.py", "laws.py", "reactions.py", "film.py",
+                  "indicators.py", "linalg.py", "bdf.py", "_kernel_cache.py")
 STAMP = "lacquersim-kernels.sha256"
 
 # (LLVM option, value while a kernel compiles, LLVM's default restored after).

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from numba import njit
 
-from . import film
+
+from . import laws
+
+from . import layout
 from .film import NF, F_M, F_S, F_PHI
 
 
@@ -28,25 +31,25 @@ def indicator(k, t, y, p, dz, i0, i1):
     GEL_MEAN: cell-volume mean conversion − alpha_gel; GLASS_SUBSTRATE:
     bottom-cell Tg − T.
     """
-    T, _ = film.conditions(t, p)
-    alpha_gel = p[film.P_AGEL]
+    T, _ = laws.conditions(t, p)
+    alpha_gel = p[layout.P_AGEL]
     top = NF * (i1 - 1)
     if k == GEL_SURFACE or k == GLASS_SURFACE:
-        a, _, _ = film.conversion(y[top + F_M], y[top + F_S], p)
+        a, _, _ = laws.conversion(y[top + F_M], y[top + F_S], p)
         if k == GEL_SURFACE:
             return a - alpha_gel
-        tg, _, _ = film.glass(a, y[top + F_PHI], p)
+        tg, _, _ = laws.glass(a, y[top + F_PHI], p)
         return tg - T
     if k == GEL_MEAN:
         tot = 0.0
         L = 0.0
         for i in range(i0, i1):
-            a, _, _ = film.conversion(y[NF * i + F_M], y[NF * i + F_S], p)
+            a, _, _ = laws.conversion(y[NF * i + F_M], y[NF * i + F_S], p)
             tot += a * dz[i]
             L += dz[i]
         return tot / L - alpha_gel
-    a, _, _ = film.conversion(y[NF * i0 + F_M], y[NF * i0 + F_S], p)
-    tg, _, _ = film.glass(a, y[NF * i0 + F_PHI], p)
+    a, _, _ = laws.conversion(y[NF * i0 + F_M], y[NF * i0 + F_S], p)
+    tg, _, _ = laws.glass(a, y[NF * i0 + F_PHI], p)
     return tg - T
 
 
@@ -72,13 +75,13 @@ def wrinkle(t, y, p, dz, i0, i1):
     for i in range(i0, i1):
         L += dz[i]
     for i in range(i0):
-        a, _, _ = film.conversion(y[NF * i + F_M], y[NF * i + F_S], p)
-        if a < p[film.P_AGEL]:
+        a, _, _ = laws.conversion(y[NF * i + F_M], y[NF * i + F_S], p)
+        if a < p[layout.P_AGEL]:
             L += dz[i]
     w = 0.0
-    a_prev, _, _ = film.conversion(y[NF * i0 + F_M], y[NF * i0 + F_S], p)
+    a_prev, _, _ = laws.conversion(y[NF * i0 + F_M], y[NF * i0 + F_S], p)
     for i in range(i0 + 1, i1):
-        a, _, _ = film.conversion(y[NF * i + F_M], y[NF * i + F_S], p)
+        a, _, _ = laws.conversion(y[NF * i + F_M], y[NF * i + F_S], p)
         g = abs(a - a_prev) / (0.5 * (dz[i] + dz[i - 1]))
         if g > w:
             w = g

@@ -21,6 +21,12 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from ._kernel_cache import ensure_consistent, install_codegen_options
+
+# every compiled module of the kernels imports this one first
+ensure_consistent()  # before any kernel is loaded from the on-disk cache
+install_codegen_options()  # before any kernel compiles
+
 
 def _bitcast(src, dst):
     """An intrinsic reinterpreting the bits of a ``src`` value as ``dst``."""

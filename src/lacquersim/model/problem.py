@@ -18,7 +18,8 @@ from typing import Mapping
 import numpy as np
 
 from lacquersim.errors import RecipeError
-from lacquersim.kernels import film
+from lacquersim.kernels import laws
+from lacquersim.kernels import layout
 from lacquersim.kernels.formulas import R_GAS, T_REF
 from lacquersim.model import units
 from lacquersim.model.materials import Material
@@ -36,17 +37,17 @@ MESH_CLUSTER = 0.85
 
 #: Kernel slot <- parameter of the table (its value converted to SI by its unit).
 KERNEL_PARAMETERS: tuple[tuple[int, str], ...] = (
-    (film.P_KL, "k_L"), (film.P_EAL, "Ea_L"), (film.P_E0, "enzyme_activity"),
-    (film.P_ACRIT, "a_crit"), (film.P_NH, "n_h"), (film.P_KA, "K_a"), (film.P_PHIEX, "phi_ex"),
-    (film.P_NEX, "n_ex"), (film.P_KM, "K_m"), (film.P_KO, "K_O"),
-    (film.P_KS, "k_S"), (film.P_EAS, "Ea_S"), (film.P_KOS, "K_OS"), (film.P_EAT, "Ea_T"),
-    (film.P_KD, "k_d"), (film.P_EAD, "Ea_d"), (film.P_KDRY, "k_dry"),
-    (film.P_WC, "w_c"), (film.P_APRE, "alpha_pre"), (film.P_TG0, "Tg0"), (film.P_TG1, "Tg1"),
-    (film.P_LAM, "lambda_Tg"), (film.P_WG, "w_g"), (film.P_GPL, "g_pl"),
-    (film.P_DO0, "D_O0"), (film.P_BO, "beta_O"), (film.P_DW0, "D_w0"), (film.P_BW, "beta_w"),
-    (film.P_NUL, "nu_L"), (film.P_NUS, "nu_S"), (film.P_CSAT, "c_sat"), (film.P_ESOL, "E_sol"),
-    (film.P_ISOA, "isotherm_A"), (film.P_ISON, "isotherm_n"), (film.P_ISOB, "isotherm_b"),
-    (film.P_AGEL, "alpha_gel"),
+    (layout.P_KL, "k_L"), (layout.P_EAL, "Ea_L"), (layout.P_E0, "enzyme_activity"),
+    (layout.P_ACRIT, "a_crit"), (layout.P_NH, "n_h"), (layout.P_KA, "K_a"), (layout.P_PHIEX, "phi_ex"),
+    (layout.P_NEX, "n_ex"), (layout.P_KM, "K_m"), (layout.P_KO, "K_O"),
+    (layout.P_KS, "k_S"), (layout.P_EAS, "Ea_S"), (layout.P_KOS, "K_OS"), (layout.P_EAT, "Ea_T"),
+    (layout.P_KD, "k_d"), (layout.P_EAD, "Ea_d"), (layout.P_KDRY, "k_dry"),
+    (layout.P_WC, "w_c"), (layout.P_APRE, "alpha_pre"), (layout.P_TG0, "Tg0"), (layout.P_TG1, "Tg1"),
+    (layout.P_LAM, "lambda_Tg"), (layout.P_WG, "w_g"), (layout.P_GPL, "g_pl"),
+    (layout.P_DO0, "D_O0"), (layout.P_BO, "beta_O"), (layout.P_DW0, "D_w0"), (layout.P_BW, "beta_w"),
+    (layout.P_NUL, "nu_L"), (layout.P_NUS, "nu_S"), (layout.P_CSAT, "c_sat"), (layout.P_ESOL, "E_sol"),
+    (layout.P_ISOA, "isotherm_A"), (layout.P_ISON, "isotherm_n"), (layout.P_ISOB, "isotherm_b"),
+    (layout.P_AGEL, "alpha_gel"),
 )
 
 
@@ -79,7 +80,7 @@ class FilmProblem:
 
     @property
     def n_state(self) -> int:
-        return film.NF * self.n_cells + film.NQ
+        return layout.NF * self.n_cells + layout.NQ
 
 
 def check_n_cells(n_cells, field: str = "n_cells") -> int:
@@ -122,11 +123,11 @@ def material_vector(mat: Material, state: Mapping[str, float]) -> np.ndarray:
     phi0 = float(state["water_volume_fraction"])
     lipid_share = q["lipid_percent"] / max(100.0 - q["water_percent"], 1e-9)
     c_lipid = (1.0 - phi0) * mat.si("rho_solids") * lipid_share / mat.si("M_lipid")
-    p[film.P_CCAT] = c_lipid if q["w_c"] > 0 else 0.0
-    p[film.P_CDB] = q["double_bonds_per_lipid"] * c_lipid
-    p[film.P_NUW] = q["water_per_catechol"] * p[film.P_CCAT] * M_WATER / RHO_WATER
-    p[film.P_D0] = units.to_si(float(state["droplet_um"]), "µm")
-    p[film.P_PHI0] = max(phi0, 1e-6)
+    p[layout.P_CCAT] = c_lipid if q["w_c"] > 0 else 0.0
+    p[layout.P_CDB] = q["double_bonds_per_lipid"] * c_lipid
+    p[layout.P_NUW] = q["water_per_catechol"] * p[layout.P_CCAT] * M_WATER / RHO_WATER
+    p[layout.P_D0] = units.to_si(float(state["droplet_um"]), "µm")
+    p[layout.P_PHI0] = max(phi0, 1e-6)
     return p
 
 
@@ -141,21 +142,21 @@ def _material_base(mat: Material) -> np.ndarray:
     if hit is not None and hit[0] is mat:
         return hit[1]
     q = mat.values
-    p = np.zeros(film.N_PARAMS)
+    p = np.zeros(layout.N_PARAMS)
     for slot, name in KERNEL_PARAMETERS:
         p[slot] = mat.si(name)
-    p[film.P_CATAL] = 1.0 + q["kappa_drier"] * q["drier_percent"] + q["kappa_metal"] * q["metal_ppm"]
+    p[layout.P_CATAL] = 1.0 + q["kappa_drier"] * q["drier_percent"] + q["kappa_metal"] * q["metal_ppm"]
     # k_T is given at 140 °C, where baking is characterised; the kernel's at T_ref
-    p[film.P_KT] = mat.si("k_T_140C") * np.exp(
-        -p[film.P_EAT] / R_GAS * (1.0 / T_REF - 1.0 / units.to_si(T_BAKE_REF_C, "°C")))
-    p[film.P_ISWATER] = 1.0 if mat.is_water else 0.0
+    p[layout.P_KT] = mat.si("k_T_140C") * np.exp(
+        -p[layout.P_EAT] / R_GAS * (1.0 / T_REF - 1.0 / units.to_si(T_BAKE_REF_C, "°C")))
+    p[layout.P_ISWATER] = 1.0 if mat.is_water else 0.0
     if mat.is_water:
-        p[film.P_VMOL] = M_WATER / RHO_WATER
+        p[layout.P_VMOL] = M_WATER / RHO_WATER
     else:
-        p[film.P_PREF] = mat.si("p_solvent")
-        p[film.P_DHV] = mat.si("dH_solvent")
-        p[film.P_VMOL] = mat.si("V_solvent")
-    p[film.P_REACT] = 1.0
+        p[layout.P_PREF] = mat.si("p_solvent")
+        p[layout.P_DHV] = mat.si("dH_solvent")
+        p[layout.P_VMOL] = mat.si("V_solvent")
+    p[layout.P_REACT] = 1.0
     p.setflags(write=False)
     if len(_BASES) >= 256:  # Materials with additives are made per recipe: keep it bounded
         _BASES.clear()
@@ -175,31 +176,31 @@ def air_transfer(air_speed_m_s: float) -> float:
 def with_step(p_mat: np.ndarray, step, t_a_s: float, t_b_s: float) -> np.ndarray:
     """Copy of a material vector with the conditions of one schedule step."""
     p = p_mat.copy()
-    p[film.P_TA] = units.to_si(step.temperature_c, "°C")
-    p[film.P_TB] = units.to_si(step.t_end_c, "°C")
-    p[film.P_RHA] = units.to_si(step.rh_percent, "%")
-    p[film.P_RHB] = units.to_si(step.rh_end_percent, "%")
-    p[film.P_TSA] = t_a_s
-    p[film.P_TSB] = t_b_s
+    p[layout.P_TA] = units.to_si(step.temperature_c, "°C")
+    p[layout.P_TB] = units.to_si(step.t_end_c, "°C")
+    p[layout.P_RHA] = units.to_si(step.rh_percent, "%")
+    p[layout.P_RHB] = units.to_si(step.rh_end_percent, "%")
+    p[layout.P_TSA] = t_a_s
+    p[layout.P_TSB] = t_b_s
     k_mass = air_transfer(step.air_speed_m_s)
-    p[film.P_KMASS] = k_mass
+    p[layout.P_KMASS] = k_mass
     # O2: the gas side barely resists; in liquid-concentration terms its
     # coefficient is k_mass divided by the partition coefficient c_sat/c_air
     c_air = 0.21 * 101325.0 / (R_GAS * T_REF)
-    p[film.P_KO2] = k_mass * c_air / max(p[film.P_CSAT], 1e-9)
+    p[layout.P_KO2] = k_mass * c_air / max(p[layout.P_CSAT], 1e-9)
     return p
 
 
 def initial_vector(p: np.ndarray, state: Mapping[str, float], n_cells: int) -> np.ndarray:
     """Uniform initial film state (cells, then zeroed running integrals)."""
-    y0 = np.zeros(film.NF * n_cells + film.NQ)
-    T0 = p[film.P_TA]
+    y0 = np.zeros(layout.NF * n_cells + layout.NQ)
+    T0 = p[layout.P_TA]
     cell = np.array([
         float(state["water_volume_fraction"]),
-        float(film.c_saturation(T0, p)),
+        float(laws.c_saturation(T0, p)),
         units.to_si(float(state["monomer_percent"]), "%"),
         1.0,
         units.to_si(float(state["laccase_percent"]), "%"),
     ])
-    y0[: film.NF * n_cells].reshape(n_cells, film.NF)[:] = cell
+    y0[: layout.NF * n_cells].reshape(n_cells, layout.NF)[:] = cell
     return y0

@@ -16,7 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from lacquersim.kernels import film
+
+from lacquersim.kernels import laws
+
+from lacquersim.kernels import layout
 from lacquersim.errors import RecipeError
 from lacquersim.model.problem import FilmProblem, initial_vector
 from lacquersim.sim.prepared import PreparedFilm
@@ -128,7 +131,7 @@ def simulate_coats(prepared: PreparedFilm, n_coats: int, interval_hours, rtol: f
     base = prepared.problem
     mat = prepared.material
     solver = BDFSolver(rtol=rtol) if solver is None else solver
-    N, nf, nq = base.n_cells, film.NF, film.NQ
+    N, nf, nq = base.n_cells, layout.NF, layout.NQ
     ends = np.append(applied[1:], schedule.total_hours) * 3600.0
     cells = np.empty(0)
     quad = np.zeros(nq)
@@ -138,8 +141,8 @@ def simulate_coats(prepared: PreparedFilm, n_coats: int, interval_hours, rtol: f
         bounds, params = _clip(base, a_s, b_s)
         params = [p.copy() for p in params]
         coat = initial_vector(params[0], state, N)[: nf * N]
-        T0, _ = film.conditions(a_s, params[0])
-        coat[film.F_C::nf] = film.c_saturation(T0, params[0])
+        T0, _ = laws.conditions(a_s, params[0])
+        coat[layout.F_C::nf] = laws.c_saturation(T0, params[0])
         y0 = np.concatenate([cells, coat, quad])
         pr = FilmProblem(dz=np.tile(base.dz, j + 1), y0=y0, t_bounds=bounds, params=params,
                          window=(j * N, (j + 1) * N))

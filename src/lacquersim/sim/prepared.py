@@ -19,7 +19,8 @@ from lacquersim.model.materials import Material, get_material
 from lacquersim.model.parameters import ParameterSet, as_set
 from lacquersim.model.problem import (FilmProblem, check_n_cells, initial_vector, material_vector,
                                       mesh, with_step)
-from lacquersim.model.recipe import Recipe, load_recipe
+from lacquersim.model.recipe import Recipe
+from lacquersim.model.recipe_files import load_recipe
 from lacquersim.model.refining import (STATE_FIELDS, effective_material, refined_values, state_series,
                                        viscosity_pa_s, _additives)
 from lacquersim.model.schedule import Schedule

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 
 from lacquersim.kernels import film
+
+from lacquersim.kernels import laws
 from lacquersim.kernels.film import NF, F_PHI, F_C, F_M, F_S, F_E
 from lacquersim.model.stages import STAGE_TABLE, STAGES
 
@@ -94,7 +96,7 @@ class Result:
     def _cells(self, t_s: float, y: np.ndarray) -> pd.DataFrame:
         N = self.n_cells
         p = self.trajectory.segment_at(t_s).p
-        T, _ = film.conditions(t_s, p)
+        T, _ = laws.conditions(t_s, p)
         diag = np.empty((N, 4))
         film.cell_diagnostics(y, N, p, T, diag)
         cells = y[: NF * N].reshape(N, NF)
@@ -147,7 +149,7 @@ class Result:
         N = self.n_cells
         dz = self.problem.dz
         w = dz / dz.sum()
-        T, rh = film.conditions(t, p)
+        T, rh = laws.conditions(t, p)
         diag = np.empty((N, 4))
         film.cell_diagnostics(y, N, p, T, diag)
         cells = y[: NF * N].reshape(N, NF)

@@ -25,6 +25,8 @@ from scipy.integrate import BDF, LSODA, Radau
 from lacquersim.kernels import bdf
 
 from lacquersim.kernels import film
+
+from lacquersim.kernels import layout
 from lacquersim.errors import SolverError
 from lacquersim.kernels.indicators import N_STAGES
 from lacquersim.model.problem import FilmProblem
@@ -137,12 +139,12 @@ def default_atol(problem: FilmProblem, rtol: float) -> np.ndarray:
     scale = np.empty(problem.n_state)
     # broadcast into a view and Python floats: np.tile and numpy scalars cost
     # more than the rest of this function (it runs once per simulation)
-    scale[: film.NF * N].reshape(N, film.NF)[:] = (0.1, max(float(p[film.P_CSAT]), 1e-3), 1.0, 1.0, 1.0)
-    o2 = max(float(p[film.P_NUL]) * float(p[film.P_CCAT]) + float(p[film.P_NUS]) * float(p[film.P_CDB]), 1.0) * L
-    scale[film.NF * N + film.Q_O2_IN] = o2
-    scale[film.NF * N + film.Q_O2_USED] = o2
-    scale[film.NF * N + film.Q_VOL_OUT] = 0.1 * L
-    scale[film.NF * N + film.Q_W_MADE] = 0.1 * L
+    scale[: layout.NF * N].reshape(N, layout.NF)[:] = (0.1, max(float(p[layout.P_CSAT]), 1e-3), 1.0, 1.0, 1.0)
+    o2 = max(float(p[layout.P_NUL]) * float(p[layout.P_CCAT]) + float(p[layout.P_NUS]) * float(p[layout.P_CDB]), 1.0) * L
+    scale[layout.NF * N + layout.Q_O2_IN] = o2
+    scale[layout.NF * N + layout.Q_O2_USED] = o2
+    scale[layout.NF * N + layout.Q_VOL_OUT] = 0.1 * L
+    scale[layout.NF * N + layout.Q_W_MADE] = 0.1 * L
     return rtol * 1e-3 * scale
 
 
@@ -155,7 +157,7 @@ class _SparseJacobian:
     """
 
     def __init__(self, N: int):
-        nf, nq = film.NF, film.NQ
+        nf, nq = layout.NF, layout.NQ
         n = nf * N + nq
         self.N = N
         self.Dg = np.zeros((N, nf, nf))
@@ -259,7 +261,7 @@ class ScipySolver:
             ts = [ta]
             ys = [y.copy()]
             interps = []
-            n_cells_state = film.NF * problem.n_cells
+            n_cells_state = layout.NF * problem.n_cells
             f0 = fun(ta, y)
             if not np.all(np.isfinite(f0)):
                 bad = int(np.flatnonzero(~np.isfinite(f0))[0])

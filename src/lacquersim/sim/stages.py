@@ -16,6 +16,10 @@ import numpy as np
 from scipy.optimize import brentq
 
 from lacquersim.kernels import film
+
+from lacquersim.kernels import laws
+
+from lacquersim.kernels import layout
 from lacquersim.kernels.film import NF, F_E
 from lacquersim.kernels.indicators import N_STAGES, indicator, indicators, wrinkle
 from lacquersim.model.stages import STAGE_TABLE, STAGES
@@ -108,19 +112,19 @@ def _why_not(problem, traj, material, k, alpha_gel) -> str:
     p = traj.params[-1]
     N = problem.n_cells
     i0, i1 = problem.tracked
-    T_end, rh_end = film.conditions(traj.t_end, p)
+    T_end, rh_end = laws.conditions(traj.t_end, p)
     hours = traj.t_end / 3600.0
     diag = np.empty((N, 4))
     film.cell_diagnostics(y, N, p, T_end, diag)
     e_mean = float(np.mean(y[NF * i0 + F_E:NF * i1:NF]))
-    t_max_c = max(max(q[film.P_TA], q[film.P_TB]) for q in traj.params) - 273.15
+    t_max_c = max(max(q[layout.P_TA], q[layout.P_TB]) for q in traj.params) - 273.15
     w = problem.dz[i0:i1] / problem.dz[i0:i1].sum()
     cell = {"surface": i1 - 1, "substrate": i0}.get(stage.where)
     if cell is None:
         where, a_here, tg_here = "mean", float(w @ diag[i0:i1, 0]), float(w @ diag[i0:i1, 1])
     else:
         where, a_here, tg_here = stage.where, diag[cell, 0], diag[cell, 1]
-    tg1_c = p[film.P_TG1] - 273.15
+    tg1_c = p[layout.P_TG1] - 273.15
     glass = stage.indicator in (1, 3)
     if glass and T_end - 273.15 >= tg1_c - 1.0:
         return (f"film temperature {T_end - 273.15:.0f} °C is above the cured film's Tg "
@@ -131,11 +135,11 @@ def _why_not(problem, traj, material, k, alpha_gel) -> str:
                     f"{where} conversion stalled at {a_here:.2f} (gel point {alpha_gel:.2f})")
         if diag[i1 - 1, 3] < 0.5:
             return (f"film dried out: surface water activity {diag[i1 - 1, 2]:.2f} is below the "
-                    f"laccase hydration threshold {p[film.P_ACRIT]:.2f} (air {rh_end * 100:.0f} % RH), "
+                    f"laccase hydration threshold {p[layout.P_ACRIT]:.2f} (air {rh_end * 100:.0f} % RH), "
                     "so the laccase stopped and died")
         return "laccase inactivated before the film gelled"
     # vitrified below the gel point: reactions frozen (cold)
-    mu = 1.0 / (1.0 + np.exp(np.clip((tg_here - T_end) / p[film.P_WG], -700, 700)))
+    mu = 1.0 / (1.0 + np.exp(np.clip((tg_here - T_end) / p[layout.P_WG], -700, 700)))
     if not glass and mu < 0.05:
         return (f"reactions frozen: at {T_end - 273.15:.0f} °C the film vitrified "
                 f"({where} Tg {tg_here - 273.15:.0f} °C) at {where} conversion {a_here:.2f}, "
