@@ -188,15 +188,15 @@ def recipes_dir() -> Path:
     """Folder of bundled recipes.
 
     ``$LACQUERSIM_RECIPES`` if set; else the repository's ``recipes/`` folder
-    (editable install); else a ``recipes/`` folder inside the package, for
-    installs that ship recipes as package data.
+    (a checkout, or an editable install); else the ``recipes`` folder that a
+    wheel installs inside the package.
     """
     env = os.environ.get(RECIPES_ENV)
     if env:
         return Path(env).expanduser()
-    here = Path(__file__).resolve()
-    repo = here.parents[3] / "recipes"
-    packaged = here.parent / "recipes"
+    package = Path(__file__).resolve().parents[1]
+    repo = package.parents[1] / "recipes"
+    packaged = package / "recipes"
     if not repo.is_dir() and packaged.is_dir():
         return packaged
     return repo
