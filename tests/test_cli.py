@@ -176,7 +176,7 @@ def test_main_returns_codes_instead_of_exiting(capsys):
 
 
 def test_solver_error_exits_3(monkeypatch, capsys):
-    def boom(recipe, n_cells):
+    def boom(recipe, n_cells, parameters=None):
         raise SolverError("step size collapsed", 3.25)
 
     monkeypatch.setattr(cli, "_simulate", boom)
@@ -290,3 +290,29 @@ def test_run_plot_with_json_keeps_stdout_pure(tmp_path):
     assert proc.returncode == 0, proc.stderr
     json.loads(proc.stdout)
     assert target.read_bytes()[:4] == b"%PDF"
+
+
+def test_parameters_command_lists_the_table_and_a_materials_values():
+    proc = run_cli("parameters", "vietnam")
+    assert proc.returncode == 0, proc.stderr
+    assert "k_L" in proc.stdout and "1/h" in proc.stdout and "[refining]" in proc.stdout
+    rows = json.loads(run_cli("parameters", "--json").stdout)
+    assert {"name", "material", "value", "unit", "min", "max", "source"} <= set(rows[0])
+    assert_user_error(run_cli("parameters", "mars"), "field 'material'", "unknown material 'mars'")
+
+
+def test_param_overrides_by_name_from_the_command_line(tmp_path):
+    plain = json.loads(run_cli("run", "vietnam-raw", "--cells", "12", "--json").stdout)
+    fast = json.loads(run_cli("run", "vietnam-raw", "--cells", "12", "--json",
+                              "--param", "k_L=0.6", "--param", "vietnam.Ea_d=180 kJ/mol").stdout)
+    assert fast["stages_h"]["set_to_touch"] < plain["stages_h"]["set_to_touch"]
+    s = tmp_path / "fast.yaml"
+    s.write_text("parameters: {k_L: 0.6, vietnam.Ea_d: 180 kJ/mol}\n", encoding="utf-8")
+    from_set = json.loads(run_cli("run", "vietnam-raw", "--cells", "12", "--json",
+                                  "--parameters", str(s)).stdout)
+    assert from_set["stages_h"] == fast["stages_h"]
+    assert_user_error(run_cli("run", "vietnam-raw", "--param", "k_L=-1"), "field '--param k_L'",
+                      "allowed 0 to 100 1/h")
+    assert_user_error(run_cli("run", "vietnam-raw", "--param", "k_L"), "field '--param'", "NAME=VALUE")
+    assert_user_error(run_cli("compare", "vietnam-raw", "--parameters", "nope"), "field '--parameters'",
+                      "bundled sets")

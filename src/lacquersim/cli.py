@@ -26,6 +26,8 @@ from lacquersim.model.stages import STAGE_LABELS, STAGES
 __all__ = ["main"]
 
 PROG = "lacquersim"
+#: The subcommands, in the order of ``lacquersim --help``.
+COMMANDS = ("run", "compare", "refine", "parameters", "recipes", "schema")
 
 # (summary key, label, unit, format) of the end-of-run numbers shown by `run`.
 SUMMARY_ROWS = (
@@ -82,6 +84,13 @@ def _build_parser() -> argparse.ArgumentParser:
                             help="grid cells through the film thickness (3 to 2000, default 50)")
     conditions.add_argument("--json", action="store_true",
                             help="print the result as JSON on stdout, nothing else")
+    pg = conditions.add_argument_group(
+        "model parameters", "See 'lacquersim parameters' for every parameter, its unit and range.")
+    pg.add_argument("--parameters", metavar="SET",
+                    help="a parameter set: a bundled set's name or a set file (.yaml)")
+    pg.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                    help="override one parameter, e.g. k_L=0.5 or 'vietnam.Ea_d=180 kJ/mol' "
+                         "(repeatable; in the table's unit unless one is given)")
 
     p = _Parser(prog=PROG, description="Simulate how lacquer films dry.")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True,
@@ -116,6 +125,19 @@ def _build_parser() -> argparse.ArgumentParser:
                          description="List the bundled recipes (folder: $LACQUERSIM_RECIPES "
                                      "or the repository's recipes/).")
     rec.set_defaults(func=_cmd_recipes)
+
+    par = sub.add_parser("parameters", help="list the model parameters",
+                         description="List every model parameter: value, unit, allowed range "
+                                     "and where the value is set; for one material, the values "
+                                     "it is simulated with.")
+    par.add_argument("material", nargs="?", metavar="MATERIAL",
+                     help="a material (see 'lacquersim schema'); default: the whole table")
+    par.add_argument("--parameters", metavar="SET",
+                     help="a parameter set: a bundled set's name or a set file (.yaml)")
+    par.add_argument("--sources", action="store_true", help="also print where each value comes from")
+    par.add_argument("--json", action="store_true",
+                     help="print the table as JSON records on stdout, nothing else")
+    par.set_defaults(func=_cmd_parameters)
 
     sch = sub.add_parser("schema", help="describe every recipe field",
                          description="Print every recipe field with its unit, range and "
@@ -191,10 +213,34 @@ def _pick(option, default):
     return default if option is None else option
 
 
-def _simulate(recipe, n_cells: int):
+def _parameter_set(args):
+    """The parameter set of --parameters and --param (None: the table as shipped)."""
+    from lacquersim.model.parameters import as_set
+
+    try:
+        pset = as_set(args.parameters) if args.parameters else None
+    except RecipeError as e:
+        raise RecipeError(e.problem, field="--parameters" if e.field == "parameters" else e.field,
+                          file=e.file, line=e.line) from None
+    overrides = {}
+    for text in getattr(args, "param", None) or []:
+        name, sep, value = text.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise RecipeError(f"expected NAME=VALUE, such as k_L=0.5, got {text!r}", field="--param")
+        overrides[name.strip()] = value.strip()
+    if overrides:
+        try:
+            pset = as_set(pset).with_overrides(overrides, name="command line", where="--param")
+        except RecipeError as e:
+            field = (e.field or "--param").replace("--param.", "--param ", 1)
+            raise RecipeError(e.problem, field=field, file=e.file, line=e.line) from None
+    return pset
+
+
+def _simulate(recipe, n_cells: int, parameters=None):
     from lacquersim.sim.simulation import simulate
 
-    return simulate(recipe, n_cells=n_cells)
+    return simulate(recipe, n_cells=n_cells, parameters=parameters)
 
 
 def _jsonable(x: Any) -> Any:
@@ -260,7 +306,7 @@ def _stage_order(stages: dict) -> list[str]:
 def _cmd_run(args) -> int:
     recipe = _apply_conditions(_load(args.recipe), args)
     plot = _check_plot_target(args.plot) if args.plot else None
-    res = _simulate(recipe, args.cells)
+    res = _simulate(recipe, args.cells, _parameter_set(args))
     summary = _jsonable(res.summary())
     if plot is not None:
         _save_plot(res, *plot)
@@ -388,7 +434,8 @@ def _cmd_refine(args) -> int:
 
 def _cmd_compare(args) -> int:
     recipes = [_apply_conditions(_load(name), args) for name in args.recipes]
-    summaries = [_jsonable(_simulate(r, args.cells).summary()) for r in recipes]
+    pset = _parameter_set(args)
+    summaries = [_jsonable(_simulate(r, args.cells, pset).summary()) for r in recipes]
     if args.json:
         print(json.dumps(summaries, indent=2))
         return 0
@@ -440,6 +487,33 @@ def _cmd_recipes(args) -> int:
     for row in df.itertuples(index=False):
         print(f"{row.name.ljust(wn)}  {row.material.ljust(wm)}  {row.description or row.title}")
     print(f"\n{len(df)} recipes in {recipes_dir()}; run one with 'lacquersim run NAME'")
+    return 0
+
+
+def _cmd_parameters(args) -> int:
+    from lacquersim.model.parameters import as_set
+
+    df = as_set(args.parameters).frame(args.material)
+    if args.json:
+        print(json.dumps(_jsonable(df.to_dict(orient="records")), indent=2, ensure_ascii=False))
+        return 0
+    head = ("name", "value", "unit", "allowed", "set for")
+    rows = [(r.name, _fmt(r.value, ".4g"), "" if r.unit == "1" else r.unit,
+             f"{_fmt(r.min, 'g')} to {_fmt(r.max, 'g')}", r.material) for r in df.itertuples()]
+    widths = [max(len(x[i]) for x in rows + [head]) for i in range(len(head))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(head, widths)).rstrip()]
+    section = None
+    for r, row in zip(df.itertuples(), rows):
+        if r.section != section:
+            section = r.section
+            lines += ["", f"[{section}]"]
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+        if args.sources:
+            lines.append(f"    {r.about}; source: {r.source}")
+    what = f"material {args.material}" if args.material else "every material ('all': unless a material gives its own)"
+    lines += ["", f"{len(df)} values, for {what}; override one with --param NAME=VALUE on "
+                  "'run' or 'compare'"]
+    print("\n".join(lines))
     return 0
 
 
