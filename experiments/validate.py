@@ -1,4 +1,4 @@
-"""Validate the calibrated model against every row of CALIBRATION.md.
+"""Validate the calibrated model against the published data and the craft targets.
 
     python experiments/validate.py [--out validation]   # writes validation/*.png and table.csv
 
@@ -70,7 +70,7 @@ def bake_time(T, material="japan", hours=4.0):
 
 
 def qualitative() -> pd.DataFrame:
-    """Each qualitative target of CALIBRATION.md with the calibrated parameters."""
+    """Each qualitative (craft) target with the calibrated parameters."""
     s = lambda **kw: ls.simulate(recipe(**kw), n_cells=N_CELLS).stages  # noqa: E731
     rows = []
     tf = {(T, rh): s(T=T, rh=rh)["tack_free"] for T in (15, 20, 25, 30, 35) for rh in (80,)}
@@ -130,7 +130,7 @@ def prediction_band(rows=("raw", "k60-60"), n_draws=40, seed=0, hours=24.0):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description="Validate lacquersim against CALIBRATION.md")
+    ap = argparse.ArgumentParser(description="Validate lacquersim against the published data and craft targets")
     ap.add_argument("--out", default="validation", help="folder for the table and plots")
     args = ap.parse_args(argv)
     out = Path(args.out)

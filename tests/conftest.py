@@ -30,9 +30,9 @@ def recipe_factory():
     return make_recipe
 
 
-# benchmarks/ and experiments/ are scripts next to the package, not part of it;
-# their library modules (benchmark.py, calibration.py) are tested from here
+# benchmarks/, experiments/ and docs/ hold scripts next to the package, not part
+# of it; their library modules (benchmark.py, calibration.py, make.py) are tested here
 ROOT = Path(__file__).resolve().parents[1]
-for _folder in ("benchmarks", "experiments"):
+for _folder in ("benchmarks", "experiments", "docs"):
     if str(ROOT / _folder) not in sys.path:
         sys.path.insert(0, str(ROOT / _folder))

@@ -510,7 +510,7 @@ def test_dense_output_comes_from_copies_and_is_checked():
 
 
 def test_compiled_solver_restarts_at_every_schedule_boundary():
-    """MODEL.md §5: a restart (order 1, fresh history) at each step boundary,
+    """docs/model.md, "Drying schedule": a restart (order 1, fresh history) at each step boundary,
     also where a ramp continues into the next."""
     rec = ls.load_recipe("vietnam-kneaded-60")
     pr = prepare(rec, ls.Schedule.outdoor("phu-tho", month=7, days=3), n_cells=16).problem

@@ -1,4 +1,4 @@
-"""Numerical contract of MODEL.md section 7: Jacobian, reference solver, limits, mesh."""
+"""Numerical contract (docs/solver.md): Jacobian, reference solver, limits, mesh."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Physical behaviour at 25–80 µm (issue: core simulation; CALIBRATION.md qualitative targets)."""
+"""Physical behaviour at 25–80 µm (the craft facts of docs/validation.md)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def test_drying_needs_humidity():
     wet = stages(material="vietnam", rh_percent=80).stages
     dry = stages(material="vietnam", rh_percent=40, hours=24)
     assert np.isfinite(wet["tack_free"]) and wet["tack_free"] < 24
-    # CALIBRATION target 2: raw sap at 25 °C and ≤ 40 % RH is not tack-free within 24 h
+    # craft target: raw sap at 25 °C and ≤ 40 % RH is not tack-free within 24 h
     assert np.isnan(dry.stages["tack_free"])
     assert "dried out" in dry.reasons["set_to_touch"]
     # refined lacquer too is much slower at 40 % than at 80 %

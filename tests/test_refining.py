@@ -1,8 +1,8 @@
-"""Refining process model (MODEL.md section 4) and additives (issue 4).
+"""Refining process model (docs/model.md, "Refining") and additives.
 
 Claims: water falls with kurome time and temperature; droplets shrink;
 laccase survives gentle kurome (≤ 45 °C) but not 70 °C; the refined state of
-the published Vietnamese kneading series (CALIBRATION.md Q1, "Refining model
+the published Vietnamese kneading series (IJPS 2015, 719328, "Refining model
 target") is within ±3 points of water and ±8 points of monomer; refine() is
 the public entry point and its output reaches every result.
 """
@@ -88,10 +88,10 @@ def test_water_falls_with_kurome_time_and_temperature_and_droplets_shrink():
     droplets = [s.droplet_um for s in by_time]
     assert all(np.diff(water) < 0), water
     assert all(np.diff(droplets) < 0), droplets
-    assert droplets[0] < 10.0 and droplets[-1] < 2.0       # ≈ 10 → ≈ 1 µm (CALIBRATION.md Q3)
+    assert droplets[0] < 10.0 and droplets[-1] < 2.0       # ≈ 10 → ≈ 1 µm (Prog. Org. Coat. 51 (2004) 238)
     by_temp = [refined([kurome(60, t)]).water_percent for t in (20, 30, 40, 45)]
     assert all(np.diff(by_temp) < 0), by_temp
-    # long kurome ends at a few % water (CALIBRATION.md Q3: ≤ 5 %)
+    # long kurome ends at a few % water (≤ 5 %: Prog. Org. Coat. 51 (2004) 238)
     assert refined([kurome(180)]).water_percent < 5.0
     # pre-oxidation: monomer falls with kneading time
     assert all(np.diff([s.monomer_percent for s in by_time]) < 0)
@@ -115,14 +115,14 @@ def test_laccase_survives_gentle_kurome_but_not_70c():
 
 
 def test_heat_killed_lacquer_does_not_dry_at_room_conditions():
-    # CALIBRATION.md Q4: sap heated to ≈ 100 °C no longer dries at room conditions
+    # craft: sap heated to ≈ 100 °C no longer dries at room conditions
     res = ls.simulate(recipe(refining_steps=[kurome(20, 100)]), n_cells=12)
     assert np.isnan(res.stages["tack_free"])
     assert "laccase" in res.reasons["set_to_touch"]
 
 
 # ---------------------------------------------------------------------------
-# Q1: the published kneading series (CALIBRATION.md "Refining model target")
+# the published kneading series (IJPS 2015, 719328, Tables 5 and 7)
 # ---------------------------------------------------------------------------
 Q1_ROWS = [(30, 20.4, 56.5), (45, 13.6, 50.1), (60, 12.5, 44.8)]
 

@@ -30,12 +30,8 @@ KERNEL_SOURCES = ("layout.py", "formulas.py", "vecmath.py", "laws.py", "reaction
 STAMP = "lacquersim-kernels.sha256"
 
 # (LLVM option, value while a kernel compiles, LLVM's default restored after).
-# The loop over cells in film.rhs is bound by the latency of its exp/log
-# chains, one vector of cells at a time (8 with AVX-512); with two vector
-# iterations interleaved their chains overlap: the kernel runs 3-9 % faster on the
-# benchmark cases with the same bits (an interleaved loop keeps each lane's
-# arithmetic, and LLVM still does not reorder floating-point sums without a
-# width hint). Measured with benchmarks/ab.py on a Zen 4 host.
+# Two interleaved vector iterations let the latency-bound exp/log chains of
+# the cell loop overlap: faster, with the same bits (docs/performance.md).
 CODEGEN_OPTIONS = (("force-vector-interleave", "2", "0"),)
 
 

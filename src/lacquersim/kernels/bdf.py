@@ -42,23 +42,14 @@ from .linalg import NFAC, block_factor, block_solve, q_first
 MAX_ORDER = 5
 NEWTON_MAXITER = 4
 MIN_FACTOR = 0.2
-# Newton iterations stop when the remaining correction is estimated below
-# NEWTON_TOL in the error-weighted norm, in which the error test lets the
-# whole correction reach 1/ERROR_CONST (3 to 10). scipy ties the Newton
-# tolerance to sqrt(rtol) (0.01 at rtol 1e-4), which costs an extra
-# right-hand side per step for no gain in stage accuracy (work-precision
-# runs of the benchmark cases); CVODE's test is looser still. With the
-# contraction rate not yet known (first iteration after a new LU) the
-# correction itself must be that small, as in CVODE where crate starts at 1.
+# Newton stops when the remaining correction is estimated below NEWTON_TOL in
+# the error-weighted norm, where the error test allows 1/ERROR_CONST (3 to 10);
+# scipy's sqrt(rtol) costs a right-hand side per step for no stage accuracy
+# (docs/solver.md). With the rate unknown, the correction itself must be that small.
 NEWTON_TOL = 0.1
-# A step whose Newton iteration contracted slower than this asks for a fresh
-# Jacobian at the next step. With a Jacobian from many steps back the rate
-# drifts up and nearly every step pays a second (or third) right-hand side
-# and solve; with a fresh one the next steps pass on their first iteration.
-# A Jacobian and its LU cost about 2.5-3 Newton iterations. scipy (and this
-# kernel before) refresh only when Newton fails to converge. The rate is
-# the last one measured with the current LU: a step that passed on one
-# iteration trusted it without measuring it again.
+# A step whose Newton iteration contracted slower than this refreshes the
+# Jacobian for the next one: an old Jacobian makes every step pay extra
+# iterations, a fresh one costs about 3 (docs/solver.md).
 JAC_RATE = 0.1
 MAX_FACTOR = 10.0
 EPS = np.finfo(np.float64).eps
@@ -356,7 +347,7 @@ def integrate(y0, t_bounds, P, dz, i0, i1, rtol, atol, max_steps, max_order, sto
             if kst == 0:
                 stage_w[0] = wrinkle(t, y, p, dz, i0, i1)
             kst += 1
-        # restart at order 1: the conditions may jump at a step boundary (MODEL.md §5)
+        # restart at order 1: the conditions may jump at a step boundary (docs/model.md, "Drying schedule")
         h_abs = _select_initial_step(t, y, f, t_bound, rtol, atol, wt, p, dz, ybuf, fbuf)
         stats[S_NFEV] += 1
         if not (h_abs > 0.0 and np.isfinite(h_abs)):  # e.g. a zero or NaN tolerance
@@ -405,10 +396,8 @@ def integrate(y0, t_bounds, P, dz, i0, i1, rtol, atol, max_steps, max_order, sto
                     lu_ok = False
                 h_abs = t_new - t
                 inv_alpha = 1.0 / ALPHA[order]
-                # row by row, two rows per pass, so that the loops over the state
-                # vectorise and the state is read few times (at 200 cells it no
-                # longer fits the L1 cache); the sums keep their order
-                # (D0 + D1 + ...), hence the same rounding
+                # two rows per pass: the loops vectorise and read the state less
+                # often; the sums keep their order (D0 + D1 + ...), hence their rounding
                 for j in range(n):
                     ypred[j] = D[0, j] + D[1, j]
                     psi[j] = D[1, j] * GAMMA[1]
@@ -499,11 +488,8 @@ def integrate(y0, t_bounds, P, dz, i0, i1, rtol, atol, max_steps, max_order, sto
                     stats[S_REJECT] += 1
                     continue
                 safety = 0.9 * (2 * NEWTON_MAXITER + 1) / (2 * NEWTON_MAXITER + n_iter)
-                # the error weights are the predicted state's, computed with the
-                # predictor and used for Newton too (CVODE also holds its weights
-                # over a step; scipy takes the corrected state's): a pass over
-                # the state and n divisions fewer, and at equal stage accuracy
-                # 1-7 % less time (ab.py --wp)
+                # the predicted state's weights, as Newton's (CVODE also holds
+                # its weights over a step): a pass over the state fewer
                 error_norm = ERROR_CONST[order] * _rms_inv(d, inv_scale)
                 if not (error_norm <= 1.0):  # a NaN error norm rejects the step
                     factor = max(MIN_FACTOR, safety * error_norm ** (-1.0 / (order + 1)))

@@ -119,13 +119,9 @@ def mesh_factors(dz, geo):
         geo[1, i] = 1.0 / dz[i]
 
 
-# rhs_ws's loop over cells, one function per form of the powers (see
-# _common_powers): each cell's reaction sources into dydt, its diffusivities
-# into DO, DW. The cells are independent here and the loop vectorises
-# (vecmath, no branches, no running sums): keep it that way, it is most of
-# the time. The diffusivities come from the same loop: their exps overlap
-# with the reactions' latency-bound chains (a loop of their own cost 15 %
-# of rhs).
+# rhs_ws's loop over cells, one function per form of the powers: independent
+# cells, no branches, no running sums, so it vectorises (most of the time is
+# here); the diffusivities share it so that their exps overlap the reactions'.
 @njit(cache=True, error_model="numpy")
 def _cells(y, N, T, p, kc, dydt, DO, DW, dsrc):
     for i in range(N):

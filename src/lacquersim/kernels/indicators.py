@@ -68,7 +68,7 @@ def wrinkle(t, y, p, dz, i0, i1):
     coat of a build). A skin buckles on whatever is soft beneath it, so
     ``L_soft`` is the tracked coat's thickness plus that of every ungelled
     (alpha < alpha_gel) cell of earlier coats below it. For one coat this is
-    MODEL.md's ``max|d alpha/dz|·L``; a coat applied before the previous one
+    the model's ``max|d alpha/dz|·L``; a coat applied before the previous one
     is dry-hard stands on a softer, deeper foundation and gets a larger index.
     """
     L = 0.0

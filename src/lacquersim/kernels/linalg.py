@@ -25,29 +25,14 @@ TRANSPORTED = (layout.F_PHI, layout.F_C)
 assert NF == 5 and TRANSPORTED == (0, 1)  # block_solve is written out for this layout
 
 
-# Static condensation. The local fields (m, s, e) of a cell couple to nothing
-# outside it, so x_L = A⁻¹·(r_L − M_LT·x_T) per cell eliminates them, leaving a
-# block-tridiagonal system with 2×2 blocks in (phi, c). The per-cell part has
-# no dependency between cells (the CPU overlaps them); only the 2×2 sweep is
-# sequential. This replaced a 5×5 block Thomas with pivoted LU: factor
-# 4.6 → 1.2 µs, solve 0.82 → 0.66 µs at 50 cells.
-# It gave up pivoting between local and transported fields: A = I − c·J_LL
-# must be invertible. For states in range det A ≥ 1 (J_LL's sign pattern);
-# an iterate out of range (negative O2) can make A singular at one c, and
-# the solve is then wrong. That costs convergence, not accuracy: the Newton
-# iteration's fixed point does not depend on its matrix, a bad matrix makes
-# it fail and the step is retried smaller.
-# The factorisation and the solve also skip the model's structural zeros
-# (STRUCTURAL_ZEROS; a test checks them on jac_blocks for every bundled
-# material): laccase e is lost at a rate set by e and phi only (H depends
-# on a_w), the side chains' rate has no e, and the fluxes between cells depend
-# on their own field and on the diffusivities (m, s), not on e or on the
-# other transported field. So A's e row is (0, 0, a_ee) and its (s, e) entry
-# 0, which zeroes A⁻¹'s (e, m), (e, s) and S's (e, c) entries, and the
-# off-diagonal blocks' e column and (phi, c), (c, phi) entries are zero.
-# Skipping them leaves the results unchanged (the products were exact zeros;
-# at most an exact zero of x changes sign) and takes 1/6 of the solve's
-# multiplications.
+# Static condensation: the local fields (m, s, e) of a cell couple to nothing
+# outside it; x_L = A⁻¹·(r_L − M_LT·x_T) eliminates them cell by cell (no
+# dependency between cells), leaving a 2×2 block-tridiagonal sweep in (phi, c).
+# No pivoting between local and transported fields: A = I − c·J_LL has
+# det A ≥ 1 for states in range; an iterate out of range can make it
+# singular, which fails Newton and shrinks the step, never a wrong result.
+# The model's structural zeros below are skipped (they are exact zeros; a
+# test checks them on jac_blocks for every material): docs/solver.md.
 STRUCTURAL_ZEROS = (  # (block, row, column) of film.jac_blocks: "D" diagonal, "O" off-diagonal
     ("D", layout.F_E, layout.F_M), ("D", layout.F_E, layout.F_S), ("D", layout.F_E, layout.F_C),
     ("D", layout.F_S, layout.F_E),

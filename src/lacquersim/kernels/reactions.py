@@ -25,11 +25,8 @@ def _consume(dsrc, row, w, g_phi, g_c, g_m, g_s, g_e):
     dsrc[row, F_E] -= w * g_e
 
 
-# inline="always": a call with array arguments costs about as much as the
-# reactions themselves, so both users get the body in place.
-# One return and no early exit (callers skip it when reactions are off):
-# with several returns numba keeps an incref/decref pair of p and kc per
-# cell, four atomic operations that cost a third of the right-hand side.
+# inline: a call with array arguments costs as much as the reactions. One
+# return, no early exit: with several, numba keeps reference counting per cell.
 @njit(cache=True, error_model="numpy", inline="always")
 def cell_reactions(phi, c, m, s, e, T, p, kc, want_jac, dsrc):
     """Reaction source terms of one cell (phi, c, m, s, e), and their 5×5 Jacobian.

@@ -1,4 +1,4 @@
-"""Refining: from a recipe to the film's initial state (MODEL.md section 4).
+"""Refining: from a recipe to the film's initial state (docs/model.md, "Refining").
 
 A recipe gives the lacquer in one of three ways:
 
@@ -63,7 +63,7 @@ droplets) only the thinner mixing applies. ``eta_lipid`` (per material) and
 Droplet-size rule (a measured state without droplet size):
 ``d0 = droplet_raw_um · (water % / raw water %) ** droplet_exponent``,
 about 10 µm for raw sap and about 1 µm at 5 % water after full kurome
-(CALIBRATION.md Q3), capped to [0.3, 30] µm.
+(Prog. Org. Coat. 51 (2004) 238–243), capped to [0.3, 30] µm.
 """
 
 from __future__ import annotations
