@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 __all__ = ["Unit", "unit", "to_si", "convert", "parse_quantity", "UnitError", "KNOWN"]
@@ -25,13 +26,39 @@ class UnitError(ValueError):
 class Unit:
     """A unit: its kind, and ``si = value·factor + offset``."""
 
-    __slots__ = ("name", "kind", "factor", "offset")
+    __slots__ = ("name", "kind", "factor", "offset", "plan")
 
     def __init__(self, name: str, kind: str, factor: Fraction, offset: float = 0.0):
         self.name, self.kind, self.factor, self.offset = name, kind, Fraction(factor), float(offset)
+        self.plan = _plan(self.factor)  # how to_si applies the factor
 
     def __repr__(self) -> str:
         return f"Unit({self.name!r}, {self.kind})"
+
+
+_DIVIDE = (60, 100, 3600, 86400)
+
+
+def _apply(value: float, factor: Fraction) -> float:
+    op, a, b = _plan(factor)
+    if op == 0:
+        return value * a
+    if op == 1:
+        return value / a
+    return value * a / b
+
+
+@lru_cache(maxsize=None)
+def _plan(factor: Fraction) -> tuple[int, float, float]:
+    # as a person writes it, so that results do not move by a rounding:
+    # x/3600 for a per-hour rate and x/100 for a percentage, x·1e-6 for µm
+    if factor.denominator == 1:
+        return 0, factor.numerator, 1
+    if factor.numerator == 1 and factor.denominator in _DIVIDE:
+        return 1, factor.denominator, 1
+    if factor.numerator == 1 and str(factor.denominator).rstrip("0") == "1":
+        return 0, float(factor), 1  # 10^-k
+    return 2, factor.numerator, factor.denominator
 
 
 def _f(x: str) -> Fraction:
@@ -107,6 +134,7 @@ def _canonical(name: str) -> str:
     return s
 
 
+@lru_cache(maxsize=None)
 def unit(name: str) -> Unit:
     """The :class:`Unit` spelled ``name`` (some aliases accepted: "um", "degC", "m²/s")."""
     s = _canonical(name)
@@ -115,25 +143,12 @@ def unit(name: str) -> Unit:
     return KNOWN[s]
 
 
-_DIVIDE = (60, 100, 3600, 86400)
-
-
-def _apply(value: float, factor: Fraction) -> float:
-    # as a person writes it, so that results do not move by a rounding:
-    # x/3600 for a per-hour rate and x/100 for a percentage, x·1e-6 for µm
-    if factor.denominator == 1:
-        return value * factor.numerator
-    if factor.numerator == 1 and factor.denominator in _DIVIDE:
-        return value / factor.denominator
-    if factor.numerator == 1 and str(factor.denominator).rstrip("0") == "1":
-        return value * float(factor)  # 10^-k
-    return value * factor.numerator / factor.denominator
-
-
 def to_si(value: float, unit_name: str) -> float:
     """``value`` in ``unit_name`` expressed in the SI unit of its kind."""
     u = unit(unit_name)
-    return _apply(float(value), u.factor) + u.offset
+    op, a, b = u.plan
+    v = float(value)
+    return (v * a if op == 0 else v / a if op == 1 else v * a / b) + u.offset
 
 
 def convert(value: float, from_unit: str, to_unit: str) -> float:
