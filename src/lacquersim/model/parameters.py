@@ -48,6 +48,8 @@ from lacquersim.model import units
 __all__ = ["ParameterInfo", "MaterialInfo", "ParameterTable", "ParameterSet", "parameters",
            "default_set", "table", "SECTIONS", "DATA_DIR"]
 
+# libyaml's safe loader where PyYAML has it: the table is read at every start
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 TABLE_FILE = DATA_DIR / "parameters.yaml"
 SETS_DIR = DATA_DIR / "sets"
@@ -173,7 +175,7 @@ class ParameterTable:
         except OSError as exc:
             raise RecipeError(f"cannot read the parameter table: {exc.strerror or exc}",
                               file=str(path)) from None
-        return cls(yaml.safe_load(text), path)
+        return cls(yaml.load(text, Loader=SAFE_LOADER), path)
 
 
 @lru_cache(maxsize=1)
@@ -285,7 +287,7 @@ class ParameterSet:
                 raise RecipeError(f"no parameter-set file or bundled set named {key!r} "
                                   f"(bundled sets: {names})", field="parameters")
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
         except OSError as exc:
             raise RecipeError(f"cannot read the file: {exc.strerror or exc}", file=str(path)) from None
         except yaml.YAMLError as exc:

@@ -4,13 +4,12 @@ This is the one place where parameters by name become the kernels'
 parameter vector (SI units, slots of :mod:`lacquersim.kernels.film`):
 :data:`KERNEL_PARAMETERS` maps slots to table parameters, converted by
 their units; :func:`material_vector` adds what is derived from several of
-them and from the refined state; :func:`with_step` the conditions of one
-schedule step.
+them and from the refined state; :func:`step_vectors` the conditions of
+each schedule step.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Mapping
@@ -24,7 +23,7 @@ from lacquersim.kernels.formulas import R_GAS, T_REF
 from lacquersim.model import units
 from lacquersim.model.materials import Material
 
-__all__ = ["FilmProblem", "KERNEL_PARAMETERS", "material_vector", "with_step", "initial_vector",
+__all__ = ["FilmProblem", "KERNEL_PARAMETERS", "material_vector", "step_vectors", "initial_vector",
            "mesh", "air_transfer", "N_CELLS_MIN", "N_CELLS_MAX", "check_n_cells"]
 
 RHO_WATER = 1000.0  # kg m⁻³
@@ -164,31 +163,34 @@ def _material_base(mat: Material) -> np.ndarray:
     return p
 
 
-def air_transfer(air_speed_m_s: float) -> float:
-    """Gas-side mass-transfer coefficient, m s⁻¹, over a ≈ 10 cm panel.
+def air_transfer(air_speed_m_s):
+    """Gas-side mass-transfer coefficient, m s⁻¹, over a ≈ 10 cm panel (also
+    elementwise on an array of air speeds).
 
     Natural convection floor (≈ 3 mm/s) plus laminar forced convection,
     ``Sh = 0.664 Re^½ Sc^⅓`` for a 0.1 m plate in air (≈ 11 mm/s at 1 m/s).
     """
-    return 3e-3 + 1.15e-2 * math.sqrt(max(float(air_speed_m_s), 0.0))
+    return 3e-3 + 1.15e-2 * np.sqrt(np.maximum(air_speed_m_s, 0.0))
 
 
-def with_step(p_mat: np.ndarray, step, t_a_s: float, t_b_s: float) -> np.ndarray:
-    """Copy of a material vector with the conditions of one schedule step."""
-    p = p_mat.copy()
-    p[layout.P_TA] = units.to_si(step.temperature_c, "°C")
-    p[layout.P_TB] = units.to_si(step.t_end_c, "°C")
-    p[layout.P_RHA] = units.to_si(step.rh_percent, "%")
-    p[layout.P_RHB] = units.to_si(step.rh_end_percent, "%")
-    p[layout.P_TSA] = t_a_s
-    p[layout.P_TSB] = t_b_s
-    k_mass = air_transfer(step.air_speed_m_s)
-    p[layout.P_KMASS] = k_mass
+def step_vectors(p_mat: np.ndarray, steps, bounds_s: np.ndarray) -> list:
+    """One copy of a material vector per schedule step, with that step's
+    conditions; ``bounds_s`` are the steps' boundaries in seconds."""
+    n = len(steps)
+    P = np.tile(p_mat, (n, 1))
+    P[:, layout.P_TA] = units.to_si(np.array([s.temperature_c for s in steps]), "°C")
+    P[:, layout.P_TB] = units.to_si(np.array([s.t_end_c for s in steps]), "°C")
+    P[:, layout.P_RHA] = units.to_si(np.array([s.rh_percent for s in steps]), "%")
+    P[:, layout.P_RHB] = units.to_si(np.array([s.rh_end_percent for s in steps]), "%")
+    P[:, layout.P_TSA] = bounds_s[:-1]
+    P[:, layout.P_TSB] = bounds_s[1:]
+    k_mass = air_transfer(np.array([s.air_speed_m_s for s in steps]))
+    P[:, layout.P_KMASS] = k_mass
     # O2: the gas side barely resists; in liquid-concentration terms its
     # coefficient is k_mass divided by the partition coefficient c_sat/c_air
     c_air = 0.21 * 101325.0 / (R_GAS * T_REF)
-    p[layout.P_KO2] = k_mass * c_air / max(p[layout.P_CSAT], 1e-9)
-    return p
+    P[:, layout.P_KO2] = k_mass * c_air / max(p_mat[layout.P_CSAT], 1e-9)
+    return list(P)
 
 
 def initial_vector(p: np.ndarray, state: Mapping[str, float], n_cells: int) -> np.ndarray:

@@ -143,11 +143,12 @@ def unit(name: str) -> Unit:
     return KNOWN[s]
 
 
-def to_si(value: float, unit_name: str) -> float:
-    """``value`` in ``unit_name`` expressed in the SI unit of its kind."""
+def to_si(value, unit_name: str):
+    """``value`` in ``unit_name`` expressed in the SI unit of its kind (a
+    float, or elementwise for a numpy array)."""
     u = unit(unit_name)
     op, a, b = u.plan
-    v = float(value)
+    v = value if hasattr(value, "shape") else float(value)
     return (v * a if op == 0 else v / a if op == 1 else v * a / b) + u.offset
 
 

@@ -18,7 +18,7 @@ from lacquersim.errors import RecipeError
 from lacquersim.model.materials import Material, get_material
 from lacquersim.model.parameters import ParameterSet, as_set
 from lacquersim.model.problem import (FilmProblem, check_n_cells, initial_vector, material_vector,
-                                      mesh, with_step)
+                                      mesh, step_vectors)
 from lacquersim.model.recipe import Recipe
 from lacquersim.model.recipe_files import load_recipe
 from lacquersim.model.refining import (STATE_FIELDS, effective_material, refined_values, state_series,
@@ -133,6 +133,6 @@ def prepare(recipe: Any, schedule: Schedule | None = None, n_cells: int = 50,
 def _problem(mat: Material, state: dict, schedule: Schedule, recipe: Recipe, n: int) -> FilmProblem:
     p_mat = material_vector(mat, state)
     bounds = schedule.boundaries_h * HOUR
-    params = [with_step(p_mat, s, bounds[k], bounds[k + 1]) for k, s in enumerate(schedule.steps)]
+    params = step_vectors(p_mat, schedule.steps, bounds)
     dz = mesh(recipe.film.thickness_um, n)
     return FilmProblem(dz=dz, y0=initial_vector(params[0], state, n), t_bounds=bounds, params=params)
