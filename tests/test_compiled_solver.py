@@ -455,7 +455,7 @@ def test_schedule_of_jumps_ramps_and_air_changes_agrees_with_scipy():
     steps = Schedule((Step(25.0, 80.0, 3.0, 30.0, 70.0), Step(30.0, 70.0, 3.0, 22.0, 90.0),
                       Step(22.0, 90.0, 4.0), Step(28.0, 90.0, 3.0),
                       Step(28.0, 90.0, 30.0, air_speed_m_s=2.0)))
-    for sched in (ls.Schedule.outdoor("phu-tho", month=7, days=3), steps):
+    for sched in (ls.Schedule.outdoor("viet-tri", month=7, days=3), steps):
         ref = ls.simulate(rec, sched, n_cells=20, solver=ScipySolver("BDF", rtol=1e-9)).stages
         got = ls.simulate(rec, sched, n_cells=20, solver=BDFSolver(rtol=1e-7)).stages
         assert ref.notna().sum() >= 3
@@ -513,7 +513,7 @@ def test_compiled_solver_restarts_at_every_schedule_boundary():
     """docs/model.md, "Drying schedule": a restart (order 1, fresh history) at each step boundary,
     also where a ramp continues into the next."""
     rec = ls.load_recipe("vietnam-kneaded-60")
-    pr = prepare(rec, ls.Schedule.outdoor("phu-tho", month=7, days=3), n_cells=16).problem
+    pr = prepare(rec, ls.Schedule.outdoor("viet-tri", month=7, days=3), n_cells=16).problem
     traj = BDFSolver(rtol=1e-6).integrate(pr)
     assert len(traj.segments) == len(pr.params) > 30
     assert all(seg.interpolants[0].order == 1 for seg in traj.segments)

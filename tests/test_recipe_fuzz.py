@@ -50,7 +50,7 @@ BASES += [
      "additives": {"metal_ppm": 50, "drier_percent": 0.1, "oil": "linseed", "oil_percent": 10,
                    "thinner_percent": 5},
      "film": {"thickness_um": 50},
-     "drying": {"preset": "outdoor", "site": "phu-tho", "month": 7, "days": 2,
+     "drying": {"preset": "outdoor", "station": "viet-tri", "month": 7, "days": 2,
                 "start_hour": 8, "step_hours": 2, "air_speed_m_s": 0.5}},
     {"name": "oven", "material": "japan", "refining": [{"step": "kurome", "minutes": 60,
                                                          "rpm": 60, "temperature_c": 40}],
@@ -68,7 +68,7 @@ KEYS = ["name", "description", "material", "state", "film", "drying", "water_per
         "refining", "additives", "step", "minutes", "rpm", "open_vessel", "repeat",
         "add_water_percent", "percent", "metal_ppm", "drier_percent", "oil", "oil_percent",
         "thinner_percent", "preset", "cool_hours", "room_temperature_c", "room_rh_percent",
-        "site", "month", "days", "start_hour", "step_hours"]
+        "station", "year", "period_from", "period_to", "month", "days", "start_hour", "step_hours"]
 
 scalars = st.one_of(
     st.none(), st.booleans(),
@@ -76,7 +76,7 @@ scalars = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     st.sampled_from([math.nan, math.inf, -math.inf, -1e308, 1e-320, 0, -0.0, 5, 200, 2000]),
     st.text(max_size=12), st.sampled_from(["japan", "Vietnam ", "80", "1e3", "nan", ""]),
-    st.sampled_from(["kurome", "nayashi", "add_water", "muro", "oven", "outdoor", "phu-tho",
+    st.sampled_from(["kurome", "nayashi", "add_water", "muro", "oven", "outdoor", "viet-tri",
                      "linseed", "cashew", "vietnam-rainy"]),
     st.floats(min_value=-20, max_value=300),  # often in range: keeps some recipes valid
 )
@@ -296,6 +296,10 @@ def step_of(kind, draw):
     st_ = {"step": kind}
     if kind == "add_water":
         st_["percent"] = draw(in_range("refining.*.percent"))
+        return st_
+    if kind == "rest":
+        st_["days"] = draw(in_range("refining.*.days"))
+        st_["temperature_c"] = draw(in_range("refining.*.temperature_c"))
         return st_
     for k in ("minutes", "rpm", "temperature_c"):
         st_[k] = draw(in_range(f"refining.*.{k}"))

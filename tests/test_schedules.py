@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 import lacquersim as ls
-from lacquersim.model.schedule import PRESET_DEFAULTS, Schedule, Step, site_climate
+from lacquersim.kernels.formulas import psat_water_c as psat
+from lacquersim.model.climate import climate_records, month_climate, normals
+from lacquersim.model.schedule import PRESET_DEFAULTS, Schedule, Step
 
 from conftest import make_recipe
 
@@ -58,7 +60,7 @@ def test_equal_steps_are_the_same_schedule_but_the_recipe_keeps_them_as_written(
 # ---------------------------------------------------------------------------
 @pytest.mark.parametrize("schedule", [
     Schedule.oven(),
-    Schedule.outdoor("phu-tho", month=7, days=2),
+    Schedule.outdoor("viet-tri", month=7, days=2),
     Schedule((Step(25.0, 80.0, 0.3), Step(35.0, 60.0, 1.7, 20.0, 90.0), Step(10.0, 95.0, 5.0))),
 ], ids=["oven", "outdoor", "ramps"])
 def test_step_boundaries_are_honoured_exactly(schedule):
@@ -74,26 +76,28 @@ def test_step_boundaries_are_honoured_exactly(schedule):
 # ---------------------------------------------------------------------------
 # Presets
 # ---------------------------------------------------------------------------
-def test_outdoor_cycle_follows_the_monthly_means():
-    clim = site_climate("phu-tho")
-    assert list(clim.index) == list(range(1, 13))
-    for month in (1, 7):
-        s = Schedule.outdoor("phu-tho", month=month, days=3, start_hour=0.0, step_hours=1.0)
-        assert s.total_hours == pytest.approx(72.0)
-        c = s.conditions_at(np.arange(0.0, 72.0, 0.25))
-        m = clim.loc[month]
-        assert c.temperature_c.mean() == pytest.approx(m.t_mean_c, abs=0.05)
-        # sinusoid around the daily mean with the month's mean daily range
-        assert c.temperature_c.max() == pytest.approx(m.t_mean_c + (m.t_max_c - m.t_min_c) / 2,
-                                                      abs=0.05)
-        assert c.temperature_c.max() - c.temperature_c.min() == pytest.approx(
-            m.t_max_c - m.t_min_c, abs=0.05)
-        assert c.rh_percent.mean() == pytest.approx(m.rh_percent, abs=0.5)
-        assert 5.0 <= c.rh_percent.min() and c.rh_percent.max() <= 98.0
+def test_outdoor_cycle_follows_the_station_records():
+    for station in ("viet-tri", "phu-ho"):
+        clim = normals(station)
+        assert list(clim.index) == list(range(1, 13)) and (clim.years >= 20).all()
+        for month in (1, 7):
+            s = Schedule.outdoor(station, month=month, days=3, start_hour=0.0, step_hours=1.0)
+            assert s.total_hours == pytest.approx(72.0)
+            c = s.conditions_at(np.arange(0.0, 72.0, 0.25))
+            m = clim.loc[month]
+            # between the month's mean daily minimum and maximum
+            assert c.temperature_c.max() == pytest.approx(m.t_max_c, abs=0.05)
+            assert c.temperature_c.min() == pytest.approx(m.t_min_c, abs=0.05)
+            # the vapour content constant, the daily mean humidity the month's
+            on = s.conditions_at(np.arange(0.0, 72.0, 1.0))  # the samples the ramps join
+            e = [rh / 100 * psat(t) for t, rh in zip(on.temperature_c, on.rh_percent) if rh < 97.9]
+            assert max(e) == pytest.approx(min(e), rel=2e-3)
+            assert c.rh_percent.mean() == pytest.approx(m.rh_percent, abs=1.0)
+            assert c.rh_percent.max() <= 98.0
         # warmest at 14:00, most humid when coolest
         day = s.conditions_at(np.arange(0.0, 24.0, 1.0))
         assert int(day.temperature_c.idxmax()) == 14
-        assert int(day.rh_percent.idxmin()) == 14 and int(day.rh_percent.idxmax()) == 2
+        assert int(day.rh_percent.idxmin()) == 14 and day.rh_percent[2] == day.rh_percent.max()
         # continuous: each ramp starts where the previous one ended
         for a, b in zip(s.steps, s.steps[1:]):
             assert a.t_end_c == b.temperature_c and a.rh_end_percent == b.rh_percent
@@ -103,7 +107,7 @@ def test_outdoor_cycle_follows_the_monthly_means():
 
 
 def test_daily_cycle_for_a_week_runs_without_slowing_to_a_crawl():
-    week = Schedule.outdoor("phu-tho", month=7, days=7)
+    week = Schedule.outdoor("viet-tri", month=7, days=7)
     for name in ("vietnam-kneaded-60", "cashew-workshop"):
         res = ls.simulate(ls.load_recipe(name), schedule=week, n_cells=20)
         st = res.summary()["solver"]
@@ -141,13 +145,16 @@ def test_muro_and_oven_presets_and_their_yaml_form(tmp_path):
     ({"preset": "outdoor"}, "drying", "missing required field 'drying.month'"),
     ({"preset": "outdoor", "month": 7, "rh_percent": 60}, "drying.rh_percent",
      "is not used with preset 'outdoor'"),
-    ({"preset": "muro", "site": "phu-tho"}, "drying.site", "is not used with preset 'muro'"),
+    ({"preset": "muro", "station": "viet-tri"}, "drying.station", "is not used with preset 'muro'"),
     ({"preset": "muro", "hours": 0}, "drying.hours", "more than 0"),
     ({"preset": "sauna"}, "drying.preset", "muro, oven, outdoor"),
     ({"preset": "oven", "steps": [{"temperature_c": 1, "rh_percent": 1, "hours": 1}]},
      "drying.steps", "is not used with preset 'oven'"),
     ({"month": 7}, "drying.month", "add 'preset: outdoor'"),
-    ({"preset": "outdoor", "month": 7, "site": "hanoi"}, "drying.site", "phu-tho"),
+    ({"preset": "outdoor", "month": 7, "station": "hanoi"}, "drying.station", "viet-tri, phu-ho"),
+    ({"preset": "outdoor", "month": 7, "year": 1950}, "drying.year", "allowed 1961 to 2017"),
+    ({"preset": "outdoor", "month": 7, "period_from": 2010, "period_to": 2000}, "drying.period_to",
+     "before it begins"),
 ])
 def test_preset_validation_messages(drying, field, fragment):
     d = {"name": "t", "material": "japan", "film": {"thickness_um": 40}, "drying": drying}
@@ -166,3 +173,30 @@ def test_preset_error_names_file_and_line_and_cli_exits_2(tmp_path):
         ls.load_recipe(p)
     assert (info.value.file, info.value.line) == (str(p), 7)
     assert cli.main(["run", str(p)]) == 2
+
+
+def test_station_records_give_every_year_and_a_year_or_a_normal():
+    rec = climate_records()
+    assert set(rec.station_id) == {"viet-tri", "phu-ho"}
+    assert rec.year.min() == 1961 and rec.year.max() == 2017 and len(rec) > 1300
+    vt = climate_records("viet-tri")
+    row = vt[(vt.year == 1998) & (vt.month == 7)].iloc[0]
+    one = month_climate("viet-tri", 7, year=1998)
+    assert (one.t_min_c, one.t_max_c, one.rh_mean_percent) == (row.t_min_c, row.t_max_c, row.rh_percent)
+    normal = month_climate("viet-tri", 7)
+    span = vt[(vt.year >= 1991) & (vt.year <= 2015) & (vt.month == 7)]
+    assert normal.t_max_c == pytest.approx(span.t_max_c.mean()) and normal.what == "1991–2015 normal"
+    # a year's schedule differs from the normal's, and says which it is
+    assert Schedule.outdoor(month=7, year=1998, days=1) != Schedule.outdoor(month=7, days=1)
+    assert "1998" in Schedule.outdoor(month=7, year=1998, days=1).label
+    # January nights are cold and humid, July afternoons hot
+    jan, jul = month_climate(month=1), month_climate(month=7)
+    assert jan.t_min_c < 16 and jul.t_max_c > 32 and jan.at(2)[1] > jan.at(14)[1]
+
+
+def test_a_year_without_humidity_is_a_clear_error():
+    rec = climate_records("phu-ho")
+    gap = rec[rec.rh_percent.isna()].iloc[0]
+    with pytest.raises(ls.RecipeError, match="no record with humidity") as info:
+        Schedule.outdoor("phu-ho", month=int(gap.month), year=int(gap.year))
+    assert info.value.field == "drying.year"

@@ -28,7 +28,7 @@ use a drying preset::
       - {step: kurome, minutes: 45, rpm: 60, temperature_c: 40}
     additives: {drier_percent: 0.05}
     film: {thickness_um: 50}
-    drying: {preset: outdoor, site: phu-tho, month: 7, days: 7}
+    drying: {preset: outdoor, station: viet-tri, month: 7, days: 7}
 """
 
 from __future__ import annotations
@@ -104,8 +104,8 @@ class RefiningStep:
     Parameters
     ----------
     step : str
-        ``"nayashi"`` (stirring), ``"kurome"`` (heating while stirring) or
-        ``"add_water"`` (water added back).
+        ``"nayashi"`` (stirring), ``"kurome"`` (heating while stirring),
+        ``"add_water"`` (water added back) or ``"rest"`` (stored sealed).
     minutes, rpm, temperature_c : float, optional
         Duration (per cycle), stirring speed and sap temperature (nayashi, kurome).
     open_vessel : bool, optional
@@ -116,6 +116,8 @@ class RefiningStep:
         Water added back before each kurome cycle, % of the lacquer's weight.
     percent : float, optional
         Water added back (``add_water``), % of the lacquer's weight.
+    days : float, optional
+        How long the sap rests, sealed (``rest``).
     """
 
     step: str
@@ -126,9 +128,10 @@ class RefiningStep:
     repeat: int | None = None
     add_water_percent: float | None = None
     percent: float | None = None
+    days: float | None = None
 
     _KEYS = ("step", "minutes", "rpm", "temperature_c", "open_vessel", "repeat",
-             "add_water_percent", "percent")
+             "add_water_percent", "percent", "days")
 
     def to_dict(self) -> dict:
         return {k: getattr(self, k) for k in self._KEYS if getattr(self, k) is not None}
@@ -137,6 +140,8 @@ class RefiningStep:
         """One line for people: ``kurome 60 min at 40 °C, 60 rpm, open``."""
         if self.step == "add_water":
             return f"add {self.percent:g} % water"
+        if self.step == "rest":
+            return f"rest {self.days:g} days at {self.temperature_c:g} °C, sealed"
         text = (f"{self.step} {self.minutes:g} min at {self.temperature_c:g} °C, "
                 f"{self.rpm:g} rpm")
         if self.step == "kurome":

@@ -151,6 +151,7 @@ class _Phase:
     rpm: float
     temperature_c: float
     evaporation: float  # V: 1 open kurome, factors for closed / nayashi
+    sealed: bool = False  # no air at all (rest): no evaporation, no O2 for laccase
 
 
 def _get(step: Any, key: str, default=None):
@@ -168,6 +169,10 @@ def _expand(steps: Iterable[Any], c: Material) -> list[tuple[int, str, Any]]:
         kind = str(_get(st, "step"))
         if kind == "add_water":
             out.append((i, "water", float(_get(st, "percent"))))
+            continue
+        if kind == "rest":
+            out.append((i, "phase", _Phase(float(_get(st, "days")) * 1440.0, 0.0,
+                                           float(_get(st, "temperature_c")), 0.0, sealed=True)))
             continue
         minutes = float(_get(st, "minutes"))
         rpm = float(_get(st, "rpm"))
@@ -201,7 +206,7 @@ def _rhs_factory(mat: Material, ph: _Phase):
     k_ev = mat.value_in("evap_k", "1/min") * s_ev * ph.evaporation
     enzymatic = mat.enzymatic
     k_ox = (mat.value_in("preox_k", "1/min") * s_ox * _arr(mat.si("Ea_L"), T)
-            * q["enzyme_activity"]) if enzymatic else 0.0
+            * q["enzyme_activity"]) if enzymatic and not ph.sealed else 0.0
     K_m = q["K_m"]
     o2_exp = q["preox_viscosity_exponent"]
     ln_eta_rel = _ln_eta_relative_factory(mat)

@@ -15,8 +15,8 @@ and edited in that form).
 
 Presets (defaults in ``data/climates.yaml``): :meth:`Schedule.muro` (humid
 cabinet), :meth:`Schedule.oven` (baking, then cooling at room conditions) and
-:meth:`Schedule.outdoor` (a workshop climate by site and month with a daily
-cycle).
+:meth:`Schedule.outdoor` (a Phu Tho workshop's air in a month, a daily cycle
+from the station records of :mod:`lacquersim.model.climate`).
 """
 
 from __future__ import annotations
@@ -33,13 +33,15 @@ import numpy as np
 import pandas as pd
 import yaml
 
-__all__ = ["Step", "Schedule", "PRESET_NAMES", "PRESET_DEFAULTS", "SITE_NAMES", "site_climate"]
+from lacquersim.model.climate import STATIONS, month_climate
+
+__all__ = ["Step", "Schedule", "PRESET_NAMES", "PRESET_DEFAULTS", "STATION_NAMES"]
 
 
 @lru_cache(maxsize=1)
 def _climates() -> dict:
     text = (Path(__file__).parents[1] / "data" / "climates.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 #: The drying presets, in the order the schema lists them.
@@ -47,24 +49,8 @@ PRESET_NAMES: tuple[str, ...] = ("muro", "oven", "outdoor")
 #: Default parameters of each preset (``presets`` in ``data/climates.yaml``).
 PRESET_DEFAULTS: Mapping[str, Mapping[str, object]] = {
     k: dict(v) for k, v in _climates()["presets"].items()}
-#: Sites with monthly climate means for :meth:`Schedule.outdoor`.
-SITE_NAMES: tuple[str, ...] = tuple(_climates()["sites"])
-
-
-def site_climate(site: str) -> pd.DataFrame:
-    """Monthly means of a site: ``t_mean_c``, ``t_max_c``, ``t_min_c``, ``rh_percent`` by month."""
-    sites = _climates()["sites"]
-    if site not in sites:
-        raise ValueError(f"unknown site {site!r}; choose one of {', '.join(SITE_NAMES)}")
-    df = pd.DataFrame.from_dict(sites[site]["months"], orient="index")
-    df.index = df.index.astype(int)
-    df.index.name = "month"
-    return df.sort_index()
-
-
-def _psat(t_c: float) -> float:
-    """Saturation vapour pressure of water, Pa (Buck 1996)."""
-    return 611.21 * math.exp((18.678 - t_c / 234.5) * (t_c / (257.14 + t_c)))
+#: Stations whose records :meth:`Schedule.outdoor` uses.
+STATION_NAMES: tuple[str, ...] = tuple(STATIONS)
 
 
 @dataclass(frozen=True)
@@ -193,42 +179,30 @@ class Schedule:
         return cls(tuple(steps), label=label)
 
     @classmethod
-    def outdoor(cls, site: str | None = None, month: int = 7, days: float | None = None,
+    def outdoor(cls, station: str | None = None, month: int = 7, days: float | None = None,
                 start_hour: float | None = None, step_hours: float | None = None,
-                air_speed_m_s: float | None = None) -> "Schedule":
-        """An outdoor workshop climate with a daily cycle, from monthly means.
+                air_speed_m_s: float | None = None, year: int | None = None,
+                period_from: int | None = None, period_to: int | None = None) -> "Schedule":
+        """A Phu Tho workshop's air in a month: a daily cycle from the station records.
 
-        Temperature follows ``T_mean + (T_max − T_min)/2·cos(2π(h − 14)/24)``
-        (warmest at 14:00, coolest at 02:00) around the month's means; the
-        relative humidity swings the other way, with the amplitude that keeps
-        the vapour pressure of the mean state constant over the day, limited
-        to 5–98 % RH. The cycle is sampled every ``step_hours`` from
-        ``start_hour`` (the time of application) and followed by linear ramps
-        between the samples, so the integrator restarts every ``step_hours``.
+        The cycle (:func:`lacquersim.model.climate.month_climate`) runs between
+        the month's mean daily minimum (02:00) and maximum (14:00), with the
+        vapour content constant, so the humidity is high at night and low in
+        the afternoon. ``year`` takes that year's month; otherwise the mean
+        over ``period_from``–``period_to`` (default 1991–2015). The cycle is
+        sampled every ``step_hours`` from ``start_hour`` (the time of
+        application) and followed by linear ramps between the samples.
 
-        Defaults (``data/climates.yaml``): site ``phu-tho``, 7 days from 08:00,
-        2-hour ramps, 0.5 m/s.
+        Defaults (``data/climates.yaml``): station ``viet-tri``, 7 days from
+        08:00, 2-hour ramps, 0.5 m/s.
         """
-        d = _defaults("outdoor", site=site, days=days, start_hour=start_hour,
-                      step_hours=step_hours, air_speed_m_s=air_speed_m_s)
-        site = str(d["site"])
-        month = int(month)
-        if not 1 <= month <= 12:
-            raise ValueError(f"month must be 1 to 12, got {month}")
+        d = _defaults("outdoor", station=station, days=days, start_hour=start_hour,
+                      step_hours=step_hours, air_speed_m_s=air_speed_m_s,
+                      period_from=period_from, period_to=period_to)
         if not (d["days"] > 0 and d["step_hours"] > 0):
             raise ValueError("days and step_hours must be > 0")
-        clim = site_climate(site).loc[month]
-        t_mean, t_max, t_min = float(clim.t_mean_c), float(clim.t_max_c), float(clim.t_min_c)
-        rh_mean = float(clim.rh_percent)
-        amp_t = 0.5 * (t_max - t_min)
-        e = rh_mean / 100.0 * _psat(t_mean)
-        amp_rh = 50.0 * (e / _psat(t_mean - amp_t) - e / _psat(t_mean + amp_t))
-        amp_rh = max(0.0, min(amp_rh, 98.0 - rh_mean, rh_mean - 5.0))
-
-        def cond(h: float) -> tuple[float, float]:
-            c = math.cos(2.0 * math.pi * (h - 14.0) / 24.0)
-            return t_mean + amp_t * c, rh_mean - amp_rh * c
-
+        clim = month_climate(str(d["station"]), int(month), year,
+                             (int(d["period_from"]), int(d["period_to"])))
         total = float(d["days"]) * 24.0
         dt = float(d["step_hours"])
         n = max(1, int(math.ceil(total / dt - 1e-9)))
@@ -238,14 +212,14 @@ class Schedule:
             a, b = k * dt, min((k + 1) * dt, total)
             if b - a <= 1e-9 and k > 0:  # a sliver left by rounding: drop it
                 continue
-            (ta, ra), (tb, rb) = cond(t0 + a), cond(t0 + b)
+            (ta, ra), (tb, rb) = clim.at(t0 + a), clim.at(t0 + b)
             steps.append(Step(ta, ra, b - a, end_temperature_c=tb, end_rh_percent=rb,
                               air_speed_m_s=float(d["air_speed_m_s"])))
-        title = _climates()["sites"][site].get("title", site)
-        label = (f"outdoor, {title}, {calendar.month_name[month]}: "
-                 f"{_n(round(t_mean - amp_t, 1))}–{_n(round(t_mean + amp_t, 1))} °C, "
-                 f"{_n(round(rh_mean - amp_rh))}–{_n(round(rh_mean + amp_rh))} % RH daily cycle, "
-                 f"{_n(d['days'])} days from {_clock(t0)}, ramps every {_n(dt)} h")
+        rhs = [clim.at(h)[1] for h in range(24)]
+        label = (f"workshop air, {STATIONS[clim.station]}, {calendar.month_name[clim.month]} "
+                 f"({clim.what}): {_n(round(clim.t_min_c, 1))}–{_n(round(clim.t_max_c, 1))} °C, "
+                 f"{_n(round(min(rhs)))}–{_n(round(max(rhs)))} % RH daily cycle, "
+                 f"{_n(d['days'])} days from {_clock(t0)}")
         return cls(tuple(steps), label=label)
 
     @classmethod

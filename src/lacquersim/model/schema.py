@@ -16,7 +16,8 @@ from __future__ import annotations
 from typing import Mapping
 
 from lacquersim.model.materials import material_names, non_sap_materials, oil_names
-from lacquersim.model.schedule import PRESET_DEFAULTS, PRESET_NAMES, SITE_NAMES
+from lacquersim.model.climate import FIRST_YEAR, LAST_YEAR
+from lacquersim.model.schedule import PRESET_DEFAULTS, PRESET_NAMES, STATION_NAMES
 from lacquersim.model.validation import Field, Rule, Schema, describe, pattern_of
 
 __all__ = ["Field", "FIELDS", "RULES", "RECIPE_SCHEMA", "MATERIAL_NAMES", "describe_schema",
@@ -30,7 +31,7 @@ OIL_NAMES: tuple[str, ...] = oil_names()
 #: Materials that are not sap (no water droplets, no laccase): no refining steps.
 NON_SAP_MATERIALS: tuple[str, ...] = non_sap_materials()
 #: Refining step kinds (``refining[i].step``).
-REFINING_STEPS: tuple[str, ...] = ("nayashi", "kurome", "add_water")
+REFINING_STEPS: tuple[str, ...] = ("nayashi", "kurome", "add_water", "rest")
 
 # ---------------------------------------------------------------------------
 # The declarations. Order matters: it is the order of to_dict(), of the
@@ -99,7 +100,7 @@ def _drying_fields() -> list[Field]:
                       hours_doc="duration of the step"),
         Field("drying.preset", "choice",
               "a preset schedule: muro (humid cabinet), oven (bake, then cool at room "
-              "conditions) or outdoor (workshop climate by site and month, daily cycle)",
+              "conditions) or outdoor (a Phu Tho workshop's air by station and month, daily cycle)",
               choices=PRESET_NAMES, required=True, form=PRESET_NAMES, selector=True),
         Field("drying.cool_hours", "float", "oven: time at room conditions after baking "
               "(0 = none)", unit="h", min=0.0, max=500.0, form="oven",
@@ -110,8 +111,16 @@ def _drying_fields() -> list[Field]:
         Field("drying.room_rh_percent", "float", "oven: room humidity after baking",
               unit="%", min=0.0, max=100.0, form="oven",
               form_defaults=dflt("room_rh_percent", "oven")),
-        Field("drying.site", "choice", "outdoor: site whose monthly climate is used",
-              choices=SITE_NAMES, form="outdoor", form_defaults=dflt("site", "outdoor")),
+        Field("drying.station", "choice", "outdoor: Phu Tho station whose records give the climate",
+              choices=STATION_NAMES, form="outdoor", form_defaults=dflt("station", "outdoor")),
+        Field("drying.year", "int", "outdoor: the month of this year (instead of a normal period)",
+              unit="year", min=FIRST_YEAR, max=LAST_YEAR, form="outdoor"),
+        Field("drying.period_from", "int", "outdoor: first year of the normal period averaged",
+              unit="year", min=FIRST_YEAR, max=LAST_YEAR, form="outdoor",
+              form_defaults=dflt("period_from", "outdoor")),
+        Field("drying.period_to", "int", "outdoor: last year of the normal period averaged",
+              unit="year", min=FIRST_YEAR, max=LAST_YEAR, form="outdoor",
+              form_defaults=dflt("period_to", "outdoor")),
         Field("drying.month", "int", "outdoor: month of the year (1 = January)",
               unit="month", min=1, max=12, required=True, form="outdoor"),
         Field("drying.days", "float", "outdoor: how many days the film dries", unit="d",
@@ -160,14 +169,16 @@ _DECLARATIONS: list[Field] = [
     Field("refining.*", "section", "one refining step"),
     Field("refining.*.step", "choice",
           "what is done: nayashi (stirring), kurome (heating while stirring), "
-          "add_water (water added back)",
+          "add_water (water added back), rest (stored sealed)",
           choices=REFINING_STEPS, required=True, form=REFINING_STEPS, selector=True),
     Field("refining.*.minutes", "float", "duration (of each cycle, for a repeated kurome)",
           unit="min", min=0.0, max=2880.0, min_inclusive=False, required=True, form=_KNEAD),
     Field("refining.*.rpm", "float", "stirring speed", unit="rpm", min=0.0, max=600.0,
           required=True, form=_KNEAD),
     Field("refining.*.temperature_c", "float", "temperature of the sap", unit="°C",
-          min=0.0, max=100.0, required=True, form=_KNEAD),
+          min=0.0, max=100.0, required=True, form=_KNEAD + ("rest",)),
+    Field("refining.*.days", "float", "how long the sap is stored, sealed: no stirring, no air",
+          unit="d", min=0.0, max=3650.0, min_inclusive=False, required=True, form="rest"),
     Field("refining.*.open_vessel", "bool",
           "kurome in an open vessel, so that water evaporates (false: covered)",
           default=True, form="kurome"),
@@ -227,10 +238,22 @@ def _coats_fit_the_schedule(v: Mapping) -> tuple[str, str] | None:
     return None
 
 
+def _year_or_period(v: Mapping) -> tuple[str, str] | None:
+    dr = v.get("drying", {})
+    if dr.get("preset") != "outdoor":
+        return None
+    a, b = dr.get("period_from"), dr.get("period_to")
+    if a is not None and b is not None and a > b:
+        return ("drying.period_to", f"the period ends ({b}) before it begins ({a}); "
+                                    f"allowed period_from ≤ period_to")
+    return None
+
+
 #: Checks across fields (see :class:`Rule`).
 RULES: tuple[Rule, ...] = (
     Rule("refining needs a sap lacquer (not cashew)", _refining_needs_sap),
     Rule("the last coat goes on before the drying schedule ends", _coats_fit_the_schedule),
+    Rule("an outdoor period begins before it ends", _year_or_period),
 )
 
 #: The recipe's schema; the functions below are its methods, for short calls.
