@@ -147,3 +147,18 @@ def test_the_kernel_cache_guard_hashes_every_kernel_module():
         if "@njit" in text and path.name != "vecmath.py":
             assert "import vecmath" in text or "from . import vecmath" in text or \
                 "from .film" in text or "from . import film" in text, path.name
+
+
+def test_materials_are_data_not_code():
+    """A material is added by one entry in the parameter table: no module of the
+    package names one."""
+    from lacquersim.model.parameters import table
+
+    names = set(table().materials) | set(table().oils)
+    for module, path in MODULES.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        literals = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+        docstrings = {ast.get_docstring(n) for n in ast.walk(tree)
+                      if isinstance(n, (ast.Module, ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))}
+        named = sorted((literals - docstrings) & names)
+        assert not named, f"{module} names materials {named}"

@@ -411,11 +411,12 @@ def _cmd_refine(args) -> int:
         return 0
     lines = [recipe.name + (f"  ({recipe.source})" if recipe.source else ""),
              f"  material     {recipe.material}"]
+    from lacquersim.model.materials import get_material, non_sap_materials
+
     prep = _preparation_lines(recipe)
-    lines += prep if prep else ["  refining     none (raw sap)" if recipe.material != "cashew"
-                                else "  refining     none (as sold)"]
+    lines += prep if prep else ["  refining     none (as sold)" if recipe.material in non_sap_materials()
+                                else "  refining     none (raw sap)"]
     lines += ["", "Refined state (what the film starts from)"]
-    from lacquersim.model.materials import get_material
 
     labels = dict(STATE_LABELS)
     if not get_material(recipe.material).is_water:

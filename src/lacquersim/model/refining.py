@@ -78,6 +78,7 @@ import pandas as pd
 from lacquersim.errors import RecipeError
 from lacquersim.kernels.formulas import arrhenius, psat_water_c
 from lacquersim.model.materials import Material, get_material, with_additives
+from lacquersim.model.units import convert
 
 __all__ = ["refine", "initial_state", "effective_material", "process", "viscosity_pa_s",
            "water_volume_fraction", "water_activity", "STATE_FIELDS", "MAX_WATER_PERCENT",
@@ -171,7 +172,7 @@ def _expand(steps: Iterable[Any], c: Material) -> list[tuple[int, str, Any]]:
             out.append((i, "water", float(_get(st, "percent"))))
             continue
         if kind == "rest":
-            out.append((i, "phase", _Phase(float(_get(st, "days")) * 1440.0, 0.0,
+            out.append((i, "phase", _Phase(convert(float(_get(st, "days")), "d", "min"), 0.0,
                                            float(_get(st, "temperature_c")), 0.0, sealed=True)))
             continue
         minutes = float(_get(st, "minutes"))
