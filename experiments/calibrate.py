@@ -1,5 +1,10 @@
 """Fit the parameters of Vietnamese laccol lacquer that the kneading series pins down.
 
+The Q1-only fit and its cross-validation, every other parameter held at the
+table's value. The shipped values come from the joint fit over every target
+(joint_fit.py); this script shows how well the kneading series alone
+identifies its five parameters and how well it predicts rows it did not see.
+
     python experiments/calibrate.py [--out fitted.yaml] [--report calibration_report.md]
 
 What it does, in order:
@@ -13,8 +18,7 @@ What it does, in order:
    residual variance), in the optimiser's (log) space;
 4. with --out: writes the fitted values, their covariance and the fit's
    diagnostics as a parameter set there. Load it with
-   lacquersim.simulate(..., parameters="fitted.yaml"); copy its values and
-   covariance into src/lacquersim/data/parameters.yaml to make it the default.
+   lacquersim.simulate(..., parameters="fitted.yaml").
 """
 
 from __future__ import annotations

@@ -209,9 +209,10 @@ def test_well_mixed_zero_d_limit():
 
 
 @pytest.mark.parametrize("case", CASES[:4])
-def test_mesh_convergence_25_vs_400_cells(case):
+def test_mesh_convergence_50_vs_400_cells(case):
+    # the default mesh; a skinning cashew coat needs it (25 cells are 1.1 % off there)
     rec = make_recipe(**case)
-    coarse = ls.simulate(rec, n_cells=25).stages
+    coarse = ls.simulate(rec, n_cells=50).stages
     fine = ls.simulate(rec, n_cells=400).stages
     assert coarse.isna().equals(fine.isna())
     ok = fine.notna()

@@ -91,7 +91,9 @@ def test_overrides_with_units_and_precedence():
     both = default_set().with_overrides({"k_L": 1.0, "vietnam.k_L": 2.0})
     assert both.resolved("vietnam")["k_L"][0] == 2.0 and both.resolved("china")["k_L"][0] == 1.0
     assert units.convert(1.0, "1/h", "1/min") == 1 / 60
-    assert units.convert(5.0, "°C", "K") == 5.0 and units.convert(300.0, "K", "°C") == pytest.approx(26.85)
+    assert units.convert(25.0, "°C", "K") == 298.15 and units.convert(300.0, "K", "°C") == pytest.approx(26.85)
+    with pytest.raises(ls.RecipeError, match="temperature difference in K"):
+        default_set().with_overrides({"w_g": "5 °C"})
 
 
 @pytest.mark.parametrize("overrides,field,fragment", [

@@ -39,7 +39,11 @@ TOL = 1e-6
 @given(recipes)
 def test_invariants_over_valid_inputs(d):
     rec = ls.Recipe.from_dict(d)
-    res = ls.simulate(rec, n_cells=12)
+    try:
+        res = ls.simulate(rec, n_cells=12)
+    except ls.RecipeError as e:  # a measured state with too little monomer has gelled in the pot
+        assert e.field == "state.monomer_percent" and "gelled before it is applied" in str(e)
+        return
     N = res.n_cells
     # fields stay in range at every accepted step
     for seg in res.trajectory.segments:

@@ -282,9 +282,13 @@ def refine_or_recipe_error(r):
     try:
         s = refine(r)
     except RecipeError as e:
-        # the only refining-time check: water added back beyond 60 %
+        # the refining-time checks: water added back beyond 60 %, and a lacquer that
+        # would have gelled before it is applied (by its refining or its measured state)
         assert str(e) and "\n" not in str(e)
-        assert e.field and e.field.startswith("refining.") and "at most 60 %" in str(e)
+        if "gelled before it is applied" in str(e):
+            assert e.field in ("refining", "state.monomer_percent") and "gel point" in str(e)
+        else:
+            assert e.field and e.field.startswith("refining.") and "at most 60 %" in str(e)
         return None
     assert all(math.isfinite(float(v)) for v in s.to_numpy()), s
     assert 0 <= s.water_percent <= 100 and 0 <= s.monomer_percent <= 100

@@ -17,8 +17,8 @@ from . import vecmath as vm
 from .laws import (c_saturation, conditions, conversion, gas_coefficient, glass, integral_powers,
                    isotherm, rate_constants)
 from .layout import (NF, F_PHI, F_C, F_M, F_S, F_E, Q_O2_IN, Q_O2_USED, Q_VOL_OUT, Q_W_MADE,
-                     P_ACRIT, P_NH, P_DO0, P_BO, P_DW0, P_BW, P_KO2, P_ISWATER, P_REACT,
-                     PHI_FLOOR, K_IPOW, N_KC)
+                     P_ACRIT, P_NH, P_BO, P_BW, P_KO2, P_ISWATER, P_REACT,
+                     PHI_FLOOR, K_IPOW, K_DO0_T, K_DW0_T, N_KC)
 from .reactions import N_POW, _cell_reactions, cell_powers, cell_powers_int
 
 
@@ -26,36 +26,36 @@ from .reactions import N_POW, _cell_reactions, cell_powers, cell_powers_int
 # Right-hand side and Jacobian of the whole film
 # ---------------------------------------------------------------------------
 @njit(cache=True, error_model="numpy", inline="always")
-def _diffusivity_pair(m, s, p):
+def _diffusivity_pair(m, s, p, kc):
     """Diffusivities of O2 and of the volatile (m² s⁻¹) in a cell with
-    unreacted fractions m, s: D0·exp(−beta·alpha)."""
+    unreacted fractions m, s: D0(T)·exp(−beta·alpha), D0(T) from kc."""
     alpha, _, _ = conversion(m, s, p)
-    return p[P_DO0] * vm.exp(-p[P_BO] * alpha), p[P_DW0] * vm.exp(-p[P_BW] * alpha)
+    return kc[K_DO0_T] * vm.exp(-p[P_BO] * alpha), kc[K_DW0_T] * vm.exp(-p[P_BW] * alpha)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _diffusivity_pair_int(m, s, p):
-    """:func:`_diffusivity_pair` as D0·exp(−alpha)^beta, for
+def _diffusivity_pair_int(m, s, p, kc):
+    """:func:`_diffusivity_pair` as D0(T)·exp(−alpha)^beta, for
     :func:`integral_powers` exponents."""
     alpha, _, _ = conversion(m, s, p)
     E = vm.exp(-alpha)
-    return p[P_DO0] * vm.ipow(E, p[P_BO]), p[P_DW0] * vm.ipow(E, p[P_BW])
+    return kc[K_DO0_T] * vm.ipow(E, p[P_BO]), kc[K_DW0_T] * vm.ipow(E, p[P_BW])
 
 
 @njit(cache=True, error_model="numpy")
-def _diffusivity_cells(y, N, p, DO, DW):
+def _diffusivity_cells(y, N, p, kc, DO, DW):
     """DO, DW of every cell (m² s⁻¹), in the form :func:`integral_powers` selects."""
     if integral_powers(p):
         for i in range(N):
-            DO[i], DW[i] = _diffusivity_pair_int(y[NF * i + F_M], y[NF * i + F_S], p)
+            DO[i], DW[i] = _diffusivity_pair_int(y[NF * i + F_M], y[NF * i + F_S], p, kc)
     else:
         for i in range(N):
-            DO[i], DW[i] = _diffusivity_pair(y[NF * i + F_M], y[NF * i + F_S], p)
+            DO[i], DW[i] = _diffusivity_pair(y[NF * i + F_M], y[NF * i + F_S], p, kc)
 
 
 @njit(cache=True, error_model="numpy")
-def _diffusivities(y, N, p, DO, DW, dDO, dDW):
-    _diffusivity_cells(y, N, p, DO, DW)
+def _diffusivities(y, N, p, kc, DO, DW, dDO, dDW):
+    _diffusivity_cells(y, N, p, kc, DO, DW)
     for i in range(N):
         dDO[i] = -p[P_BO] * DO[i]
         dDW[i] = -p[P_BW] * DW[i]
@@ -68,13 +68,13 @@ def _setup(t, y, p, dz):
     inside its loop over cells)."""
     N = dz.shape[0]
     T, rh = conditions(t, p)
+    kc = np.empty(N_KC)
+    rate_constants(T, p, kc)
     DO = np.empty(N)
     DW = np.empty(N)
     dDO = np.empty(N)
     dDW = np.empty(N)
-    _diffusivities(y, N, p, DO, DW, dDO, dDW)
-    kc = np.empty(N_KC)
-    rate_constants(T, p, kc)
+    _diffusivities(y, N, p, kc, DO, DW, dDO, dDW)
     return N, T, rh, DO, DW, dDO, dDW, kc
 
 
@@ -127,7 +127,7 @@ def _cells(y, N, T, p, kc, dydt, DO, DW, dsrc):
     for i in range(N):
         m, s = y[NF * i + F_M], y[NF * i + F_S]
         _cell_rhs(y, i, T, p, kc, dydt, DO, DW, dsrc, cell_powers(y[NF * i + F_PHI], m, s, T, p, kc),
-                  _diffusivity_pair(m, s, p))
+                  _diffusivity_pair(m, s, p, kc))
 
 
 @njit(cache=True, error_model="numpy")
@@ -135,7 +135,7 @@ def _cells_int(y, N, T, p, kc, dydt, DO, DW, dsrc):
     for i in range(N):
         m, s = y[NF * i + F_M], y[NF * i + F_S]
         _cell_rhs(y, i, T, p, kc, dydt, DO, DW, dsrc, cell_powers_int(y[NF * i + F_PHI], m, s, T, p, kc),
-                  _diffusivity_pair_int(m, s, p))
+                  _diffusivity_pair_int(m, s, p, kc))
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -166,7 +166,7 @@ def rhs_ws(t, y, p, dz, dydt, kc, DO, DW, dsrc, geo):
         kc[N_KC] = T
     if p[P_REACT] < 0.5:
         dydt[:NF * N] = 0.0
-        _diffusivity_cells(y, N, p, DO, DW)
+        _diffusivity_cells(y, N, p, kc, DO, DW)
     elif kc[K_IPOW] != 0.0:
         _cells_int(y, N, T, p, kc, dydt, DO, DW, dsrc)
     else:

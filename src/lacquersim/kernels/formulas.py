@@ -11,11 +11,19 @@ import math
 
 R_GAS = 8.314462618  # J mol⁻¹ K⁻¹
 T_REF = 298.15  # K, reference temperature of every rate constant
+T_THERMAL_REF = 413.15  # K: the thermal polymerisation rate is given at 140 °C, where baking is known
 
 
 def psat_water_c(tc):
     """Saturation vapour pressure of water over liquid water, Pa (Buck 1996), tc in °C."""
     return 611.21 * math.exp((18.678 - tc / 234.5) * (tc / (257.14 + tc)))
+
+
+def native_fraction(T, T_eq, dH):
+    """Share of the enzyme in its active (native) state, an equilibrium with the
+    unfolded state: 1/(1 + exp(dH/R·(1/T_eq − 1/T))); half at T_eq (K), dH in J mol⁻¹."""
+    x = dH / R_GAS * (1.0 / T_eq - 1.0 / T)
+    return 1.0 / (1.0 + math.exp(x)) if x < 700.0 else 0.0
 
 
 def arrhenius(ea, T):

@@ -15,16 +15,18 @@ from numba import njit
 from . import formulas
 from . import vecmath as vm
 from .formulas import R_GAS
-from .layout import (K_ACRIT_NH, K_AREA, K_AUTOX, K_INACT, K_INV_ISON, K_INV_PHIEX, K_INV_WG,
-                     K_IPOW, K_LAC, K_LN_INV_PHIEX, K_LN_ISOA, K_THERM, PHI_FLOOR, P_ACRIT,
-                     P_APRE, P_BO, P_BW, P_CATAL, P_CSAT, P_D0, P_DHV, P_E0, P_EAD, P_EAL, P_EAS,
-                     P_EAT, P_ESOL, P_GPL, P_ISOA, P_ISOB, P_ISON, P_ISWATER, P_KD, P_KL, P_KMASS,
-                     P_KS, P_KT, P_LAM, P_NEX, P_NH, P_PHI0, P_PHIEX, P_PREF, P_RHA, P_RHB, P_TA,
-                     P_TB, P_TG0, P_TG1, P_TSA, P_TSB, P_VMOL, P_WC, P_WG)
+from .layout import (K_ACRIT_NH, K_AREA, K_AUTOX, K_DO0_T, K_DW0_T, K_INACT, K_INV_ISON,
+                     K_INV_PHIEX, K_INV_WG, K_IPOW, K_LAC, K_LN_INV_PHIEX, K_LN_ISOA, K_THERM,
+                     PHI_FLOOR, P_ACRIT, P_APRE, P_BO, P_BW, P_CATAL, P_CSAT, P_D0, P_DHEQ, P_DHV,
+                     P_DO0, P_DW0, P_E0, P_EAD, P_EAL, P_EAS, P_EAT, P_EDO, P_EDW, P_ESOL, P_GPL,
+                     P_ISOA, P_ISOB, P_ISON, P_ISWATER, P_KD, P_KL, P_KMASS, P_KS, P_KT, P_LAM,
+                     P_NEX, P_NH, P_PHI0, P_PHIEX, P_PREF, P_RHA, P_RHB, P_TA, P_TB, P_TEQ, P_TG0,
+                     P_TG1, P_TON, P_TSA, P_TSB, P_VMOL, P_WC, P_WG, P_WON)
 
 
 _arrhenius = njit(cache=True, error_model="numpy")(formulas.arrhenius)
 _psat_water_c = njit(cache=True, error_model="numpy")(formulas.psat_water_c)
+_native_fraction = njit(cache=True, error_model="numpy")(formulas.native_fraction)
 
 
 @njit(cache=True, error_model="numpy")
@@ -160,9 +162,12 @@ def rate_constants(T, p, kc):
     rounding.
     """
     ip = integral_powers(p)
-    kc[K_LAC] = arr(p[P_KL], p[P_EAL], T) * p[P_E0]
+    # laccase: Arrhenius, times its share in the native state (reversibly
+    # unfolded above T_eq: the apparent optimum of the enzyme)
+    kc[K_LAC] = arr(p[P_KL], p[P_EAL], T) * p[P_E0] * _native_fraction(T, p[P_TEQ], p[P_DHEQ])
     kc[K_AUTOX] = arr(p[P_KS], p[P_EAS], T) * p[P_CATAL]
-    kc[K_THERM] = arr(p[P_KT], p[P_EAT], T)
+    # thermal polymerisation needs heat to start: a smooth onset around T_on
+    kc[K_THERM] = arr(p[P_KT], p[P_EAT], T) / (1.0 + math.exp(-(T - p[P_TON]) / p[P_WON]))
     kc[K_INACT] = arr(p[P_KD], p[P_EAD], T)
     kc[K_ACRIT_NH] = vm.ipow(p[P_ACRIT], p[P_NH]) if ip else vm.exp(p[P_NH] * vm.log(p[P_ACRIT]))
     kc[K_AREA] = 6.0 * p[P_PHI0] ** (1.0 / 3.0) / p[P_D0] if p[P_D0] > 0.0 else 0.0
@@ -172,3 +177,5 @@ def rate_constants(T, p, kc):
     kc[K_LN_INV_PHIEX] = -math.log(p[P_PHIEX])
     kc[K_IPOW] = 1.0 if ip else 0.0
     kc[K_INV_PHIEX] = 1.0 / p[P_PHIEX]
+    kc[K_DO0_T] = arr(p[P_DO0], p[P_EDO], T)  # diffusion is activated too
+    kc[K_DW0_T] = arr(p[P_DW0], p[P_EDW], T)

@@ -30,9 +30,9 @@ __all__ = ["NF", "NQ", "F_PHI", "F_C", "F_M", "F_S", "F_E", "Q_O2_IN", "Q_O2_USE
            "P_BO", "P_DW0", "P_BW", "P_NUL", "P_CCAT", "P_NUS", "P_CDB", "P_NUW", "P_CSAT",
            "P_ESOL", "P_KO2", "P_ISWATER", "P_PREF", "P_DHV", "P_VMOL", "P_ISOA", "P_ISON",
            "P_ISOB", "P_KMASS", "P_D0", "P_PHI0", "P_TA", "P_TB", "P_RHA", "P_RHB", "P_TSA",
-           "P_TSB", "P_REACT", "P_AGEL", "N_PARAMS", "PARAM_NAMES", "PHI_FLOOR", "K_LAC",
+           "P_TSB", "P_REACT", "P_AGEL", "P_TON", "P_WON", "P_EDO", "P_EDW", "P_TEQ", "P_DHEQ", "N_PARAMS", "PARAM_NAMES", "PHI_FLOOR", "K_LAC",
            "K_AUTOX", "K_THERM", "K_INACT", "K_ACRIT_NH", "K_AREA", "K_LN_ISOA", "K_INV_ISON",
-           "K_INV_WG", "K_LN_INV_PHIEX", "K_IPOW", "K_INV_PHIEX", "N_KC"]
+           "K_INV_WG", "K_LN_INV_PHIEX", "K_IPOW", "K_INV_PHIEX", "K_DO0_T", "K_DW0_T", "N_KC"]
 
 NF = 5  # fields per cell
 NQ = 4  # running integrals after the cells
@@ -55,7 +55,8 @@ Q_O2_IN, Q_O2_USED, Q_VOL_OUT, Q_W_MADE = 0, 1, 2, 3
  P_D0, P_PHI0,
  P_TA, P_TB, P_RHA, P_RHB, P_TSA, P_TSB,
  P_REACT, P_AGEL,
- N_PARAMS) = range(57)
+ P_TON, P_WON, P_EDO, P_EDW, P_TEQ, P_DHEQ,
+ N_PARAMS) = range(63)
 
 PARAM_NAMES = (
     "k_L", "Ea_L", "E0", "a_crit", "n_h", "K_a", "phi_ex", "n_ex", "K_m", "K_O",
@@ -70,6 +71,7 @@ PARAM_NAMES = (
     "d0", "phi0",
     "T_a", "T_b", "RH_a", "RH_b", "t_a", "t_b",
     "reactions", "alpha_gel",
+    "T_onset", "w_onset", "E_DO", "E_Dw", "T_eq", "dH_eq",
 )
 assert len(PARAM_NAMES) == N_PARAMS
 
@@ -79,6 +81,6 @@ PHI_FLOOR = 1e-12  # keeps power laws of phi finite when phi touches 0
 # in s⁻¹ of laccase oxidation, autoxidation, thermal polymerisation and
 # inactivation; a_crit**n_h; the interfacial-area prefactor 6·phi0^(1/3)/d0
 # (m⁻¹); ln A and 1/n of the isotherm; 1/w of the mobility (K⁻¹);
-# ln(1/phi_ex); 1 if integral_powers; 1/phi_ex.
+# ln(1/phi_ex); 1 if integral_powers; 1/phi_ex; D_O0 and D_w0 at T (m² s⁻¹).
 (K_LAC, K_AUTOX, K_THERM, K_INACT, K_ACRIT_NH, K_AREA, K_LN_ISOA, K_INV_ISON, K_INV_WG,
- K_LN_INV_PHIEX, K_IPOW, K_INV_PHIEX, N_KC) = range(13)
+ K_LN_INV_PHIEX, K_IPOW, K_INV_PHIEX, K_DO0_T, K_DW0_T, N_KC) = range(15)

@@ -131,6 +131,7 @@ class ParameterTable:
             self.uncertainty = dict(data.get("uncertainty") or {})
         except (KeyError, TypeError, IndexError, ValueError, units.UnitError) as exc:
             raise RecipeError(f"malformed parameter table: {exc}", file=where) from None
+        self._ensemble = None
         self.oils = tuple(dict.fromkeys(k for p in self.info.values() if p.section == "oils"
                                         for k in p.per_item))
         for m in self.materials.values():
@@ -176,6 +177,28 @@ class ParameterTable:
             raise RecipeError(f"cannot read the parameter table: {exc.strerror or exc}",
                               file=str(path)) from None
         return cls(yaml.load(text, Loader=SAFE_LOADER), path)
+
+    def ensemble(self):
+        """The ensemble file named by the table's ``uncertainty.ensemble`` (next to the table),
+        as a DataFrame of parameter values, read once; None if the table names none."""
+        name = self.uncertainty.get("ensemble")
+        if not name:
+            return None
+        if self._ensemble is None:
+            import pandas as pd
+
+            path = Path(self.path).parent / str(name)
+            try:
+                df = pd.read_csv(path, comment="#")
+            except (OSError, ValueError) as exc:
+                raise RecipeError(f"cannot read the parameter ensemble: {exc}", file=str(path)) from None
+            for col in df.columns:
+                info = self.info.get(col.rpartition(".")[2])
+                if info is None or not df[col].map(lambda v: info.low <= v <= info.high).all():
+                    raise RecipeError(f"column {col!r} is not a parameter, or a value is outside "
+                                      f"its range", file=str(path))
+            self._ensemble = df
+        return self._ensemble
 
 
 @lru_cache(maxsize=1)
@@ -270,6 +293,22 @@ class ParameterSet:
         merged.update(self._checked(overrides, where))
         return ParameterSet(merged, name=name or f"{self.name}+overrides", uncertainty=None,
                             base_table=self.table)
+
+    def ensemble(self) -> list["ParameterSet"]:
+        """The joint fit's posterior ensemble as parameter sets, with this set's own
+        overrides on top of every member (a value you set stays fixed); empty when
+        the table has none. Its spread of stage times is the 90 % band."""
+        members = self.table.ensemble()
+        if members is None:
+            return []
+        fixed = dict(self.overrides)
+        out = []
+        for i, row in enumerate(members.to_dict(orient="records")):
+            values = {k: v for k, v in row.items() if k not in fixed}
+            values.update(fixed)
+            out.append(ParameterSet(values, name=f"{self.name} ensemble member {i}",
+                                    uncertainty={}, base_table=self.table, _where="ensemble"))
+        return out
 
     @classmethod
     def load(cls, name_or_path: str | os.PathLike) -> "ParameterSet":

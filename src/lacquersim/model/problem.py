@@ -19,7 +19,7 @@ import numpy as np
 from lacquersim.errors import RecipeError
 from lacquersim.kernels import laws
 from lacquersim.kernels import layout
-from lacquersim.kernels.formulas import R_GAS, T_REF
+from lacquersim.kernels.formulas import R_GAS, T_REF, T_THERMAL_REF
 from lacquersim.model import units
 from lacquersim.model.materials import Material
 
@@ -28,7 +28,6 @@ __all__ = ["FilmProblem", "KERNEL_PARAMETERS", "material_vector", "step_vectors"
 
 RHO_WATER = 1000.0  # kg m⁻³
 M_WATER = 0.018015  # kg mol⁻¹
-T_BAKE_REF_C = 140.0  # °C: k_T is given where baking is characterised
 #: Cells through the thickness that the API and the CLI accept.
 N_CELLS_MIN, N_CELLS_MAX = 3, 2000
 #: Cell clustering of :func:`mesh` toward both faces.
@@ -46,7 +45,9 @@ KERNEL_PARAMETERS: tuple[tuple[int, str], ...] = (
     (layout.P_DO0, "D_O0"), (layout.P_BO, "beta_O"), (layout.P_DW0, "D_w0"), (layout.P_BW, "beta_w"),
     (layout.P_NUL, "nu_L"), (layout.P_NUS, "nu_S"), (layout.P_CSAT, "c_sat"), (layout.P_ESOL, "E_sol"),
     (layout.P_ISOA, "isotherm_A"), (layout.P_ISON, "isotherm_n"), (layout.P_ISOB, "isotherm_b"),
-    (layout.P_AGEL, "alpha_gel"),
+    (layout.P_AGEL, "alpha_gel"), (layout.P_TON, "T_on_thermal"), (layout.P_WON, "w_on_thermal"),
+    (layout.P_EDO, "E_DO"), (layout.P_EDW, "E_Dw"),
+    (layout.P_TEQ, "T_eq_laccase"), (layout.P_DHEQ, "dH_eq_laccase"),
 )
 
 
@@ -147,7 +148,7 @@ def _material_base(mat: Material) -> np.ndarray:
     p[layout.P_CATAL] = 1.0 + q["kappa_drier"] * q["drier_percent"] + q["kappa_metal"] * q["metal_ppm"]
     # k_T is given at 140 °C, where baking is characterised; the kernel's at T_ref
     p[layout.P_KT] = mat.si("k_T_140C") * np.exp(
-        -p[layout.P_EAT] / R_GAS * (1.0 / T_REF - 1.0 / units.to_si(T_BAKE_REF_C, "°C")))
+        -p[layout.P_EAT] / R_GAS * (1.0 / T_REF - 1.0 / T_THERMAL_REF))
     p[layout.P_ISWATER] = 1.0 if mat.is_water else 0.0
     if mat.is_water:
         p[layout.P_VMOL] = M_WATER / RHO_WATER

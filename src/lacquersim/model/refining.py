@@ -28,23 +28,27 @@ isotherm and ``H`` the film's hydration factor (same parameters as the film):
 * evaporation from the stirred free surface, of which a share ``phi`` is
   water: ``du/dt = −k_ev·S_ev·V·phi·(a_w·p_sat(T) − RH_air·p_sat(T_air))/p_sat(25 °C)``,
   ``S = max((rpm/60)^β, still_factor)``; ``V`` = 1 for kurome in an open
-  vessel, ``closed_evaporation_factor`` closed, ``nayashi_evaporation_factor``
-  for nayashi (little water loss);
+  vessel, ``closed_evaporation_factor`` covered, ``nayashi_evaporation_factor``
+  for nayashi (little water loss), 0 sealed (``rest``);
 * pre-oxidation by laccase with O2 from the stirred surface:
-  ``dm/dt = −k_ox·S_ox·arr(Ea_L, T)·E0·e·phi·H(a_w)·m/(K_m + m)`` — fastest
+  ``dm/dt = −k_ox·S_ox·O·arr(Ea_L, T)·E0·e·phi·H(a_w)·m/(K_m + m)`` — fastest
   in wet sap, stalls once the droplets dry below the hydration threshold
   (IJPS 2015 Table 7: monomer stops at ≈ 45 % when water reaches ≈ 4 %, and
-  falls again when water is added back);
-* laccase inactivation with the film's law and constants, slowed by the
-  ``laccase_protection`` factor of the bulk sap:
-  ``de/dt = −protection·(k_d·arr(Ea_d, T) + k_dry·(1 − H))·e``;
+  falls again when water is added back); ``O`` = 1 open,
+  ``closed_oxygen_factor`` covered, 0 sealed (``rest``);
+* thermal polymerisation with the film's law (``k_T`` with its onset), which
+  matters only when the sap is heated well above 60 °C;
+* laccase inactivation with the film's law and constants:
+  ``de/dt = −(k_d·arr(Ea_d, T) + k_dry·(1 − H))·e``;
 * droplets: shear break-up toward a size that falls with stirring speed, plus
   shrinkage at constant droplet number as water leaves:
   ``dd/dt = −k_sh·(rpm/60)·(d − d_min·60/rpm) + (d/3)·d ln(phi)/dt``.
 
 Adding water back (``add_water``) adds it as raw-sized droplets; the
 volume-weighted mean diameter is kept. The water content may not exceed
-60 % at any point (above that the sap is no longer a water-in-oil lacquer).
+60 % at any point (above that the sap is no longer a water-in-oil lacquer),
+and the catechol converted in the vessel may not reach the film's gel point
+(the lacquer would have gelled in the pot: it could not be applied).
 
 The constants are the ``refining`` section of the parameter table
 (:func:`lacquersim.parameters`) with their sources; the fitted ones come
@@ -76,7 +80,7 @@ import numpy as np
 import pandas as pd
 
 from lacquersim.errors import RecipeError
-from lacquersim.kernels.formulas import arrhenius, psat_water_c
+from lacquersim.kernels.formulas import T_THERMAL_REF, arrhenius, native_fraction, psat_water_c
 from lacquersim.model.materials import Material, get_material, with_additives
 from lacquersim.model.units import convert
 
@@ -126,6 +130,22 @@ def _arr(ea_j_mol: float, t_c: float) -> float:
     return arrhenius(ea_j_mol, t_c + 273.15)
 
 
+def thermal_rate(mat: Material, temperature_c: float, unit: str = "1/h") -> float:
+    """The film's thermal polymerisation rate constant at a temperature (with
+    its onset), in ``unit``: the law of :func:`lacquersim.kernels.laws.rate_constants`."""
+    T = temperature_c + 273.15
+    k140 = mat.value_in("k_T_140C", unit)
+    onset = 1.0 / (1.0 + math.exp(-(T - mat.si("T_on_thermal")) / mat.value_in("w_on_thermal", "K")))
+    return k140 * arrhenius(mat.si("Ea_T"), T) / arrhenius(mat.si("Ea_T"), T_THERMAL_REF) * onset
+
+
+def gel_fraction(mat: Material, monomer_percent: float) -> float:
+    """Network conversion of a lacquer with this much catechol monomer left,
+    as the film counts it: alpha_pre + (1 − alpha_pre)·w_c·(1 − monomer)."""
+    q = mat.values
+    return q["alpha_pre"] + (1.0 - q["alpha_pre"]) * q["w_c"] * (1.0 - monomer_percent / 100.0)
+
+
 def _droplet_rule(water_percent: float, mat: Material) -> float:
     d_raw = mat.value_in("droplet_raw", "µm")
     if d_raw <= 0:
@@ -152,7 +172,7 @@ class _Phase:
     rpm: float
     temperature_c: float
     evaporation: float  # V: 1 open kurome, factors for closed / nayashi
-    sealed: bool = False  # no air at all (rest): no evaporation, no O2 for laccase
+    oxygen: float = 1.0  # O2 from the air over the sap: 1 open, factor covered, 0 sealed
 
 
 def _get(step: Any, key: str, default=None):
@@ -173,16 +193,19 @@ def _expand(steps: Iterable[Any], c: Material) -> list[tuple[int, str, Any]]:
             continue
         if kind == "rest":
             out.append((i, "phase", _Phase(convert(float(_get(st, "days")), "d", "min"), 0.0,
-                                           float(_get(st, "temperature_c")), 0.0, sealed=True)))
+                                           float(_get(st, "temperature_c")), 0.0, oxygen=0.0)))
             continue
         minutes = float(_get(st, "minutes"))
         rpm = float(_get(st, "rpm"))
         temp = float(_get(st, "temperature_c"))
+        oxygen = 1.0
         if kind == "nayashi":
             evap = float(c["nayashi_evaporation_factor"])
             repeat, water_back = 1, 0.0
         elif kind == "kurome":
-            evap = 1.0 if bool(_get(st, "open_vessel", True)) else float(c["closed_evaporation_factor"])
+            is_open = bool(_get(st, "open_vessel", True))
+            evap = 1.0 if is_open else float(c["closed_evaporation_factor"])
+            oxygen = 1.0 if is_open else float(c["closed_oxygen_factor"])
             repeat = int(_get(st, "repeat", 1))
             water_back = float(_get(st, "add_water_percent", 0.0))
         else:  # pragma: no cover - excluded by the schema
@@ -190,7 +213,7 @@ def _expand(steps: Iterable[Any], c: Material) -> list[tuple[int, str, Any]]:
         for _ in range(repeat):
             if water_back > 0:
                 out.append((i, "water", water_back))
-            out.append((i, "phase", _Phase(minutes, rpm, temp, evap)))
+            out.append((i, "phase", _Phase(minutes, rpm, temp, evap, oxygen)))
     return out
 
 
@@ -206,14 +229,15 @@ def _rhs_factory(mat: Material, ph: _Phase):
     s_ox = max((ph.rpm / 60.0) ** q["preox_rpm_exponent"], floor) if ph.rpm > 0 else floor
     k_ev = mat.value_in("evap_k", "1/min") * s_ev * ph.evaporation
     enzymatic = mat.enzymatic
-    k_ox = (mat.value_in("preox_k", "1/min") * s_ox * _arr(mat.si("Ea_L"), T)
-            * q["enzyme_activity"]) if enzymatic and not ph.sealed else 0.0
+    k_ox = (mat.value_in("preox_k", "1/min") * s_ox * ph.oxygen * _arr(mat.si("Ea_L"), T)
+            * q["enzyme_activity"] * native_fraction(T + 273.15, mat.si("T_eq_laccase"),
+                                                     mat.si("dH_eq_laccase"))) if enzymatic else 0.0
+    k_th = thermal_rate(mat, T, "1/min")
     K_m = q["K_m"]
     o2_exp = q["preox_viscosity_exponent"]
     ln_eta_rel = _ln_eta_relative_factory(mat)
-    prot = q["laccase_protection"]
-    k_d = prot * mat.value_in("k_d", "1/min") * _arr(mat.si("Ea_d"), T)
-    k_dry = prot * mat.value_in("k_dry", "1/min")
+    k_d = mat.value_in("k_d", "1/min") * _arr(mat.si("Ea_d"), T)
+    k_dry = mat.value_in("k_dry", "1/min")
     d_raw = mat.value_in("droplet_raw", "µm")
     if ph.rpm > 0 and d_raw > 0:
         k_sh = mat.value_in("shear_k", "1/min") * ph.rpm / 60.0
@@ -238,6 +262,7 @@ def _rhs_factory(mat: Material, ph: _Phase):
             dm = -k_ox * e * phi * H * m / (K_m + m) * o2
         else:
             dm = 0.0
+        dm -= k_th * m
         de = -(k_d + k_dry * (1.0 - H)) * e
         dd = -k_sh * (d - d_min) if d > 0.0 else 0.0
         if u > 0.0 and d > 0.0:
@@ -500,6 +525,15 @@ def refined_values(recipe, mat: Material, viscosity: bool = True) -> tuple:
         monomer = mat["monomer_percent"]
         droplet = _droplet_rule(water, mat)
         laccase = 100.0
+    if gel_fraction(mat, monomer) >= mat["alpha_gel"]:
+        where = "refining" if st is None else "state.monomer_percent"
+        lines = getattr(recipe, "lines", None) or {}
+        raise RecipeError(
+            f"the lacquer would have gelled before it is applied: {monomer:.1f} % monomer left means "
+            f"a network conversion of {gel_fraction(mat, monomer):.2f}, past the gel point "
+            f"{mat['alpha_gel']:.2f}" + ("; refine less (shorter or cooler steps, or an open vessel)"
+                                         if st is None else ""),
+            field=where, file=getattr(recipe, "source", None), line=_line(lines, where))
     if not mat.enzymatic:
         laccase = 0.0
     if mat["droplet_raw"] <= 0:

@@ -4,8 +4,9 @@ A small registry, not a general unit system: every unit the parameter table
 uses, and the usual alternatives a person might type for it ("30 °C" or
 "303.15 K", "1/h" or "1/s", "kJ/mol" or "J/mol"). Factors are exact
 fractions, so that a per-hour rate becomes per-second by one division by
-3600, as a person would write it. "K" converts to °C as a temperature and
-from °C as a temperature difference (widths and depressions of Tg).
+3600, as a person would write it. Between °C and K a conversion is between
+temperatures; a parameter that is a temperature difference (in K) takes
+no °C.
 """
 
 from __future__ import annotations
@@ -155,12 +156,12 @@ def to_si(value, unit_name: str):
 def convert(value: float, from_unit: str, to_unit: str) -> float:
     """``value`` in ``from_unit`` expressed in ``to_unit`` (same kind, else :class:`UnitError`)."""
     a, b = unit(from_unit), unit(to_unit)
-    # "K" is both a temperature and a temperature difference: 350 K is 76.85 °C,
-    # while a width of 5 °C is 5 K
+    # "K" is a temperature difference and an absolute temperature: 350 K is
+    # 76.85 °C, and 25 °C is 298.15 K
     if a.name == "K" and b.kind == "temperature":
         return _apply(float(value) - b.offset, 1 / b.factor)
     if a.kind == "temperature" and b.name == "K":
-        return _apply(float(value), a.factor) if b.kind == "temperature difference" else float(value)
+        return _apply(float(value), a.factor) + a.offset
     if a.kind != b.kind:
         raise UnitError(f"{from_unit!r} is a {a.kind} unit, not a {b.kind} unit like {to_unit!r}")
     if a is b:
@@ -184,15 +185,21 @@ def parse_quantity(value: Any, target_unit: str) -> float:
     if isinstance(value, (tuple, list)) and len(value) == 2 and isinstance(value[1], str):
         number, given = value
         return parse_quantity(number, target_unit) if not given.strip() else \
-            convert(_finite(number), given, target_unit)
+            _quantity(_finite(number), given, target_unit)
     if isinstance(value, str):
         m = _QUANTITY.match(value)
         if not m:
             raise ValueError(f"expected a number with an optional unit, such as "
                              f"'0.5 {target_unit}', got {value!r}")
         number, given = float(m.group(1)), m.group(2)
-        return _finite(number) if not given else convert(_finite(number), given, target_unit)
+        return _finite(number) if not given else _quantity(_finite(number), given, target_unit)
     return _finite(value)
+
+
+def _quantity(value: float, given: str, target_unit: str) -> float:
+    if unit(target_unit).kind == "temperature difference" and unit(given).kind == "temperature":
+        raise UnitError(f"{given!r} is a temperature; give this temperature difference in K")
+    return convert(value, given, target_unit)
 
 
 def _finite(x: Any) -> float:

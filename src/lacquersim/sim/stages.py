@@ -129,15 +129,18 @@ def _why_not(problem, traj, material, k, alpha_gel) -> str:
     if glass and T_end - 273.15 >= tg1_c - 1.0:
         return (f"film temperature {T_end - 273.15:.0f} °C is above the cured film's Tg "
                 f"({tg1_c:.0f} °C); it can only vitrify on cooling")
-    if material.enzymatic and not glass and e_mean < 0.02:
-        if t_max_c > 40.0:
+    if material.enzymatic and not glass:
+        dead = e_mean < 0.02
+        if dead and t_max_c > 40.0:
             return (f"laccase inactivated by heat (up to {t_max_c:.0f} °C); "
                     f"{where} conversion stalled at {a_here:.2f} (gel point {alpha_gel:.2f})")
-        if diag[i1 - 1, 3] < 0.5:
+        # a dried-out surface stops its laccase at once, long before the enzyme is gone
+        if diag[i1 - 1, 3] < 0.5 and (dead or stage.where == "surface"):
             return (f"film dried out: surface water activity {diag[i1 - 1, 2]:.2f} is below the "
                     f"laccase hydration threshold {p[layout.P_ACRIT]:.2f} (air {rh_end * 100:.0f} % RH), "
-                    "so the laccase stopped and died")
-        return "laccase inactivated before the film gelled"
+                    f"so the laccase stopped{' and died' if dead else ' there'}")
+        if dead:
+            return "laccase inactivated before the film gelled"
     # vitrified below the gel point: reactions frozen (cold)
     mu = 1.0 / (1.0 + np.exp(np.clip((tg_here - T_end) / p[layout.P_WG], -700, 700)))
     if not glass and mu < 0.05:
