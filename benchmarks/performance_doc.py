@@ -46,8 +46,9 @@ def latest_block(rec) -> str:
                   f"{x['sims_per_s_2_cores']:.0f}/s on {x['cores']} (×{x['speedup']:.2f}). "
                   f"200 against 50 cells: ×{x['cost_200_over_50_cells']:.2f}."]
     if "cli_cold_s" in x:
+        band = (f" ({x['cli_warm_no_band_s']:.2f} s with `--no-band`)" if "cli_warm_no_band_s" in x else "")
         lines.append(f"`lacquersim run vietnam-raw` in a fresh process: {x['cli_warm_s']:.2f} s with the "
-                     f"kernels cached, {x['cli_cold_s']:.0f} s on the first run (compilation).")
+                     f"kernels cached{band}, {x['cli_cold_s']:.0f} s on the first run (compilation).")
     return "\n".join(lines)
 
 

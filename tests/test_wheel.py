@@ -50,6 +50,9 @@ def test_a_wheel_installs_and_runs_outside_the_source_tree(tmp_path):
     assert str(venv) in listing  # the recipes the wheel installed, not the checkout's
     run = _run([exe, "run", "vietnam-raw"], cwd=elsewhere, env=env)
     assert "dry through" in run and "not reached" not in run
+    assert "90 % band:" in run  # the parameter ensemble ships with the table
+    july = _run([exe, "run", "vietnam-kurome-phu-tho-july", "--no-band", "--cells", "20"], cwd=elsewhere, env=env)
+    assert "Viet Tri" in july or "viet-tri" in july  # the station records ship too
     where = _run([str(bin_dir / "python"), "-c",
                   "import lacquersim, lacquersim.model.parameters as p; "
                   "print(lacquersim.__file__); print(p.TABLE_FILE)"], cwd=elsewhere, env=env)

@@ -28,11 +28,11 @@ __all__ = [
     "Schedule", "Step", "Recipe", "load_recipe", "bundled_recipes",
     "parameters", "ParameterSet", "get_material",
     "refine", "initial_state", "effective_material", "prepare", "PreparedFilm",
-    "simulate", "simulate_many", "sweep", "STAGES",
+    "simulate", "simulate_many", "stage_band", "sweep", "STAGES",
 ]
 __version__ = "0.1.0"
 
-_LAZY = {"simulate": "sim.simulation", "simulate_many": "sim.batch", "sweep": "sweep",
+_LAZY = {"simulate": "sim.simulation", "simulate_many": "sim.batch", "stage_band": "sim.band", "sweep": "sweep",
          "prepare": "sim.prepared", "PreparedFilm": "sim.prepared",
          "refine": "model.refining", "initial_state": "model.refining",
          "effective_material": "model.refining", "STAGES": "model.stages",

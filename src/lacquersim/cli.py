@@ -17,6 +17,7 @@ import math
 import os
 import secrets
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -102,6 +103,9 @@ def _build_parser() -> argparse.ArgumentParser:
                      help="recipe file (.yaml) or bundled recipe name (see 'lacquersim recipes')")
     run.add_argument("--plot", metavar="FILE.png",
                      help="save a figure of the run (format from the suffix: png, pdf, svg, ...)")
+    run.add_argument("--no-band", action="store_true",
+                     help="skip the 90 %% band of the stage times (the run under every member of "
+                          "the parameter ensemble; about a second)")
     run.set_defaults(func=_cmd_run)
 
     cmp_ = sub.add_parser("compare", parents=[conditions], help="simulate several recipes",
@@ -306,8 +310,16 @@ def _stage_order(stages: dict) -> list[str]:
 def _cmd_run(args) -> int:
     recipe = _apply_conditions(_load(args.recipe), args)
     plot = _check_plot_target(args.plot) if args.plot else None
-    res = _simulate(recipe, args.cells, _parameter_set(args))
+    pset = _parameter_set(args)
+    res = _simulate(recipe, args.cells, pset)
     summary = _jsonable(res.summary())
+    if not args.no_band:
+        from lacquersim.sim.band import stage_band
+
+        band = stage_band(recipe, n_cells=args.cells, parameters=pset)
+        if len(band):
+            summary["band_90_h"] = {s: [_finite(band.at[s, "low_h"]), _finite(band.at[s, "high_h"])]
+                                    for s in band.index}
     if plot is not None:
         _save_plot(res, *plot)
     if args.json:
@@ -319,23 +331,51 @@ def _cmd_run(args) -> int:
     return 0
 
 
+def _wrap_parts(parts: list[str], first: str, width: int = 80) -> list[str]:
+    """Comma-separated parts after ``first``, broken between parts to stay within ``width``."""
+    indent = " " * len(first)
+    out, line = [], first
+    for i, part in enumerate(parts):
+        piece = part + ("," if i < len(parts) - 1 else "")
+        if line.strip() and len(line) + len(piece) + 1 > width and line not in (first, indent):
+            out.append(line.rstrip())
+            line = indent
+        line += ("" if line in (first, indent) else " ") + piece
+    out.append(line.rstrip())
+    return out
+
+
+def _finite(x: float):
+    """A band end for JSON: a number, "never" (inf) or None (NaN: never, the whole band)."""
+    return "never" if x == math.inf else None if x != x else float(x)
+
+
+def _band_text(band) -> str:
+    lo, hi = band
+    if lo is None:
+        return "(90 % band: never)"
+    return f"(90 % band: {lo:.2f}–{hi:.2f} h)" if hi != "never" else f"(90 % band: {lo:.2f} h–never)"
+
+
 def _format_run(recipe, summary: dict) -> str:
     lines = [recipe.name + (f"  ({recipe.source})" if recipe.source else "")]
     lines.append(f"  material     {recipe.material}")
     lines.append(f"  film         {_num(recipe.film.thickness_um)} µm wet")
     lines += _preparation_lines(recipe)
     sched = _schedule_lines(recipe.drying)
-    lines.append(f"  drying       {sched[0]}")
-    lines += [f"               {s}" for s in sched[1:]]
+    lines += _wrap_parts(sched[0].split(", "), "  drying       ")
+    for more in sched[1:]:
+        lines += _wrap_parts(more.split(", "), " " * 15)
     init = summary.get("initial_state")
     if isinstance(init, dict) and init:
         parts = [_labelled(k, v) for k, v in init.items()]
-        lines.append(f"  initial      {', '.join(parts)}")
+        lines += _wrap_parts(parts, "  initial      ")
     elif recipe.state is None:
         lines.append("  initial      material defaults")
 
     stages = summary.get("stages_h") or {}
     reasons = summary.get("reasons") or {}
+    bands = summary.get("band_90_h") or {}
     lines += ["", "Drying stages (hours after application)"]
     width = max([len(STAGE_LABELS.get(s, s)) for s in stages] + [12])
     for s in _stage_order(stages):
@@ -346,7 +386,13 @@ def _format_run(recipe, summary: dict) -> str:
             text = "not reached" + (f" ({why})" if why else "")
         else:
             text = f"{h:8.2f} h"
-        lines.append(f"  {label.ljust(width)}  {text}")
+        if s in bands:
+            text += "  " + _band_text(bands[s])
+        indent = " " * (width + 4)
+        lines += textwrap.wrap(f"  {label.ljust(width)}  {text}", width=80, subsequent_indent=indent,
+                               break_long_words=False, break_on_hyphens=False)
+    if bands:
+        lines.append("  (90 % band: this run under every member of the fitted parameter ensemble)")
 
     coats = summary.get("coats")
     if coats:
