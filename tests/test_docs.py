@@ -44,3 +44,11 @@ def test_links_between_docs_resolve():
             if "://" in target:
                 continue
             assert (path.parent / target).exists(), f"{path.relative_to(ROOT)} links to missing {target}"
+
+
+def test_validation_doc_is_from_the_shipped_parameters():
+    """docs/validation.md records a hash of the parameter table and its ensemble;
+    any change to either needs python experiments/validate.py again."""
+    import validate
+
+    assert validate.is_current(), "docs/validation.md is stale: run python experiments/validate.py"
