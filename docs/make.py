@@ -6,7 +6,7 @@ Replaces each block between ``<!-- BEGIN generated: NAME -->`` and
 ``<!-- END generated: NAME -->``: in model.md the stage and parameter tables
 (from the stage table and data/parameters.yaml), in cli.md every command's
 help, in performance.md the benchmark tables (benchmarks/performance_doc.py,
-from benchmarks/history.jsonl). ``--check`` only reports (exit 1) which
+from benchmarks/history.jsonl), in README.md the output of the example run. ``--check`` only reports (exit 1) which
 files are out of date. Without it, the figures in docs/figures/ are drawn
 again too.
 """
@@ -94,6 +94,25 @@ def cli_blocks() -> dict:
     return out
 
 
+def readme_run_block() -> str:
+    """The README's example: what ``lacquersim run vietnam-raw`` prints, its stages part."""
+    import contextlib
+    import io
+    import os
+
+    from lacquersim import cli
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        cli.main(["run", "vietnam-raw"])
+    lines = buf.getvalue().splitlines()
+    lines[0] = lines[0].replace(str(DOCS.parent) + os.sep, "")  # the checkout's path is not the reader's
+    start = lines.index("Drying stages (hours after application)")
+    end = lines.index("", start)
+    return "\n".join(["```console", "$ lacquersim run vietnam-raw", lines[0], "  ..."]
+                     + lines[start:end] + ["```"])
+
+
 def _fill(text: str, blocks: dict, where: Path) -> str:
     for name, body in blocks.items():
         pattern = re.compile(rf"(<!-- BEGIN generated: {re.escape(name)} -->\n).*?"
@@ -122,6 +141,9 @@ def outputs() -> dict:
     out[cli_doc] = (old, _fill(old, cli_blocks(), cli_doc))
     old = performance_doc.DOC.read_text(encoding="utf-8")
     out[performance_doc.DOC] = (old, performance_doc.render(old, 6))
+    readme = DOCS.parent / "README.md"
+    old = readme.read_text(encoding="utf-8")
+    out[readme] = (old, _fill(old, {"run vietnam-raw": readme_run_block()}, readme))
     return out
 
 
