@@ -100,6 +100,16 @@ class Q1Model:
         return r.ravel()
 
 
+def table_values(params=FIT_PARAMS, pset: ParameterSet | None = None) -> np.ndarray:
+    """The values a parameter set (default: the table as shipped) gives the fitted
+    parameters (table units); a name without a material is read for Vietnamese sap."""
+    from lacquersim.model.parameters import default_set
+
+    pset = default_set() if pset is None else pset
+    return np.array([pset.resolved(fp.name.rpartition(".")[0] or "vietnam")[fp.name.rpartition(".")[2]][0]
+                     for fp in params], dtype=float)
+
+
 def encode(theta, params=FIT_PARAMS) -> np.ndarray:
     """Table units → optimiser space (log10 for log-scaled parameters)."""
     return np.array([np.log10(v) if fp.log else v for fp, v in zip(params, theta)])
@@ -159,8 +169,7 @@ def confidence(res, n_data):
 
 def run_calibration(out: str | None = None, report: str | None = None) -> int:
     """Fit, cross-validate and report (see calibrate.py); ``out``: write the fitted set there."""
-    theta0 = np.array([starting_set().resolved(fp.name.split(".")[0])[fp.name.split(".")[1]][0]
-                       for fp in FIT_PARAMS])
+    theta0 = table_values(FIT_PARAMS, starting_set())
     rows = list(Q1.index)
     res, model = fit(rows, theta0)
     theta = decode(res.x)

@@ -41,8 +41,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import least_squares
 
+import calibration as C
 import targets as T
-from lacquersim.model.parameters import default_set
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "src" / "lacquersim" / "data"
@@ -106,19 +106,19 @@ FIT = (
 
 
 def encode(theta, params=FIT) -> np.ndarray:
-    return np.array([math.log10(v) if p.log else v for p, v in zip(params, theta)])
+    return C.encode(theta, params)
 
 
 def decode(x, params=FIT) -> np.ndarray:
-    return np.array([10.0 ** v if p.log else v for p, v in zip(params, x)])
+    return C.decode(x, params)
 
 
 def bounds(params=FIT):
-    return encode([p.lower for p in params], params), encode([p.upper for p in params], params)
+    return C.bounds(params)
 
 
 def prior_centre(params=FIT) -> np.ndarray:
-    return np.array([math.log10(p.prior) if p.log else p.prior for p in params])
+    return encode([p.prior for p in params], params)
 
 
 def prior_sd(params=FIT) -> np.ndarray:
@@ -127,12 +127,7 @@ def prior_sd(params=FIT) -> np.ndarray:
 
 def current(params=FIT, pset=None) -> np.ndarray:
     """The table's present values of the fitted parameters (table units)."""
-    pset = default_set() if pset is None else pset
-    out = []
-    for p in params:
-        material, _, name = p.name.rpartition(".")
-        out.append(pset.resolved(material or "vietnam")[name][0])
-    return np.array(out, dtype=float)
+    return C.table_values(params, pset)
 
 
 def overrides(theta, params=FIT) -> dict:
@@ -177,13 +172,14 @@ def fit(obj: Objective, x_start, max_nfev=30):
                          max_nfev=max_nfev, method="trf")
 
 
-def laplace_covariance(res, obj: Objective) -> np.ndarray:
-    """(JᵀJ)⁻¹ with the point rows rescaled by the point residuals' own variance."""
+def laplace_covariance(jac, fun, obj: Objective) -> np.ndarray:
+    """(JᵀJ)⁻¹ of the scaled residuals ``fun`` and their Jacobian ``jac`` at the optimum,
+    the point rows rescaled by the point residuals' own variance."""
     n_t = len(obj.targets)
-    J = np.array(res.jac, dtype=float)
+    J = np.array(jac, dtype=float)
     point = np.zeros(J.shape[0], bool)
     point[:n_t] = obj.kind == "point"
-    r_pts = res.fun[point] * SIGMA_POINT
+    r_pts = fun[point] * SIGMA_POINT
     s2 = float(np.mean(r_pts ** 2)) if r_pts.size else SIGMA_POINT ** 2
     J[point] *= SIGMA_POINT / math.sqrt(max(s2, 1e-6))
     H = J.T @ J
@@ -312,7 +308,7 @@ def main(argv=None):
     ap.add_argument("--write", action="store_true", help="write values, covariance and ensemble into the package")
     ap.add_argument("--max-nfev", type=int, default=40)
     ap.add_argument("--walkers", type=int, default=52, help="emcee walkers (≥ 2 × parameters)")
-    ap.add_argument("--steps", type=int, default=80, help="emcee steps per walker (half discarded)")
+    ap.add_argument("--steps", type=int, default=100, help="emcee steps per walker (half discarded)")
     ap.add_argument("--keep", type=int, default=48, help="ensemble size (with the optimum)")
     ap.add_argument("--start", choices=("table", "prior"), default="table")
     ap.add_argument("--no-fit", action="store_true", help="take the table's values as the optimum")
@@ -324,34 +320,34 @@ def main(argv=None):
 
     obj = Objective(log=log)
     x_start = encode(current()) if args.start == "table" else prior_centre()
-    if args.no_fit:
-        r = obj(x_start)
+    if args.no_fit:  # the Jacobian at the table's values, as least_squares would take it
         from scipy.optimize._numdiff import approx_derivative
-        lo, hi = bounds()
-        jac = approx_derivative(obj, x_start, rel_step=1e-2, f0=r, bounds=(lo, hi))
-        res = type("R", (), {"x": x_start, "fun": r, "jac": jac, "cost": 0.5 * r @ r, "nfev": 1,
-                             "message": "table values"})()
+
+        x_opt, fun = x_start, obj(x_start)
+        jac = approx_derivative(obj, x_opt, rel_step=1e-2, f0=fun, bounds=bounds())
+        log(f"table values: cost {0.5 * fun @ fun:.3f}")
     else:
         res = fit(obj, x_start, args.max_nfev)
-    log(f"fit: cost {res.cost:.3f}; {res.message}")
-    theta = decode(res.x)
-    cov = laplace_covariance(res, obj)
+        x_opt, fun, jac = res.x, res.fun, res.jac
+        log(f"fit: cost {res.cost:.3f}; {res.message}")
+    theta = decode(x_opt)
+    cov = laplace_covariance(jac, fun, obj)
     sd = np.sqrt(np.diag(cov))
     lo, hi = bounds()
     table = pd.DataFrame({"parameter": [p.name for p in FIT], "fitted": theta,
-                          "low_90": decode(np.clip(res.x - 1.645 * sd, lo, hi)),
-                          "high_90": decode(np.clip(res.x + 1.645 * sd, lo, hi)),
+                          "low_90": decode(np.clip(x_opt - 1.645 * sd, lo, hi)),
+                          "high_90": decode(np.clip(x_opt + 1.645 * sd, lo, hi)),
                           "prior": [p.prior for p in FIT]})
     pd.set_option("display.width", 200)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
-    df = obj.evaluate(res.x)
+    df = obj.evaluate(x_opt)
     bad = df[~df.holds]
     print(f"\n{len(bad)} of {len(df)} targets fail at the optimum")
     print(bad[["id", "low", "high", "predicted"]].to_string(index=False))
     pts = df[df.kind == "point"]
     lr = np.abs(pts.residual.to_numpy())
     print(f"kneading series: median factor {math.exp(np.median(lr)):.3f}, worst {math.exp(lr.max()):.3f}")
-    members, cov, diag = sample(obj, res.x, cov, args.walkers, args.steps, args.keep, log=log)
+    members, cov, diag = sample(obj, x_opt, cov, args.walkers, args.steps, args.keep, log=log)
     log(f"ensemble: {len(members)} members; sampler {diag}")
     if args.write:
         provenance = (f"fitted by experiments/joint_fit.py on {dt.date.today().isoformat()} to every target "

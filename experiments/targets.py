@@ -25,8 +25,6 @@ import pandas as pd
 
 import lacquersim as ls
 from lacquersim.model.materials import get_material
-from lacquersim.model.units import to_si
-from lacquersim.kernels.formulas import arrhenius
 from lacquersim.model import refining
 
 import refining_fit as RF
@@ -120,8 +118,7 @@ def china_cycles(n):
 
 def _half_life_h(p, material, temperature_c):
     """Laccase half-life in wet sap (h) at a temperature, from the model's inactivation law."""
-    m = get_material(material, p)
-    k = m.value_in("k_d", "1/h") * arrhenius(m.si("Ea_d"), to_si(temperature_c, "°C"))
+    k = refining.inactivation_rate(get_material(material, p), temperature_c)
     return math.log(2.0) / k if k > 0 else INF
 
 

@@ -26,6 +26,12 @@ def native_fraction(T, T_eq, dH):
     return 1.0 / (1.0 + math.exp(x)) if x < 700.0 else 0.0
 
 
+def thermal_onset(T, T_on, w):
+    """Share of the thermal polymerisation rate that is on at T (K): a smooth step
+    1/(1 + exp(−(T − T_on)/w)) around the onset temperature T_on (K), width w (K)."""
+    return 1.0 / (1.0 + math.exp(-(T - T_on) / w))
+
+
 def arrhenius(ea, T):
     """Arrhenius factor exp(−Ea/R·(1/T − 1/T_ref)) relative to 25 °C; Ea in J mol⁻¹, T in K."""
     return math.exp(-ea / R_GAS * (1.0 / T - 1.0 / T_REF))

@@ -27,6 +27,7 @@ from .layout import (K_ACRIT_NH, K_AREA, K_AUTOX, K_DO0_T, K_DW0_T, K_INACT, K_I
 _arrhenius = njit(cache=True, error_model="numpy")(formulas.arrhenius)
 _psat_water_c = njit(cache=True, error_model="numpy")(formulas.psat_water_c)
 _native_fraction = njit(cache=True, error_model="numpy")(formulas.native_fraction)
+_thermal_onset = njit(cache=True, error_model="numpy")(formulas.thermal_onset)
 
 
 @njit(cache=True, error_model="numpy")
@@ -167,7 +168,7 @@ def rate_constants(T, p, kc):
     kc[K_LAC] = arr(p[P_KL], p[P_EAL], T) * p[P_E0] * _native_fraction(T, p[P_TEQ], p[P_DHEQ])
     kc[K_AUTOX] = arr(p[P_KS], p[P_EAS], T) * p[P_CATAL]
     # thermal polymerisation needs heat to start: a smooth onset around T_on
-    kc[K_THERM] = arr(p[P_KT], p[P_EAT], T) / (1.0 + math.exp(-(T - p[P_TON]) / p[P_WON]))
+    kc[K_THERM] = arr(p[P_KT], p[P_EAT], T) * _thermal_onset(T, p[P_TON], p[P_WON])
     kc[K_INACT] = arr(p[P_KD], p[P_EAD], T)
     kc[K_ACRIT_NH] = vm.ipow(p[P_ACRIT], p[P_NH]) if ip else vm.exp(p[P_NH] * vm.log(p[P_ACRIT]))
     kc[K_AREA] = 6.0 * p[P_PHI0] ** (1.0 / 3.0) / p[P_D0] if p[P_D0] > 0.0 else 0.0

@@ -194,9 +194,13 @@ class ParameterTable:
                 raise RecipeError(f"cannot read the parameter ensemble: {exc}", file=str(path)) from None
             for col in df.columns:
                 info = self.info.get(col.rpartition(".")[2])
-                if info is None or not df[col].map(lambda v: info.low <= v <= info.high).all():
-                    raise RecipeError(f"column {col!r} is not a parameter, or a value is outside "
-                                      f"its range", file=str(path))
+                if info is None:
+                    raise RecipeError(f"column {col!r} is not a parameter", file=str(path))
+                try:
+                    for v in df[col]:
+                        info.check(float(v), col)
+                except RecipeError as e:
+                    raise RecipeError(e.problem, field=e.field, file=str(path)) from None
             self._ensemble = df
         return self._ensemble
 

@@ -80,7 +80,8 @@ import numpy as np
 import pandas as pd
 
 from lacquersim.errors import RecipeError
-from lacquersim.kernels.formulas import T_THERMAL_REF, arrhenius, native_fraction, psat_water_c
+from lacquersim.kernels.formulas import (T_THERMAL_REF, arrhenius, native_fraction, psat_water_c,
+                                         thermal_onset)
 from lacquersim.model.materials import Material, get_material, with_additives
 from lacquersim.model.units import convert
 
@@ -135,8 +136,14 @@ def thermal_rate(mat: Material, temperature_c: float, unit: str = "1/h") -> floa
     its onset), in ``unit``: the law of :func:`lacquersim.kernels.laws.rate_constants`."""
     T = temperature_c + 273.15
     k140 = mat.value_in("k_T_140C", unit)
-    onset = 1.0 / (1.0 + math.exp(-(T - mat.si("T_on_thermal")) / mat.value_in("w_on_thermal", "K")))
+    onset = thermal_onset(T, mat.si("T_on_thermal"), mat.value_in("w_on_thermal", "K"))
     return k140 * arrhenius(mat.si("Ea_T"), T) / arrhenius(mat.si("Ea_T"), T_THERMAL_REF) * onset
+
+
+def inactivation_rate(mat: Material, temperature_c: float, unit: str = "1/h") -> float:
+    """The laccase's irreversible inactivation rate constant in wet sap at a temperature,
+    in ``unit``: the law the film and the vessel share (k_d with Ea_d)."""
+    return mat.value_in("k_d", unit) * _arr(mat.si("Ea_d"), temperature_c)
 
 
 def gel_fraction(mat: Material, monomer_percent: float) -> float:
@@ -236,7 +243,7 @@ def _rhs_factory(mat: Material, ph: _Phase):
     K_m = q["K_m"]
     o2_exp = q["preox_viscosity_exponent"]
     ln_eta_rel = _ln_eta_relative_factory(mat)
-    k_d = mat.value_in("k_d", "1/min") * _arr(mat.si("Ea_d"), T)
+    k_d = inactivation_rate(mat, T, "1/min")
     k_dry = mat.value_in("k_dry", "1/min")
     d_raw = mat.value_in("droplet_raw", "µm")
     if ph.rpm > 0 and d_raw > 0:
