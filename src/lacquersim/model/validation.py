@@ -251,6 +251,7 @@ class Schema:
             raise ValueError("duplicate field in a schema")
         self.rules: tuple[Rule, ...] = tuple(rules)
         self.what = what
+        self._children: dict[str, list[Field]] = {}
 
     def field_for(self, path: str) -> Field | None:
         """The :class:`Field` declaring a concrete dotted path, or ``None``."""
@@ -258,7 +259,13 @@ class Schema:
 
     def children(self, pattern: str) -> list[Field]:
         """Fields directly inside the section ``pattern`` ('' = top level), in order."""
-        return [f for f in self.fields.values() if f.parent == pattern and f.key != "*"]
+        # memoised: validation asks for every section's children, and studies
+        # validate 10^5 recipes
+        found = self._children.get(pattern)
+        if found is None:
+            found = [f for f in self.fields.values() if f.parent == pattern and f.key != "*"]
+            self._children[pattern] = found
+        return list(found)
 
     def allowed_text(self, f: Field) -> str:
         return f.allowed_text(self.children(f.name) if f.kind == "section" else ())

@@ -19,7 +19,7 @@ from lacquersim.model.schedule import Schedule
 from lacquersim.sim.prepared import PreparedFilm, prepare
 from lacquersim.sim.simulation import check_rtol
 from lacquersim.sim.solver import default_atol
-from lacquersim.model.stages import STAGES
+from lacquersim.model.stages import STAGE_LABELS, STAGES
 
 __all__ = ["simulate_many", "run_prepared"]
 
@@ -52,16 +52,20 @@ def simulate_many(recipes: Sequence, schedule: Schedule | None = None, n_cells: 
     return run_prepared(films, recipes, rtol, max_steps)
 
 
-def run_prepared(films: Sequence, recipes: Sequence, rtol: float, max_steps: int = 200_000) -> pd.DataFrame:
+def run_prepared(films: Sequence, recipes: Sequence, rtol: float, max_steps: int = 200_000,
+                 details: bool = False) -> pd.DataFrame:
     """Rows of :func:`simulate_many` for prepared films (a RecipeError in
-    place of a film is reported as that case's "invalid" status)."""
+    place of a film is reported as that case's "invalid" status). With
+    ``details``, two more columns: ``final_tg_minus_t_c`` (the surface's
+    Tg − T at the end, K) and ``reason`` (why the first stage not reached
+    was not; '' when all were)."""
     rows: list[dict] = [None] * len(films)  # type: ignore[list-item]
     groups: dict[int, list[tuple[int, PreparedFilm]]] = {}
     for i, f in enumerate(films):
         if isinstance(f, Exception):
             rows[i] = _row(recipes[i], _NONE, np.nan, f"invalid: {f}", np.nan)
         elif f.recipe.coats is not None and f.recipe.coats.count > 1:
-            rows[i] = _build_row(f, rtol)  # a build grows its state: run alone
+            rows[i] = _build_row(f, rtol, details)  # a build grows its state: run alone
         else:
             groups.setdefault(len(f.problem.params), []).append((i, f))
     for items in groups.values():
@@ -88,21 +92,46 @@ def run_prepared(films: Sequence, recipes: Sequence, rtol: float, max_steps: int
                            stage_w[k] if ok else np.nan,
                            "ok" if ok else bdf.STATUS_TEXT[int(status[k])],
                            np.nan if ok else fail[k] / 3600.0, steps=int(stats[k, bdf.S_STEPS]))
+            if details:
+                rows[i].update(_details(films[i], y_end[k], stage_t[k]) if ok else _FAILED)
+    if details:
+        for i, f in enumerate(films):
+            if isinstance(f, Exception):
+                rows[i].update(_FAILED)
     return pd.DataFrame(rows)
 
 
-def _build_row(f: PreparedFilm, rtol: float) -> dict:
+_FAILED = {"final_tg_minus_t_c": np.nan, "reason": ""}  # the status says why
+
+
+def _details(f: PreparedFilm, y_end, stage_t_s) -> dict:
+    from lacquersim.sim.stages import end_figures
+
+    hardness, reason = end_figures(f.problem, f.material, y_end, stage_t_s)
+    return {"final_tg_minus_t_c": hardness, "reason": reason}
+
+
+def _build_row(f: PreparedFilm, rtol: float, details: bool = False) -> dict:
     """A multi-coat recipe: the top coat's stages and the largest wrinkle index."""
     from lacquersim.sim.coats import simulate_coats
 
     try:
         b = simulate_coats(f, f.recipe.coats.count, f.recipe.coats.interval_hours, rtol=rtol)
     except RecipeError as exc:
-        return _row(f.recipe, _NONE, np.nan, f"invalid: {exc}", np.nan)
+        row = _row(f.recipe, _NONE, np.nan, f"invalid: {exc}", np.nan)
     except SolverError as exc:
-        return _row(f.recipe, _NONE, np.nan, exc.cause, exc.time_h)
-    steps = sum(int(c.trajectory.stats["steps"]) for c in b.coats)
-    return _row(f.recipe, b.stages.to_numpy(), b.wrinkle_index, "ok", np.nan, steps=steps)
+        row = _row(f.recipe, _NONE, np.nan, exc.cause, exc.time_h)
+    else:
+        steps = sum(int(c.trajectory.stats["steps"]) for c in b.coats)
+        row = _row(f.recipe, b.stages.to_numpy(), b.wrinkle_index, "ok", np.nan, steps=steps)
+        if details:
+            top = b.coats[-1]
+            first = next((f"{STAGE_LABELS[k]}: {v}" for k, v in top.reasons.items() if v), "")
+            row.update({"final_tg_minus_t_c": top.summary()["final_tg_minus_t_c"], "reason": first})
+            return row
+    if details:
+        row.update(_FAILED)
+    return row
 
 
 def _row(rec, stages_h, wrinkle, status, failed_at_h, steps=0) -> dict:

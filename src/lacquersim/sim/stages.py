@@ -24,7 +24,7 @@ from lacquersim.kernels.film import NF, F_E
 from lacquersim.kernels.indicators import N_STAGES, indicator, indicators, wrinkle
 from lacquersim.model.stages import STAGE_TABLE, STAGES
 
-__all__ = ["STAGES", "StageInfo", "detect_stages", "indicators"]
+__all__ = ["STAGES", "StageInfo", "detect_stages", "indicators", "end_figures"]
 
 assert len(STAGE_TABLE) == N_STAGES
 
@@ -97,6 +97,33 @@ def _reasons(problem, traj, material, k, alpha_gel) -> list:
         for kk in range(k, N_STAGES):
             reasons[kk] = why if kk == k else f"{STAGE_TABLE[k].label.replace(' ', '-')} not reached first"
     return reasons
+
+
+class _End:
+    """What :func:`_why_not` reads of a trajectory, from a run that kept only its end."""
+
+    def __init__(self, problem, y_end):
+        self.y_end = y_end
+        self.params = problem.params
+        self.t_end = float(problem.t_bounds[-1])
+
+
+def end_figures(problem, material, y_end, times_s) -> tuple[float, str]:
+    """From the final state alone (a batch run keeps no trajectory): the
+    surface's Tg − T at the end (K), and why the first stage not reached was
+    not ('' when every stage was), as ``"tack free: <why>"``."""
+    p = problem.params[-1]
+    T_end = laws.conditions(float(problem.t_bounds[-1]), p)[0]
+    N = problem.n_cells
+    diag = np.empty((N, 4))
+    film.cell_diagnostics(y_end, N, p, T_end, diag)
+    hardness = float(diag[problem.tracked[1] - 1, 1] - T_end)
+    reached = np.isfinite(times_s)
+    if reached.all():
+        return hardness, ""
+    k = int(np.argmin(reached))
+    why = _why_not(problem, _End(problem, y_end), material, k, float(material["alpha_gel"]))
+    return hardness, f"{STAGE_TABLE[k].label}: {why}"
 
 
 def wrinkle_index(problem, traj, t_set: float) -> float:
