@@ -164,7 +164,23 @@ def figures() -> list[Path]:
         path = FIGURES / f"{name}.png"
         fig.savefig(path, dpi=90)
         out.append(path)
+    out.append(drying_map_figure())
     return out
+
+
+def drying_map_figure() -> Path:
+    """The README's drying map, drawn by the command the README shows."""
+    import contextlib
+    import io
+
+    from lacquersim import cli
+
+    path = FIGURES / "drying-map.png"
+    with contextlib.redirect_stdout(io.StringIO()):
+        status = cli.main(["map", "vietnam-kneaded-60", "--months", "--out", str(path)])
+    if status:
+        raise SystemExit(f"lacquersim map failed (exit {status}); {path} not drawn")
+    return path
 
 
 def main(argv=None) -> int:

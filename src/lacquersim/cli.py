@@ -15,7 +15,6 @@ import argparse
 import json
 import math
 import os
-import secrets
 import sys
 import textwrap
 from pathlib import Path
@@ -28,7 +27,8 @@ __all__ = ["main"]
 
 PROG = "lacquersim"
 #: The subcommands, in the order of ``lacquersim --help``.
-COMMANDS = ("run", "compare", "refine", "parameters", "recipes", "schema")
+COMMANDS = ("run", "compare", "refine", "parameters", "recipes", "schema", "sweep", "sensitivity",
+            "map")
 
 # (summary key, label, unit, format) of the end-of-run numbers shown by `run`.
 SUMMARY_ROWS = (
@@ -148,6 +148,8 @@ def _build_parser() -> argparse.ArgumentParser:
                                      "meaning.")
     sch.set_defaults(func=_cmd_schema)
 
+    from lacquersim.studies.commands import add_commands
+    add_commands(sub, conditions)
     return p
 
 
@@ -576,45 +578,13 @@ def _cmd_schema(args) -> int:
 # ---------------------------------------------------------------------------
 def _check_plot_target(path: str) -> tuple[Path, str]:
     """Validate ``--plot`` before the (slow) simulation; returns (path, format)."""
-    target = Path(path)
-    fmt = target.suffix.lower().lstrip(".")
-    import matplotlib
+    from lacquersim.plotfiles import image_format
 
-    matplotlib.use("Agg")  # files only; never open a window or need a display
-    from matplotlib.backend_bases import FigureCanvasBase
-
-    supported = FigureCanvasBase.get_supported_filetypes()
-    if fmt not in supported:
-        raise RecipeError(f"cannot tell the image format of {path!r}; end the file name "
-                          f"with one of: {', '.join('.' + k for k in sorted(supported))}",
-                          field="--plot")
-    folder = target.parent
-    if not folder.is_dir():
-        raise RecipeError(f"folder {str(folder)!r} does not exist", field="--plot")
-    if target.is_dir():
-        raise RecipeError(f"{path!r} is a folder", field="--plot")
-    return target, fmt
+    return Path(path), image_format(path, field="--plot")
 
 
 def _save_plot(res, target: Path, fmt: str) -> None:
     """Save ``res.plot()`` atomically: a failure never leaves a partial file."""
-    fig = res.plot()
-    # Same folder, so os.replace is a rename on one file system.
-    tmp = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    try:
-        fig.savefig(tmp, format=fmt)
-        os.replace(tmp, target)
-    except OSError as e:
-        raise RecipeError(f"cannot write {str(target)!r}: {e.strerror or e}",
-                          field="--plot") from None
-    finally:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        plt = sys.modules.get("matplotlib.pyplot")
-        if plt is not None:
-            from matplotlib.figure import Figure
+    from lacquersim.plotfiles import save_figure
 
-            if isinstance(fig, Figure):  # free pyplot's reference to the figure
-                plt.close(fig)
+    save_figure(res.plot(), target, field="--plot")

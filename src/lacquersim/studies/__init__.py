@@ -4,10 +4,10 @@
   ranges), read from YAML or built in Python, checked before anything runs.
 - :mod:`~lacquersim.studies.sampling`: grids, Latin hypercube, Sobol
   (Saltelli) and Morris samples as DataFrames of inputs.
-- :mod:`~lacquersim.studies.evaluate`: one row per case through the batch
+- :mod:`~lacquersim.studies.execution`: one row per case through the batch
   kernel, in-process or on Dask, written to Parquet in chunks and resumable.
 - :mod:`~lacquersim.studies.sensitivity`: Sobol and Morris indices (SALib).
-- :mod:`~lacquersim.studies.drying_map`: tack-free and dry-hard time over
+- :mod:`~lacquersim.studies.maps`: tack-free and dry-hard time over
   temperature × humidity, with Phu Tho's months drawn on it.
 """
 
@@ -15,10 +15,12 @@ __all__ = ["Study", "load_study", "sample", "evaluate", "read_results", "analyse
            "plot_sensitivity", "drying_map", "plot_drying_maps", "workshop_months"]
 
 # loaded on first use: `lacquersim --help` imports this package for its commands
+# (module names differ from the names they export: a submodule, once
+# imported, would otherwise shadow the function of the same name)
 _LAZY = {"Study": "definition", "load_study": "definition", "sample": "sampling",
-         "evaluate": "evaluate", "read_results": "store", "analyse": "sensitivity",
-         "plot_sensitivity": "sensitivity", "drying_map": "drying_map",
-         "plot_drying_maps": "drying_map", "workshop_months": "drying_map"}
+         "evaluate": "execution", "read_results": "store", "analyse": "sensitivity",
+         "plot_sensitivity": "sensitivity", "drying_map": "maps",
+         "plot_drying_maps": "maps", "workshop_months": "maps"}
 
 
 def __getattr__(name):
