@@ -28,7 +28,7 @@ __all__ = ["main"]
 PROG = "lacquersim"
 #: The subcommands, in the order of ``lacquersim --help``.
 COMMANDS = ("run", "compare", "refine", "parameters", "recipes", "schema", "sweep", "sensitivity",
-            "map")
+            "map", "optimise")
 
 # (summary key, label, unit, format) of the end-of-run numbers shown by `run`.
 SUMMARY_ROWS = (
@@ -148,8 +148,11 @@ def _build_parser() -> argparse.ArgumentParser:
                                      "meaning.")
     sch.set_defaults(func=_cmd_schema)
 
-    from lacquersim.studies.commands import add_commands
-    add_commands(sub, conditions)
+    from lacquersim.optimise.commands import add_commands as add_optimise
+    from lacquersim.studies.commands import add_commands as add_studies
+
+    add_studies(sub, conditions)
+    add_optimise(sub)
     return p
 
 

@@ -111,19 +111,27 @@ def water_volume_fraction(water_percent: float, material: Material) -> float:
 
 def water_activity(phi: float, material: Material) -> float:
     """Water activity of sap holding a water volume fraction ``phi`` (film isotherm)."""
+    q = material.values
+    return _aw(phi, q["isotherm_A"], q["isotherm_n"], q["isotherm_b"])
+
+
+def _aw(phi: float, A: float, n: float, b: float) -> float:
     if phi <= 0.0:
         return 0.0
-    q = material.values
-    x = (phi / q["isotherm_A"]) ** (1.0 / q["isotherm_n"])
-    return x / (1.0 + q["isotherm_b"] * x)
+    x = (phi / A) ** (1.0 / n)
+    return x / (1.0 + b * x)
 
 
 def _hydration(a: float, material: Material) -> float:
     """The film's hydration factor ``H(a_w) = 1/(1 + (a_crit/a)^n_h)``."""
+    q = material.values
+    return _hyd(a, q["a_crit"], q["n_h"])
+
+
+def _hyd(a: float, a_crit: float, n_h: float) -> float:
     if a <= 0.0:
         return 0.0
-    q = material.values
-    return 1.0 / (1.0 + (q["a_crit"] / a) ** q["n_h"])
+    return 1.0 / (1.0 + (a_crit / a) ** n_h)
 
 
 def _arr(ea_j_mol: float, t_c: float) -> float:
@@ -252,16 +260,20 @@ def _rhs_factory(mat: Material, ph: _Phase):
     else:
         k_sh, d_min = 0.0, 0.0
 
+    # looked up once: the ODE solver calls rhs a hundred times per step
+    iso_A, iso_n, iso_b = q["isotherm_A"], q["isotherm_n"], q["isotherm_b"]
+    a_crit, n_h = q["a_crit"], q["n_h"]
+
     def rhs(t, y):
         u = y[0] if y[0] > 0.0 else 0.0
         m = min(max(y[1], 0.0), 1.0)
         e = min(max(y[2], 0.0), 1.0)
         d = y[3] if y[3] > 0.0 else 0.0
         phi = _phi_of_u(u, rho_s)
-        a = water_activity(phi, mat)
+        a = _aw(phi, iso_A, iso_n, iso_b)
         drive = (a * p_vessel - p_air) / p_ref
         du = -k_ev * phi * drive if drive > 0.0 else 0.0
-        H = _hydration(a, mat)
+        H = _hyd(a, a_crit, n_h)
         if k_ox > 0.0:
             # O2 reaches the enzyme through the renewed surface; its transfer
             # coefficient falls with the viscosity (k ∝ D^½, D ∝ 1/eta)
@@ -282,7 +294,7 @@ def _rhs_factory(mat: Material, ph: _Phase):
 
 
 def _integrate(mat: Material, ph: _Phase, y0: list[float]) -> list[float]:
-    from scipy.integrate import solve_ivp
+    from scipy.integrate import odeint
 
     rhs = _rhs_factory(mat, ph)
     if ph.minutes < 1e-6:
@@ -290,11 +302,13 @@ def _integrate(mat: Material, ph: _Phase, y0: list[float]) -> list[float]:
         # to O(dt²), and LSODA cannot start on such a span
         y = np.asarray(y0, dtype=float) + ph.minutes * np.asarray(rhs(0.0, y0))
     else:
-        sol = solve_ivp(rhs, (0.0, ph.minutes), y0, method="LSODA",
-                        rtol=1e-8, atol=[1e-10, 1e-10, 1e-12, 1e-9])
-        y = sol.y[:, -1] if sol.y.size else np.asarray(y0)
-        if not sol.success or not np.all(np.isfinite(y)):  # pragma: no cover - defensive
-            raise RuntimeError(f"refining step integration failed: {sol.message}")
+        # LSODA through odeint: the same integrator as solve_ivp's "LSODA" with
+        # a third less overhead per step (the optimiser refines every candidate)
+        ys, info = odeint(rhs, y0, [0.0, ph.minutes], tfirst=True, rtol=1e-8,
+                          atol=[1e-10, 1e-10, 1e-12, 1e-9], full_output=True, mxstep=100_000)
+        y = ys[-1]
+        if info["message"] != "Integration successful." or not np.all(np.isfinite(y)):  # pragma: no cover
+            raise RuntimeError(f"refining step integration failed: {info['message']}")
     return [max(float(y[0]), 0.0), min(max(float(y[1]), 0.0), 1.0),
             min(max(float(y[2]), 0.0), 1.0), max(float(y[3]), 0.0)]
 
@@ -397,28 +411,36 @@ def _line(lines: Mapping[str, int] | None, path: str) -> int | None:
 # ---------------------------------------------------------------------------
 def _ln_eta_sap(mat: Material, w: float, m: float) -> float:
     """ln of the sap's viscosity (Pa·s) at water fraction ``w`` (0–1) and monomer ``m`` (0–1)."""
+    return _ln_eta(w, m, *_viscosity_constants(mat))
+
+
+def _viscosity_constants(mat: Material) -> tuple:
     q = mat.values
-    rho_s = q["rho_solids"]
     raw_w = q["water_percent"] / 100.0
     nonlipid = (q["gum_percent"] + q["glycoprotein_percent"]) / 100.0
     nonlipid_share = nonlipid / max(1.0 - raw_w, 1e-9)  # of the non-volatile part
+    m_raw = max(q["monomer_percent"] / 100.0, _M_FLOOR)
+    return (q["rho_solids"], nonlipid_share, q["viscosity_phi_max"], q["viscosity_intrinsic"],
+            m_raw, math.log(mat.value_in("eta_lipid", "Pa·s")), q["viscosity_mw_exponent"])
+
+
+def _ln_eta(w: float, m: float, rho_s, nonlipid_share, pm, intrinsic, m_raw, ln_eta_lipid,
+            mw_exponent) -> float:
     v_w = w / RHO_WATER
     v_s = (1.0 - w) / rho_s
     phi_d = min((v_w + v_s * nonlipid_share) / (v_w + v_s), _PHI_D_CAP)
-    pm = q["viscosity_phi_max"]
-    kd = -q["viscosity_intrinsic"] * pm * math.log(1.0 - phi_d / pm)
+    kd = -intrinsic * pm * math.log(1.0 - phi_d / pm)
     m = max(m, _M_FLOOR)
-    m_raw = max(q["monomer_percent"] / 100.0, _M_FLOOR)
-    return (math.log(mat.value_in("eta_lipid", "Pa·s")) + kd
-            + q["viscosity_mw_exponent"] * math.log(m_raw / m))
+    return ln_eta_lipid + kd + mw_exponent * math.log(m_raw / m)
 
 
 def _ln_eta_relative_factory(mat: Material):
     """ln(eta/eta_raw) of the sap as a function of (u, m)."""
-    ref = _ln_eta_sap(mat, mat["water_percent"] / 100.0, mat["monomer_percent"] / 100.0)
+    c = _viscosity_constants(mat)  # once: the refining ODE asks at every step
+    ref = _ln_eta(mat["water_percent"] / 100.0, mat["monomer_percent"] / 100.0, *c)
 
     def f(u: float, m: float) -> float:
-        return _ln_eta_sap(mat, u / (1.0 + u), m) - ref
+        return _ln_eta(u / (1.0 + u), m, *c) - ref
 
     return f
 
