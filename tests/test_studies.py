@@ -250,3 +250,33 @@ def test_the_package_exports_functions_even_after_its_modules_are_imported():
 
     for f in (analyse, drying_map, evaluate, sample):
         assert callable(f) and not isinstance(f, types.ModuleType)
+
+
+@pytest.mark.parametrize("ranges", [
+    {"drying.temperature_c": [10, 40], "drying.rh_percent": [35, 95], "film.thickness_um": [20, 120],
+     "parameters.k_L": [0.1, 1.0]},
+    {"drying.hours": [2, 30], "drying.air_speed_m_s": [0, 2], "parameters.vietnam.Ea_d": [150, 300]},
+])
+def test_the_fast_path_gives_the_table_of_cases_prepared_one_by_one(ranges):
+    from lacquersim.studies.cases import plan
+    from lacquersim.studies.execution import run_cases
+
+    study = Study.create(RECIPE, ranges=ranges, method="lhs", n=60, seed=9, horizon_h=48,
+                         n_cells=CELLS)
+    assert plan(study) is not None
+    cases = sample(study)
+    fast = run_cases(study, cases)
+    assert (fast.reason != "").any() and (fast.reason == "").any()
+    pd.testing.assert_frame_equal(fast, run_cases(study, cases, fast=False))
+
+
+def test_other_inputs_take_the_general_path():
+    from lacquersim.studies.cases import plan
+
+    for ranges in ({"state.water_percent": [5, 20]}, {"parameters.alpha_gel": [0.3, 0.6]},
+                   {"parameters.lipid_percent": [40, 60]}):
+        study = Study.create(RECIPE, ranges=ranges, method="lhs", n=4, horizon_h=24, n_cells=CELLS)
+        assert plan(study) is None, ranges
+    outdoor = Study.create("vietnam-kurome-phu-tho-july", ranges={"film.thickness_um": [30, 60]},
+                           method="lhs", n=4, n_cells=CELLS)
+    assert plan(outdoor) is None  # a schedule of its own

@@ -27,6 +27,8 @@ __all__ = ["FilmProblem", "KERNEL_PARAMETERS", "material_vector", "step_vectors"
            "mesh", "air_transfer", "N_CELLS_MIN", "N_CELLS_MAX", "check_n_cells"]
 
 RHO_WATER = 1000.0  # kg m⁻³
+#: O2 in the air, mol m⁻³ (21 % of 1 atm at the reference temperature).
+C_O2_AIR = 0.21 * 101325.0 / (R_GAS * T_REF)
 M_WATER = 0.018015  # kg mol⁻¹
 #: Cells through the thickness that the API and the CLI accept.
 N_CELLS_MIN, N_CELLS_MAX = 3, 2000
@@ -179,19 +181,38 @@ def step_vectors(p_mat: np.ndarray, steps, bounds_s: np.ndarray) -> list:
     conditions; ``bounds_s`` are the steps' boundaries in seconds."""
     n = len(steps)
     P = np.tile(p_mat, (n, 1))
-    P[:, layout.P_TA] = units.to_si(np.array([s.temperature_c for s in steps]), "°C")
-    P[:, layout.P_TB] = units.to_si(np.array([s.t_end_c for s in steps]), "°C")
-    P[:, layout.P_RHA] = units.to_si(np.array([s.rh_percent for s in steps]), "%")
-    P[:, layout.P_RHB] = units.to_si(np.array([s.rh_end_percent for s in steps]), "%")
+    TA, TB, RHA, RHB, k_mass = _step_columns(steps)
+    P[:, layout.P_TA] = TA
+    P[:, layout.P_TB] = TB
+    P[:, layout.P_RHA] = RHA
+    P[:, layout.P_RHB] = RHB
     P[:, layout.P_TSA] = bounds_s[:-1]
     P[:, layout.P_TSB] = bounds_s[1:]
-    k_mass = air_transfer(np.array([s.air_speed_m_s for s in steps]))
     P[:, layout.P_KMASS] = k_mass
     # O2: the gas side barely resists; in liquid-concentration terms its
     # coefficient is k_mass divided by the partition coefficient c_sat/c_air
-    c_air = 0.21 * 101325.0 / (R_GAS * T_REF)
-    P[:, layout.P_KO2] = k_mass * c_air / max(p_mat[layout.P_CSAT], 1e-9)
+    P[:, layout.P_KO2] = k_mass * C_O2_AIR / max(p_mat[layout.P_CSAT], 1e-9)
     return list(P)
+
+
+_COLUMNS: dict[int, tuple] = {}
+
+
+def _step_columns(steps) -> tuple:
+    """The conditions of every step in SI, computed once per steps tuple: an
+    optimiser dries thousands of films under the same few schedules."""
+    hit = _COLUMNS.get(id(steps))
+    if hit is not None and hit[0] is steps:
+        return hit[1]
+    cols = (units.to_si(np.array([s.temperature_c for s in steps]), "°C"),
+            units.to_si(np.array([s.t_end_c for s in steps]), "°C"),
+            units.to_si(np.array([s.rh_percent for s in steps]), "%"),
+            units.to_si(np.array([s.rh_end_percent for s in steps]), "%"),
+            air_transfer(np.array([s.air_speed_m_s for s in steps])))
+    if len(_COLUMNS) >= 1024:
+        _COLUMNS.clear()
+    _COLUMNS[id(steps)] = (steps, cols)  # the steps kept alive: their id stays theirs
+    return cols
 
 
 def initial_vector(p: np.ndarray, state: Mapping[str, float], n_cells: int) -> np.ndarray:

@@ -115,6 +115,20 @@ def schedule(practice: Mapping, climate: Climate, hours: float):
     return main
 
 
+def _relevant(practice: Mapping) -> tuple:
+    """The fields that shape the schedule of ``practice`` (a workshop's
+    schedule does not depend on a cabinet's set points)."""
+    kind = practice["kind"]
+    key = [kind]
+    if kind != "workshop":
+        key.append(practice["rh_percent"])
+    if kind == "heated_cabinet":
+        key.append(practice["temperature_c"])
+    if practice.get("bake") == "yes":
+        key += [practice["bake_temperature_c"], practice["bake_minutes"]]
+    return tuple(key)
+
+
 def _cannot_cool_h(practice: Mapping, climate: Climate, hours: float) -> float:
     if practice["kind"] != "heated_cabinet":
         return 0.0
@@ -214,7 +228,7 @@ class Scorer:
     def _schedule(self, practice: Mapping, k: int):
         """The schedule of ``practice`` in climate ``k``, built once: every
         workshop candidate shares one per climate."""
-        key = (k, tuple(sorted(practice.items())))
+        key = (k, _relevant(practice))
         got = self._schedules.get(key)
         if got is None:
             if len(self._schedules) > 20_000:
