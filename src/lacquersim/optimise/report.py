@@ -757,7 +757,7 @@ def report_text(result, ctx, front: pd.DataFrame, front_files: Mapping[int, str]
     L += ["## How it was run", ""]
     if command:
         L += ["```console", f"$ {command}", "```", ""]
-    L += [f"- space file: `{space.file or '(built in Python)'}`; base recipe "
+    L += [f"- space file: `{_shown_path(space.file) if space.file else '(built in Python)'}`; base recipe "
           f"`{space.base_ref or space.base.name}`; competitor `{comp_ref}`",
           f"- climate: {space.station}, normal of {space.period[0]}–{space.period[1]}"
           + (" and each month's coldest and warmest year" if space.years == "extremes" else "")
@@ -851,3 +851,12 @@ def report_text(result, ctx, front: pd.DataFrame, front_files: Mapping[int, str]
           "(`lacquersim run FILE --cells N`); the default 50 cells give slightly different "
           "times.", ""]
     return "\n".join(L)
+
+
+def _shown_path(path: str) -> str:
+    """A path relative to the working folder when it lies below it (a report
+    should not carry one machine's absolute paths)."""
+    try:
+        return os.path.relpath(path) if not os.path.relpath(path).startswith("..") else path
+    except ValueError:
+        return path

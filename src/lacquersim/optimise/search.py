@@ -377,7 +377,7 @@ def _band_check(result: OptimiseResult, scorer: Scorer) -> None:
         return
     front_ids = list(result.front.candidate[:BAND_MAX])
     month_ids = [int(c) for c in result.monthly.get("best_candidate", []) if c >= 0]
-    ids = list(dict.fromkeys(front_ids + month_ids))
+    ids = list(dict.fromkeys(front_ids + month_ids + _ladder(space, result)))
     xs = [_candidate_x(result.archive, space, i) for i in ids]
     ratios = np.full((len(members), len(ids), len(scorer.climates)), np.nan)
     for j, pset in enumerate(members):
@@ -408,6 +408,65 @@ def _band_check(result: OptimiseResult, scorer: Scorer) -> None:
         result.monthly["best_beats_in_band"] = [
             bool(nb.get((int(c), int(m)), False)) if c >= 0 else False
             for c, m in zip(result.monthly.best_candidate, result.monthly.month)]
+        _robust(result, space)
+
+
+LADDER = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4)
+
+
+def _ladder(space: Space, result: OptimiseResult) -> list[int]:
+    """Per month, the cheapest candidate at each rung of nominal time ratio
+    (≤ 1, ≤ 0.9, ...), with and without a heated cabinet: the candidates whose
+    band is checked so that each month gets the cheapest pick that beats the
+    competitor even at the upper end of its band."""
+    d = result.details[result.details.year.isna()].copy()
+    d["ok"] = _ok_in_month(space, d)
+    kind = result.archive.set_index("candidate").get("practice.kind")
+    d["kind"] = d.candidate.map(kind) if kind is not None else space.practice_fixed["kind"]
+    ids = []
+    for m in space.months:
+        dm = d[(d.month == m) & d.ok].sort_values(["cost_vnd_m2", "time_ratio"])
+        for cap in LADDER:
+            for sel in (dm, dm[dm.kind != "heated_cabinet"]):
+                hit = sel[sel.time_ratio <= cap].head(1)
+                ids += [int(c) for c in hit.candidate]
+    return list(dict.fromkeys(ids))
+
+
+def _robust(result: OptimiseResult, space: Space) -> None:
+    """Month by month: the cheapest band-checked candidate that beats the
+    competitor at the upper end of its 90 % band (``robust_*``), and the
+    cheapest such without a heated cabinet (``robust_unheated_*``)."""
+    b = result.band[result.band.year.isna() & result.band.beats]
+    d = result.details[result.details.year.isna()].copy()
+    d["ok"] = _ok_in_month(space, d)
+    kind = result.archive.set_index("candidate").get("practice.kind")
+    d["kind"] = d.candidate.map(kind) if kind is not None else space.practice_fixed["kind"]
+    d = d.merge(b[["candidate", "month", "ratio_high"]], on=["candidate", "month"])
+    d = d[d.ok]
+    for tag, heated in (("robust", True), ("robust_unheated", False)):
+        cols = {f"{tag}_candidate": [], f"{tag}_kind": [], f"{tag}_ratio": [],
+                f"{tag}_ratio_high": [], f"{tag}_cost_vnd_m2": []}
+        for m in result.monthly.month:
+            dm = d[d.month == m] if heated else d[(d.month == m) & (d.kind != "heated_cabinet")]
+            hit = dm.sort_values(["cost_vnd_m2", "ratio_high"]).head(1)
+            r = hit.iloc[0] if len(hit) else None
+            cols[f"{tag}_candidate"].append(int(r.candidate) if r is not None else -1)
+            cols[f"{tag}_kind"].append(r.kind if r is not None else "")
+            cols[f"{tag}_ratio"].append(float(r.time_ratio) if r is not None else np.nan)
+            cols[f"{tag}_ratio_high"].append(float(r.ratio_high) if r is not None else np.nan)
+            cols[f"{tag}_cost_vnd_m2"].append(float(r.cost_vnd_m2) if r is not None else np.nan)
+        for k, v in cols.items():
+            result.monthly[k] = v
+    # a recipe beats the competitor only when the upper end of its band does:
+    # the month's picks become the band-checked ones; the nominal stay as nominal_*
+    mon = result.monthly
+    for tag in ("best", "unheated"):
+        for part in ("candidate", "kind", "ratio", "cost_vnd_m2"):
+            mon[f"nominal_{tag}_{part}"] = mon[f"{tag}_{part}"]
+            src = "robust" if tag == "best" else "robust_unheated"
+            mon[f"{tag}_{part}"] = mon[f"{src}_{part}"]
+    mon["best_beats_in_band"] = mon.best_candidate >= 0
 
 
 def _candidate_x(archive: pd.DataFrame, space: Space, i: int) -> dict:
