@@ -9,7 +9,9 @@ kernel again on exactly those arrays, in the same process, and reports:
 
 - candidates and simulations per second through the optimiser and through
   the bare kernel, and the overhead (optimiser time / kernel time − 1:
-  refining, schedules, preparing films, costs, pymoo);
+  refining, schedules, preparing films, costs, pymoo), both as the best run
+  against the best replay and, within the first run, as the time spent
+  outside the kernel;
 - the share of the time per candidate spent refining (the issue's limit: 5 %).
 
 Appends a record to benchmarks/history_optimise.jsonl. The study's own
@@ -54,7 +56,7 @@ def main() -> int:
     kernel, refine = bdf.integrate_batch, prepared.refined_values
 
     def recording_kernel(*a):
-        calls.append([x.copy() if hasattr(x, "copy") else x for x in a])
+        calls.append(list(a))  # the inputs are made per call and never written: no copy
         t = time.perf_counter()
         out = kernel(*a)
         spent["kernel"] += time.perf_counter() - t
@@ -103,6 +105,7 @@ def main() -> int:
         "kernel_in_run_s": round(spent["kernel"], 3),
         "bare_kernel_s": round(t_kernel, 3), "bare_kernel_repeats_s": [round(x, 3) for x in t_bare],
         "overhead": round(t_opt / t_kernel - 1.0, 4),
+        "overhead_in_run": round(t_opts[0] / spent["kernel"] - 1.0, 4),
         "refining_s": round(spent["refining"], 3),
         "refining_share": round(spent["refining"] / t_opts[0], 4),
         "candidates_per_s": round(res.n_evals / t_opt, 2),
@@ -114,7 +117,9 @@ def main() -> int:
           f"(repeats {', '.join(f'{x:.2f}' for x in t_opts)} s)")
     print(f"  bare kernel {t_kernel:8.2f} s  {rec['candidates_per_s_bare']:7.2f} candidates/s "
           f"(repeats {', '.join(f'{x:.2f}' for x in t_bare)} s)")
-    print(f"  overhead    {rec['overhead']:8.1%}   (limit 10 %)")
+    print(f"  overhead    {rec['overhead']:8.1%}   (limit 10 %; best run against the best replay)")
+    print(f"  in the first run: {spent['kernel']:.2f} s in the kernel, overhead "
+          f"{rec['overhead_in_run']:.1%} (the time outside the kernel)")
     print(f"  refining    {spent['refining']:8.2f} s  {rec['refining_share']:.1%} of the first run's time "
           f"per candidate (limit 5 %)")
     if not args.no_record:

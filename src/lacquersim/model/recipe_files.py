@@ -11,7 +11,7 @@ import difflib
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Mapping
 
 import yaml
 
@@ -279,3 +279,46 @@ def bundled_recipes() -> "pd.DataFrame":
         rows.append({"name": stem, "title": r.name, "material": r.material,
                      "description": first, "path": str(p)})
     return pd.DataFrame(rows, columns=["name", "title", "material", "description", "path"])
+
+
+def read_yaml_document(path, what: str, field: str, shape: str) -> tuple[dict, dict, str]:
+    """A YAML file of another kind than a recipe (a study, a search space):
+    (data, dotted key -> line, file name), read like a recipe file ('1e9' is
+    a number). ``what`` names it in messages ("study file"), ``field`` the
+    argument that gave the path, ``shape`` says what its top level holds."""
+    p = Path(path)
+    file = str(p)
+    if p.suffix.lower() not in (".yaml", ".yml"):
+        raise RecipeError(f"a {what} ends in .yaml or .yml, got '{p.name}'", field=field)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RecipeError(f"no such {what}: {file}", field=field) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RecipeError(f"cannot read the {what}: {exc}", field=field) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise _yaml_error(exc, file) from None
+    if not isinstance(data, Mapping):
+        raise RecipeError(f"a {what} is a mapping with {shape}", file=file)
+    data, lines = _parse_yaml(text, file)
+    return data, lines, file
+
+
+class LineErrors:
+    """RecipeErrors naming a file and the line of a dotted key, when known
+    (the longest known prefix: a key may itself be a dotted path)."""
+
+    def __init__(self, file: str | None, lines: Mapping[str, int] | None):
+        self.file, self.lines = file, lines or {}
+
+    def __call__(self, problem: str, where: str | None) -> RecipeError:
+        line = None
+        if where:
+            parts = where.split(".")
+            for k in range(len(parts), 0, -1):
+                line = self.lines.get(".".join(parts[:k]))
+                if line is not None:
+                    break
+        return RecipeError(problem, field=where, file=self.file, line=line)

@@ -192,7 +192,7 @@ class _Context:
         d = self.detail(cand, month)
         comp = self.competitor(month)
         lines = [f"Found by lacquersim optimise: {what}.",
-                 f"space: {s.file or s.name} ({s.name}); seed {self.result.seed}; "
+                 f"space: {_shown_path(s.file) if s.file else s.name} ({s.name}); seed {self.result.seed}; "
                  f"candidate {cand}",
                  f"dried as scored in {_month(month)}: {s.station} workshop air, normal of "
                  f"{s.period[0]}-{s.period[1]}, {s.hours:g} h"]

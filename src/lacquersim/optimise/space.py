@@ -153,28 +153,11 @@ class Space:
 
 def load_space(path) -> Space:
     """Read and check a space file (see the module documentation)."""
-    import yaml
-
-    from lacquersim.model.recipe_files import _parse_yaml, _yaml_error
+    from lacquersim.model.recipe_files import read_yaml_document
 
     path = Path(path)
-    file = str(path)
-    if path.suffix.lower() not in (".yaml", ".yml"):
-        raise RecipeError(f"a space file ends in .yaml or .yml, got '{path.name}'", field="SPACE")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RecipeError(f"no such space file: {file}", field="SPACE") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RecipeError(f"cannot read the space file: {exc}", field="SPACE") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise _yaml_error(exc, file) from None
-    if not isinstance(data, Mapping):
-        raise RecipeError("a space file is a mapping with 'base', 'variables', 'practice', ...",
-                          file=file)
-    data, lines = _parse_yaml(text, file)
+    data, lines, file = read_yaml_document(path, "space file", "SPACE",
+                                           "'base', 'variables', 'practice', ...")
     return build_space(data, file=file, lines=lines, base_dir=path.parent)
 
 
@@ -186,7 +169,9 @@ def build_space(data: Mapping, *, file: str | None = None, lines: Mapping | None
     from lacquersim.model.problem import check_n_cells
     from lacquersim.optimise.cost import Cabinet, Oven, Prices
 
-    err = _Errors(file, lines)
+    from lacquersim.model.recipe_files import LineErrors
+
+    err = LineErrors(file, lines)
     for key in data:
         if key not in KEYS:
             raise err(f"unknown key; allowed: {', '.join(KEYS)}", str(key))
@@ -311,21 +296,6 @@ def build_space(data: Mapping, *, file: str | None = None, lines: Mapping | None
 
 
 # -- checks ----------------------------------------------------------------------------
-class _Errors:
-    def __init__(self, file, lines):
-        self.file, self.lines = file, lines or {}
-
-    def __call__(self, problem: str, where: str | None) -> RecipeError:
-        line = None
-        if where:
-            parts = where.split(".")
-            for k in range(len(parts), 0, -1):
-                line = self.lines.get(".".join(parts[:k]))
-                if line is not None:
-                    break
-        return RecipeError(problem, field=where, file=self.file, line=line)
-
-
 def _mapping(v, where, err) -> Mapping:
     if not isinstance(v, Mapping):
         raise err(f"expected a mapping, got {v!r}", where)

@@ -21,7 +21,7 @@ from lacquersim.sim.simulation import check_rtol
 from lacquersim.sim.solver import default_atol
 from lacquersim.model.stages import STAGE_LABELS, STAGES
 
-__all__ = ["simulate_many", "run_prepared"]
+__all__ = ["simulate_many", "run_prepared", "integrate_arrays"]
 
 _NONE = np.full(len(STAGES), np.nan)  # stage times of a case that did not run
 
@@ -71,21 +71,13 @@ def run_prepared(films: Sequence, recipes: Sequence, rtol: float, max_steps: int
     for items in groups.values():
         idx = [i for i, _ in items]
         prs = [f.problem for _, f in items]
-        B = len(prs)
-        n = prs[0].n_state
         Y0 = np.ascontiguousarray(np.stack([pr.y0 for pr in prs]))
         TB = np.ascontiguousarray(np.stack([pr.t_bounds for pr in prs]))
         PP = np.ascontiguousarray(np.stack([np.vstack(pr.params) for pr in prs]))
         DZ = np.ascontiguousarray(np.stack([pr.dz for pr in prs]))
         ATOL = np.ascontiguousarray(np.stack([default_atol(pr, rtol) for pr in prs]))
-        stage_t = np.empty((B, len(STAGES)))
-        stage_w = np.empty(B)
-        y_end = np.empty((B, n))
-        stats = np.zeros((B, bdf.N_STATS), dtype=np.int64)
-        fail = np.zeros(B)
-        status = np.zeros(B, dtype=np.int64)
-        bdf.integrate_batch(Y0, TB, PP, DZ, float(rtol), ATOL, int(max_steps),
-                            stage_t, stage_w, y_end, stats, fail, status)
+        stage_t, stage_w, y_end, stats, fail, status = integrate_arrays(Y0, TB, PP, DZ, rtol, ATOL,
+                                                                        max_steps)
         for k, i in enumerate(idx):
             ok = status[k] == bdf.OK
             rows[i] = _row(films[i].recipe, stage_t[k] / 3600.0 if ok else _NONE,
@@ -109,6 +101,22 @@ def _details(f: PreparedFilm, y_end, stage_t_s) -> dict:
 
     hardness, reason = end_figures(f.problem, f.material, y_end, stage_t_s)
     return {"final_tg_minus_t_c": hardness, "reason": reason}
+
+
+def integrate_arrays(Y0, TB, PP, DZ, rtol: float, ATOL, max_steps: int = 200_000) -> tuple:
+    """The batch kernel on stacked arrays (see ``bdf.integrate_batch``):
+    stage times (s), wrinkle index, final state, statistics, failure time
+    and status of every case."""
+    B, n = Y0.shape
+    stage_t = np.empty((B, len(STAGES)))
+    stage_w = np.empty(B)
+    y_end = np.empty((B, n))
+    stats = np.zeros((B, bdf.N_STATS), dtype=np.int64)
+    fail = np.zeros(B)
+    status = np.zeros(B, dtype=np.int64)
+    bdf.integrate_batch(Y0, TB, PP, DZ, float(rtol), ATOL, int(max_steps),
+                        stage_t, stage_w, y_end, stats, fail, status)
+    return stage_t, stage_w, y_end, stats, fail, status
 
 
 def _build_row(f: PreparedFilm, rtol: float, details: bool = False) -> dict:

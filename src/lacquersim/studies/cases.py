@@ -169,25 +169,19 @@ def fast_arrays(study: Study, pl: Plan, inputs) -> dict:
             "ATOL": np.ascontiguousarray(ATOL)}
 
 
-def run_fast(study: Study, pl: Plan, inputs, rows_of) -> "pd.DataFrame":
+def run_fast(study: Study, pl: Plan, inputs, rows_of):
     """The batch kernel on the fast path's arrays; rows as ``run_prepared``'s
     (with ``details``), built by ``rows_of(stage_t, stage_w, status, fail,
     stats, extra)``."""
     from lacquersim.kernels import bdf
     from lacquersim.model.problem import FilmProblem
-    from lacquersim.model.stages import STAGES
+    from lacquersim.sim.batch import integrate_arrays
     from lacquersim.sim.stages import end_figures
 
     A = fast_arrays(study, pl, inputs)
-    B, n = A["Y0"].shape
-    stage_t = np.empty((B, len(STAGES)))
-    stage_w = np.empty(B)
-    y_end = np.empty((B, n))
-    stats = np.zeros((B, bdf.N_STATS), dtype=np.int64)
-    fail = np.zeros(B)
-    status = np.zeros(B, dtype=np.int64)
-    bdf.integrate_batch(A["Y0"], A["TB"], A["PP"], A["DZ"], float(study.rtol), A["ATOL"], 200_000,
-                        stage_t, stage_w, y_end, stats, fail, status)
+    B = A["Y0"].shape[0]
+    stage_t, stage_w, y_end, stats, fail, status = integrate_arrays(
+        A["Y0"], A["TB"], A["PP"], A["DZ"], study.rtol, A["ATOL"])
     hardness = np.full(B, np.nan)
     reason = [""] * B
     mat = pl.base.material

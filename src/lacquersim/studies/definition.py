@@ -109,7 +109,9 @@ class Study:
         from lacquersim.sim.prepared import as_recipe
         from lacquersim.sim.simulation import check_rtol
 
-        err = _Errors(file, lines)
+        from lacquersim.model.recipe_files import LineErrors
+
+        err = LineErrors(file, lines)
         if grid is not None and ranges is not None:
             raise err("give either 'grid' (values) or 'sample' with 'ranges', not both", "grid")
         if grid is None and ranges is None:
@@ -210,30 +212,12 @@ class Study:
 
 def load_study(path) -> Study:
     """Read and check a study file (YAML); see the module documentation."""
-    import yaml
-
-    from lacquersim.model.recipe_files import _parse_yaml, _yaml_error
+    from lacquersim.model.recipe_files import LineErrors, read_yaml_document
 
     path = Path(path)
-    file = str(path)
-    if path.suffix.lower() not in (".yaml", ".yml"):
-        raise RecipeError(f"a study file ends in .yaml or .yml, got '{path.name}'", field="STUDY")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RecipeError(f"no such study file: {file}", field="STUDY") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RecipeError(f"cannot read the study file: {exc}", field="STUDY") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise _yaml_error(exc, file) from None
-    if not isinstance(data, Mapping):
-        raise RecipeError("a study file is a mapping with 'recipe' and 'grid', or 'recipe', "
-                          "'sample' and 'ranges'", file=file)
-    # the recipes' reader: '1e9' is a number there (YAML 1.1 reads a string)
-    data, lines = _parse_yaml(text, file)
-    err = _Errors(file, lines)
+    data, lines, file = read_yaml_document(path, "study file", "STUDY",
+                                           "'recipe' and 'grid', or 'recipe', 'sample' and 'ranges'")
+    err = LineErrors(file, lines)
     for key in data:
         if key not in KEYS:
             raise err(f"unknown key; allowed: {', '.join(KEYS)}", str(key))
@@ -264,24 +248,6 @@ def load_study(path) -> Study:
 
 
 # -- checks -------------------------------------------------------------------------
-class _Errors:
-    """RecipeErrors naming the study file and the line of a key, when known."""
-
-    def __init__(self, file, lines):
-        self.file, self.lines = file, lines or {}
-
-    def __call__(self, problem: str, where: str | None) -> RecipeError:
-        line = None
-        if where:
-            parts = where.split(".")
-            # the grid/range keys are dotted paths themselves: try the longest prefix
-            for k in range(len(parts), 0, -1):
-                line = self.lines.get(".".join(parts[:k]))
-                if line is not None:
-                    break
-        return RecipeError(problem, field=where, file=self.file, line=line)
-
-
 def _with_horizon(recipe, horizon_h, err):
     if isinstance(horizon_h, bool) or not isinstance(horizon_h, (int, float)) \
             or not math.isfinite(horizon_h) or horizon_h <= 0:
