@@ -215,3 +215,23 @@ def test_bad_arguments_name_themselves(tmp_path):
         with pytest.raises(RecipeError) as e:
             optimise(space, **({"budget": 24} | kw), band=False)
         assert e.value.field == field
+
+
+def test_years_extremes_adds_each_months_coldest_and_warmest_year():
+    from lacquersim.model.climate import climate_records
+    from lacquersim.optimise.scoring import climates
+
+    space = _small_space(climate={"station": "viet-tri", "months": [1, 7], "years": "extremes",
+                                  "score": {"quantile": 0.9}})
+    cl = climates(space)
+    rec = climate_records("viet-tri")
+    for m in (1, 7):
+        years = sorted(c.year for c in cl if c.month == m and c.year is not None)
+        rows = rec[(rec.month == m) & rec.year.between(1991, 2015) & rec.rh_percent.notna()]
+        assert years == sorted({int(rows.loc[rows.t_mean_c.idxmin(), "year"]),
+                                int(rows.loc[rows.t_mean_c.idxmax(), "year"])})
+        assert any(c.month == m and c.year is None for c in cl)  # and the normal
+    res = optimise(space, budget=24, seed=1, band=False)
+    assert res.details.climate.nunique() == len(cl)
+    ratio = res.details[res.details.candidate == res.front.candidate[0]].time_ratio
+    assert res.front.time_ratio[0] == pytest.approx(np.quantile(ratio, 0.9))
