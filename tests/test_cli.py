@@ -316,3 +316,10 @@ def test_param_overrides_by_name_from_the_command_line(tmp_path):
     assert_user_error(run_cli("run", "vietnam-raw", "--param", "k_L"), "field '--param'", "NAME=VALUE")
     assert_user_error(run_cli("compare", "vietnam-raw", "--parameters", "nope"), "field '--parameters'",
                       "bundled sets")
+
+
+def test_version(capsys):
+    import lacquersim
+
+    assert cli.main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"lacquersim {lacquersim.__version__}"

@@ -200,3 +200,26 @@ def test_a_year_without_humidity_is_a_clear_error():
     with pytest.raises(ls.RecipeError, match="no record with humidity") as info:
         Schedule.outdoor("phu-ho", month=int(gap.month), year=int(gap.year))
     assert info.value.field == "drying.year"
+
+
+@pytest.mark.parametrize("args, field, words", [
+    ((25, 120, 10), "schedule.steps.0.rh_percent", "allowed 0 to 100 %"),
+    ((-300, 50, 10), "schedule.steps.0.temperature_c", "allowed -10 to 250 °C"),
+    ((25, 50, float("nan")), "schedule.steps.0.hours", "more than 0 and at most 2000 h"),
+    ((25, 50, 10, 50.0), "schedule.steps.0.air_speed_m_s", "allowed 0 to 10 m/s"),
+])
+def test_a_schedule_built_in_python_has_the_recipe_files_limits(args, field, words):
+    from lacquersim.errors import RecipeError
+
+    with pytest.raises(RecipeError) as e:
+        Schedule.constant(*args)
+    assert e.value.field == field and words in e.value.problem
+
+
+def test_the_recipe_schema_declares_the_schedules_limits():
+    from lacquersim.model.schedule import STEP_LIMITS
+    from lacquersim.model.schema import RECIPE_SCHEMA
+
+    for name, (lo, hi, lo_ok, unit) in STEP_LIMITS.items():
+        f = RECIPE_SCHEMA.fields[f"drying.steps.*.{name}"]
+        assert (f.min, f.max, f.min_inclusive, f.unit) == (lo, hi, lo_ok, unit)

@@ -94,6 +94,9 @@ def _build_parser() -> argparse.ArgumentParser:
                          "(repeatable; in the table's unit unless one is given)")
 
     p = _Parser(prog=PROG, description="Simulate how lacquer films dry.")
+    from lacquersim import __version__
+
+    p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True,
                            parser_class=_Parser)
 

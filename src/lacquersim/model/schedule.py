@@ -31,6 +31,8 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+
+from lacquersim.errors import RecipeError
 import yaml
 
 from lacquersim.model.climate import STATIONS, month_climate
@@ -113,10 +115,9 @@ class Schedule:
     def __post_init__(self):
         steps = tuple(self.steps)
         if len(steps) == 0:
-            raise ValueError("a schedule needs at least one step")
+            raise RecipeError("a schedule needs at least one step", field="schedule.steps")
         for i, s in enumerate(steps):
-            if not (s.hours > 0 and np.isfinite(s.hours)):
-                raise ValueError(f"schedule step {i}: hours must be > 0, got {s.hours!r}")
+            _check_step(s, i)
         object.__setattr__(self, "written", tuple(self.written) or steps)
         object.__setattr__(self, "steps", _join(steps))
 
@@ -265,6 +266,33 @@ class Schedule:
 # ---------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------
+#: Allowed range of each step field, (low, high, low allowed, unit): the same
+#: limits for a Schedule built in Python and for a recipe's drying section
+#: (the recipe schema declares its step fields from these).
+STEP_LIMITS = {
+    "temperature_c": (-10.0, 250.0, True, "°C"),
+    "rh_percent": (0.0, 100.0, True, "%"),
+    "hours": (0.0, 2000.0, False, "h"),
+    "end_temperature_c": (-10.0, 250.0, True, "°C"),
+    "end_rh_percent": (0.0, 100.0, True, "%"),
+    "air_speed_m_s": (0.0, 10.0, True, "m/s"),
+}
+
+
+def _check_step(step: Step, i: int) -> None:
+    for name, (lo, hi, lo_ok, unit) in STEP_LIMITS.items():
+        v = getattr(step, name)
+        if v is None and name.startswith("end_"):
+            continue
+        ok = (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+              and (lo <= v if lo_ok else lo < v) and v <= hi)
+        if not ok:
+            allowed = (f"{_n(lo)} to {_n(hi)}" if lo_ok
+                       else f"more than {_n(lo)} and at most {_n(hi)}")
+            raise RecipeError(f"{v!r} is out of range; allowed {allowed} {unit}",
+                              field=f"schedule.steps.{i}.{name}")
+
+
 def _n(x) -> str:
     return format(float(x), "g")
 

@@ -17,7 +17,7 @@ from typing import Mapping
 
 from lacquersim.model.materials import material_names, non_sap_materials, oil_names
 from lacquersim.model.climate import FIRST_YEAR, LAST_YEAR
-from lacquersim.model.schedule import PRESET_DEFAULTS, PRESET_NAMES, STATION_NAMES
+from lacquersim.model.schedule import PRESET_DEFAULTS, PRESET_NAMES, STATION_NAMES, STEP_LIMITS
 from lacquersim.model.validation import Field, Rule, Schema, describe, pattern_of
 
 __all__ = ["Field", "FIELDS", "RULES", "RECIPE_SCHEMA", "MATERIAL_NAMES", "describe_schema",
@@ -40,28 +40,29 @@ REFINING_STEPS: tuple[str, ...] = ("nayashi", "kurome", "add_water", "rest")
 def _step_fields(prefix: str, form: str | None, *, ramps: bool, doc_when: str,
                  hours_doc: str) -> list[Field]:
     """Temperature / RH / duration / air speed fields shared by both drying forms."""
+    def lim(name):  # the Schedule's own limits (one range for Python and YAML)
+        lo, hi, lo_ok, unit = STEP_LIMITS[name]
+        return {"unit": unit, "min": lo, "max": hi, "min_inclusive": lo_ok}
+
     out = [
-        Field(f"{prefix}.temperature_c", "float", f"air temperature{doc_when}", unit="°C",
-              min=-10.0, max=250.0, required=True, form=form),
+        Field(f"{prefix}.temperature_c", "float", f"air temperature{doc_when}",
+              required=True, form=form, **lim("temperature_c")),
         Field(f"{prefix}.rh_percent", "float", f"relative humidity of the air{doc_when}",
-              unit="%", min=0.0, max=100.0, required=True, form=form),
-        Field(f"{prefix}.hours", "float", hours_doc, unit="h", min=0.0, max=2000.0,
-              min_inclusive=False, required=True, form=form),
+              required=True, form=form, **lim("rh_percent")),
+        Field(f"{prefix}.hours", "float", hours_doc, required=True, form=form, **lim("hours")),
     ]
     if ramps:
         out += [
             Field(f"{prefix}.end_temperature_c", "float",
                   "air temperature at the end of the step, reached by a linear ramp; "
-                  "omit for constant",
-                  unit="°C", min=-10.0, max=250.0, form=form),
+                  "omit for constant", form=form, **lim("end_temperature_c")),
             Field(f"{prefix}.end_rh_percent", "float",
                   "relative humidity at the end of the step, reached by a linear ramp; "
-                  "omit for constant",
-                  unit="%", min=0.0, max=100.0, form=form),
+                  "omit for constant", form=form, **lim("end_rh_percent")),
         ]
     out.append(Field(f"{prefix}.air_speed_m_s", "float",
-                     "air speed over the film (0 = still air)", unit="m/s",
-                     min=0.0, max=10.0, default=0.1, form=form))
+                     "air speed over the film (0 = still air)", default=0.1, form=form,
+                     **lim("air_speed_m_s")))
     return out
 
 
