@@ -328,3 +328,17 @@ def test_cli_schema_documents_the_new_sections(capsys):
                  "muro, oven, outdoor", "drying.month", "1 to 12 month", "25 (muro)",
                  "140 (oven)", "refining needs a sap lacquer"):
         assert text in out, text
+
+
+@pytest.mark.parametrize("name", ["refine", "initial_state", "effective_material", "prepare"])
+def test_a_recipe_name_is_accepted_wherever_a_recipe_is(name):
+    from lacquersim.errors import RecipeError
+
+    f = getattr(ls, name)
+    by_name = f("vietnam-kneaded-60")
+    by_recipe = f(ls.load_recipe("vietnam-kneaded-60"))
+    if hasattr(by_name, "equals"):
+        assert by_name.equals(by_recipe)
+    with pytest.raises(RecipeError) as e:
+        f(42)
+    assert e.value.field == "recipe"

@@ -322,3 +322,14 @@ class LineErrors:
                 if line is not None:
                     break
         return RecipeError(problem, field=where, file=self.file, line=line)
+
+
+def as_recipe(recipe: Any) -> Recipe:
+    """A Recipe from a Recipe, a bundled recipe name or a recipe file path
+    (what every API function that takes a recipe accepts)."""
+    if isinstance(recipe, Recipe):
+        return recipe
+    if isinstance(recipe, (str, os.PathLike)):
+        return load_recipe(recipe)
+    raise RecipeError(f"expected a Recipe, a bundled recipe name or a recipe file, got "
+                      f"{type(recipe).__name__}", field="recipe")

@@ -500,7 +500,7 @@ def refine(recipe, parameters: Any = None) -> pd.Series:
 
     Parameters
     ----------
-    recipe : Recipe
+    recipe : Recipe, or a bundled recipe name or recipe file
         Its ``state`` (measured), ``refining`` steps (simulated from the
         material's raw sap) or neither (raw sap), and its ``additives``.
     parameters : optional
@@ -519,6 +519,9 @@ def refine(recipe, parameters: Any = None) -> pd.Series:
     RecipeError
         Water added back beyond 60 %.
     """
+    from lacquersim.model.recipe_files import as_recipe
+
+    recipe = as_recipe(recipe)
     return state_series(refined_values(recipe, get_material(recipe.material, parameters)),
                         recipe.name)
 
@@ -587,6 +590,9 @@ def effective_material(recipe, parameters: Any = None) -> Material:
     """The recipe's material with its additives applied (see
     :func:`lacquersim.model.materials.with_additives`); thinner leaves the
     material unchanged (see :func:`refine`)."""
+    from lacquersim.model.recipe_files import as_recipe
+
+    recipe = as_recipe(recipe)
     add = _additives(recipe)
     return with_additives(get_material(recipe.material, parameters), metal_ppm=add["metal_ppm"],
                           drier_percent=add["drier_percent"], oil=add["oil"],

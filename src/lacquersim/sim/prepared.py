@@ -8,7 +8,6 @@ the :class:`PreparedFilm` and never resolve the recipe again.
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -20,7 +19,7 @@ from lacquersim.model.parameters import ParameterSet, as_set
 from lacquersim.model.problem import (FilmProblem, check_n_cells, initial_vector, material_vector,
                                       mesh, step_vectors)
 from lacquersim.model.recipe import Recipe
-from lacquersim.model.recipe_files import load_recipe
+from lacquersim.model.recipe_files import as_recipe  # noqa: F401 (re-exported: sim.prepared.as_recipe)
 from lacquersim.model.refining import (STATE_FIELDS, effective_material, refined_values, state_series,
                                        viscosity_pa_s, _additives)
 from lacquersim.model.schedule import Schedule
@@ -85,16 +84,6 @@ class PreparedFilm:
             raise RecipeError(f"expected a Schedule, got {type(schedule).__name__}", field="schedule")
         return replace(self, schedule=schedule,
                        problem=_problem(self.material, self.state, schedule, self.recipe, self.n_cells))
-
-
-def as_recipe(recipe: Any) -> Recipe:
-    """A Recipe from a Recipe, a bundled recipe name or a recipe file path."""
-    if isinstance(recipe, Recipe):
-        return recipe
-    if isinstance(recipe, (str, os.PathLike)):
-        return load_recipe(recipe)
-    raise RecipeError(f"expected a Recipe, a bundled recipe name or a recipe file, got "
-                      f"{type(recipe).__name__}", field="recipe")
 
 
 def prepare(recipe: Any, schedule: Schedule | None = None, n_cells: int = 50,
