@@ -323,3 +323,14 @@ def test_version(capsys):
 
     assert cli.main(["--version"]) == 0
     assert capsys.readouterr().out.strip() == f"lacquersim {lacquersim.__version__}"
+
+
+def test_an_override_that_flattens_a_schedule_says_so(capsys):
+    assert cli.main(["run", "japan-baked", "--temperature", "30", "--no-band", "--cells", "8",
+                     "--json"]) == 0
+    err = capsys.readouterr().err
+    assert "replace its drying schedule (2 steps)" in " ".join(err.split()) and "30.0 °C" in err
+    assert max(len(line) for line in err.splitlines()) <= 80
+    assert cli.main(["run", "vietnam-raw", "--rh", "70", "--no-band", "--cells", "8",
+                     "--json"]) == 0
+    assert "replace" not in capsys.readouterr().err  # one constant step: nothing is lost

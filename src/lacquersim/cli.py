@@ -208,6 +208,16 @@ def _apply_conditions(recipe, args):
             "hours": _pick(args.hours, recipe.drying.total_hours),
             "air_speed_m_s": first.air_speed_m_s,
         }
+        written = recipe.drying.written
+        if len(written) > 1 or recipe.drying_preset:
+            # never flatten a bake or a daily cycle without saying so
+            d = changes["drying"]
+            steps = f"{len(written)} step{'s' if len(written) > 1 else ''}"
+            what = f"{recipe.drying.label}; {steps}" if recipe.drying.label else steps
+            print("\n".join(textwrap.wrap(
+                f"note: {recipe.name}: the options replace its drying schedule ({what}) by "
+                f"constant conditions: {d['temperature_c']:.1f} °C, {d['rh_percent']:.0f} % RH "
+                f"for {d['hours']:g} h", 80, subsequent_indent="  ")), file=sys.stderr)
     if args.thickness is not None:
         changes["film.thickness_um"] = args.thickness
     if not changes:
