@@ -334,3 +334,26 @@ def test_an_override_that_flattens_a_schedule_says_so(capsys):
     assert cli.main(["run", "vietnam-raw", "--rh", "70", "--no-band", "--cells", "8",
                      "--json"]) == 0
     assert "replace" not in capsys.readouterr().err  # one constant step: nothing is lost
+
+
+def test_a_first_run_says_the_solver_is_compiling(monkeypatch, capsys):
+    from lacquersim import notices
+
+    monkeypatch.setattr(notices, "_NOTICED", set())
+    monkeypatch.setattr(notices, "_cached", lambda kernel: False)
+    assert cli.main(["run", "vietnam-raw", "--no-band", "--cells", "8", "--json"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("compiling the solver") == 1 and len(err.splitlines()[0]) <= 80
+    monkeypatch.setattr(notices, "_cached", lambda kernel: True)
+    monkeypatch.setattr(notices, "_NOTICED", set())
+    assert cli.main(["run", "vietnam-raw", "--no-band", "--cells", "8", "--json"]) == 0
+    assert "compiling" not in capsys.readouterr().err
+
+
+def test_the_compile_check_reads_the_kernel_cache(monkeypatch):
+    from lacquersim import notices
+
+    assert notices._cached("bdf.integrate") is True  # this process has run it already
+    assert notices._cached("bdf.no_such_kernel") is False
+    monkeypatch.setenv("NUMBA_CACHE_DIR", "/tmp/elsewhere")
+    assert notices._cached("bdf.integrate") is None  # cannot tell: no notice

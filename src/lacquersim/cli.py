@@ -262,6 +262,9 @@ def _parameter_set(args):
 def _simulate(recipe, n_cells: int, parameters=None):
     from lacquersim.sim.simulation import simulate
 
+    from lacquersim.notices import compile_notice
+
+    compile_notice("bdf.integrate")
     return simulate(recipe, n_cells=n_cells, parameters=parameters)
 
 

@@ -11,6 +11,8 @@ error (exit 0, with the least infeasible candidates).
 
 from __future__ import annotations
 
+from lacquersim.notices import compile_notice
+
 __all__ = ["add_commands", "format_summary", "run_summary"]
 
 WIDTH = 80
@@ -120,6 +122,7 @@ def _cmd_optimise(args) -> int:
 
     space = load_space(args.space)
     executor = args.scheduler or ("dask" if args.dask else "local")
+    compile_notice("bdf.integrate_batch")
     bar = _Bar(not args.json)
     try:
         try:

@@ -8,6 +8,8 @@ line, no traceback), as everywhere in the CLI.
 
 from __future__ import annotations
 
+from lacquersim.notices import compile_notice
+
 __all__ = ["add_commands"]
 
 
@@ -55,6 +57,7 @@ def _cmd_sweep(args) -> int:
     from lacquersim.studies.execution import evaluate
 
     study = load_study(args.study)
+    compile_notice("bdf.integrate_batch")
     executor = args.scheduler or ("dask" if args.dask else "local")
     t0 = time.perf_counter()
     try:
@@ -197,6 +200,7 @@ def _cmd_sensitivity(args) -> int:
         else:
             from lacquersim.studies.execution import evaluate
 
+            compile_notice("bdf.integrate_batch")
             results = evaluate(study, progress=not args.json)
         indices = sa.analyse(study, results, args.output, censor=args.censor)
     except RecipeError as exc:
@@ -343,6 +347,7 @@ def _cmd_map(args) -> int:
     period = _map_period(args.period)
     try:
         months = dm.workshop_months(args.station, period)
+        compile_notice("bdf.integrate_batch")
         table = dm.drying_map(recipe, horizon_h=args.horizon, n_cells=args.cells)
     except RecipeError as e:
         if e.field in _MAP_OPTIONS:
