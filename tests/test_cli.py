@@ -357,3 +357,11 @@ def test_the_compile_check_reads_the_kernel_cache(monkeypatch):
     assert notices._cached("bdf.no_such_kernel") is False
     monkeypatch.setenv("NUMBA_CACHE_DIR", "/tmp/elsewhere")
     assert notices._cached("bdf.integrate") is None  # cannot tell: no notice
+
+
+@pytest.mark.parametrize("command", ["schema", "recipes"])
+def test_listings_fit_80_columns(command, capsys):
+    assert cli.main([command]) == 0
+    out = capsys.readouterr().out
+    assert max(len(line) for line in out.splitlines()) <= 80
+    assert "drying.rh_percent" in out or "vietnam-raw" in out

@@ -551,10 +551,22 @@ def _cmd_recipes(args) -> int:
         return 0
     wn = max(len("name"), *(len(n) for n in df["name"]))
     wm = max(len("material"), *(len(m) for m in df["material"]))
+    indent = wn + wm + 4
     print(f"{'name'.ljust(wn)}  {'material'.ljust(wm)}  description")
     for row in df.itertuples(index=False):
-        print(f"{row.name.ljust(wn)}  {row.material.ljust(wm)}  {row.description or row.title}")
-    print(f"\n{len(df)} recipes in {recipes_dir()}; run one with 'lacquersim run NAME'")
+        # the description wrapped in its column (80 columns; a long one below the name)
+        text = row.description or row.title
+        if indent > 50:
+            print(f"{row.name.ljust(wn)}  {row.material}")
+            print("\n".join(textwrap.wrap(text, 80, initial_indent="    ",
+                                           subsequent_indent="    ")))
+            continue
+        print("\n".join(textwrap.wrap(f"{row.name.ljust(wn)}  {row.material.ljust(wm)}  {text}",
+                                       80, subsequent_indent=" " * indent)))
+    print("")
+    print("\n".join(textwrap.wrap(f"{len(df)} recipes in {recipes_dir()}; run one with "
+                                   f"'lacquersim run NAME'", 80, break_long_words=False,
+                                   break_on_hyphens=False)))
     return 0
 
 

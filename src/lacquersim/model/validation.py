@@ -590,9 +590,12 @@ class _Validator:
         return out
 
 
-def describe(schema: Schema) -> str:
-    """Render a schema's fields as a plain-text table (``lacquersim schema``)."""
-    header = ("field", "type", "allowed", "default", "required", "description")
+def describe(schema: Schema, width: int = 80) -> str:
+    """Render a schema's fields as plain text within ``width`` columns
+    (``lacquersim schema``): per field, its name, then its type, range,
+    default and whether it is required, then what it means, indented."""
+    import textwrap
+
     rows = []
 
     def show(v) -> str:
@@ -624,13 +627,15 @@ def describe(schema: Schema) -> str:
         else:
             req = f"no ({forms} form)" if forms else "no"
         rows.append((f.display_name, kind, allowed, default, req, f.doc))
-    widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header) - 1)]
 
-    def fmt(r):
-        return "  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1]
+    def wrap(text: str) -> list[str]:
+        return textwrap.wrap(text, width, initial_indent="    ", subsequent_indent="    ",
+                             break_on_hyphens=False)
 
-    lines = [fmt(header), "  ".join("-" * w for w in widths) + "  " + "-" * 11]
-    lines += [fmt(r) for r in rows]
+    lines = []
+    for name, kind, allowed, default, req, doc in rows:
+        facts = ", ".join(x for x in (kind, allowed) if x) + f"; required: {req}"
+        lines += [name] + wrap(facts) + (wrap(f"default: {default}") if default else []) + wrap(doc)
     lines += ["", "Notes:",
               "  'required' applies when the enclosing section is given: state.water_percent",
               "  is required only if 'state' is present.",
@@ -656,14 +661,16 @@ def describe(schema: Schema) -> str:
                                for name in selector.choices)
             plain.append(f"{selector.key}: <{'|'.join(selector.choices)}>, which then takes "
                          f"[{picked}]")
-        lines.append(f"    {where}: " + "; or ".join(plain))
+        lines += textwrap.wrap(f"{where}: " + "; or ".join(plain), width, initial_indent="    ",
+                               subsequent_indent="      ", break_on_hyphens=False)
     lines.append("  Checks across fields:")
     for rule in schema.rules:
-        lines.append(f"    {rule.doc}")
+        lines += wrap(rule.doc)
     for f in schema.fields.values():
         if f.requires:
-            lines.append(f"    {f.display_name} needs "
-                         + ", ".join(f"{f.parent.replace('.*', '[i]')}.{k}" for k in f.requires))
-    lines.append("  List items (drying.steps[i], refining[i]) are numbered from 0 in messages: "
-                 "drying.steps.0.hours.")
+            lines += wrap(f"{f.display_name} needs "
+                          + ", ".join(f"{f.parent.replace('.*', '[i]')}.{k}" for k in f.requires))
+    lines += textwrap.wrap("List items (drying.steps[i], refining[i]) are numbered from 0 in "
+                           "messages: drying.steps.0.hours.", width, initial_indent="  ",
+                           subsequent_indent="  ")
     return "\n".join(lines)
