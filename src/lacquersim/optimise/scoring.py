@@ -129,13 +129,14 @@ def _relevant(practice: Mapping) -> tuple:
     return tuple(key)
 
 
-def _cannot_cool_h(practice: Mapping, climate: Climate, hours: float) -> float:
+def _cannot_cool_h(practice: Mapping, ambient, hours: float) -> float:
+    """Hours of a day (from the coat's hour) a heated cabinet's set point is
+    below the workshop air; ``ambient`` holds that air hour by hour (the
+    cost model's :class:`~lacquersim.optimise.cost.Ambient` of the climate)."""
     if practice["kind"] != "heated_cabinet":
         return 0.0
     n = int(math.ceil(min(hours, 24.0)))
-    warm = sum(1 for i in range(n)
-               if climate.air.at(START_HOUR + i + 0.5)[0] > practice["temperature_c"] + 1e-9)
-    return float(warm)
+    return float(np.count_nonzero(ambient.t_c[:n] > practice["temperature_c"] + 1e-9))
 
 
 class Scorer:
@@ -287,9 +288,9 @@ class Scorer:
                 continue
             coat = self._coat(rec)
             laccol[rows] = self.laccol_percent(rec)
-            for k, c in enumerate(self.climates):
+            for k in range(nc):
                 j = i * nc + k
-                cool[j] = _cannot_cool_h(practice, c, s.hours)
+                cool[j] = _cannot_cool_h(practice, self.ambients[k], s.hours)
                 if ok[j]:
                     got = self._cost(practice, coat, k, dh[j])
                     cost[j], kwh[j] = got["total"], got["kwh"]

@@ -25,7 +25,7 @@ import pickle
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -134,10 +134,6 @@ def run_search(variables, evaluate: Callable, n_obj: int, n_constr: int, *, popu
         if stop_after is not None and generations >= stop_after and algorithm.has_next():
             raise KeyboardInterrupt
     return algorithm
-
-
-def _plain(x: Mapping) -> dict:
-    return {k: (v.item() if hasattr(v, "item") else v) for k, v in dict(x).items()}
 
 
 class _Evaluator:
@@ -294,7 +290,9 @@ def _result(space: Space, algorithm, ev: _Evaluator, scorer: Scorer, seed: int) 
     archive["feasible"] = cv <= 0.0
     # the front: non-dominated among the feasible, else the least infeasible
     opt = algorithm.opt
-    keys = [tuple(_plain(ind.X)[n] for n in names) for ind in opt]
+    from lacquersim.optimise.problem import plain
+
+    keys = [tuple(plain(ind.X)[n] for n in names) for ind in opt]
     ids = []
     for k in keys:
         i = _find(archive, names, k)
@@ -338,13 +336,20 @@ def _ok_in_month(space: Space, d: pd.DataFrame) -> pd.Series:
             & (d.laccol_percent >= c["laccol_min_percent"]) & (d.cannot_cool_h <= 0.0))
 
 
-def _monthly(space: Space, archive: pd.DataFrame, details: pd.DataFrame) -> pd.DataFrame:
-    """Per month (normal climate): the cheapest candidate that beats the
-    competitor there, and the cheapest that does without a heated cabinet."""
+def _normal_months(space: Space, archive: pd.DataFrame, details: pd.DataFrame) -> pd.DataFrame:
+    """The details in each month's normal climate, with ``ok`` (every
+    constraint met there) and ``kind`` (the candidate's practice)."""
     d = details[details.year.isna()].copy()
     d["ok"] = _ok_in_month(space, d)
     kind = archive.set_index("candidate").get("practice.kind")
     d["kind"] = d.candidate.map(kind) if kind is not None else space.practice_fixed["kind"]
+    return d
+
+
+def _monthly(space: Space, archive: pd.DataFrame, details: pd.DataFrame) -> pd.DataFrame:
+    """Per month (normal climate): the cheapest candidate that beats the
+    competitor there, and the cheapest that does without a heated cabinet."""
+    d = _normal_months(space, archive, details)
     rows = []
     for m in space.months:
         dm = d[(d.month == m) & d.ok & (d.time_ratio <= 1.0)]
@@ -419,10 +424,7 @@ def _ladder(space: Space, result: OptimiseResult) -> list[int]:
     (≤ 1, ≤ 0.9, ...), with and without a heated cabinet: the candidates whose
     band is checked so that each month gets the cheapest pick that beats the
     competitor even at the upper end of its band."""
-    d = result.details[result.details.year.isna()].copy()
-    d["ok"] = _ok_in_month(space, d)
-    kind = result.archive.set_index("candidate").get("practice.kind")
-    d["kind"] = d.candidate.map(kind) if kind is not None else space.practice_fixed["kind"]
+    d = _normal_months(space, result.archive, result.details)
     ids = []
     for m in space.months:
         dm = d[(d.month == m) & d.ok].sort_values(["cost_vnd_m2", "time_ratio"])
@@ -438,10 +440,7 @@ def _robust(result: OptimiseResult, space: Space) -> None:
     competitor at the upper end of its 90 % band (``robust_*``), and the
     cheapest such without a heated cabinet (``robust_unheated_*``)."""
     b = result.band[result.band.year.isna() & result.band.beats]
-    d = result.details[result.details.year.isna()].copy()
-    d["ok"] = _ok_in_month(space, d)
-    kind = result.archive.set_index("candidate").get("practice.kind")
-    d["kind"] = d.candidate.map(kind) if kind is not None else space.practice_fixed["kind"]
+    d = _normal_months(space, result.archive, result.details)
     d = d.merge(b[["candidate", "month", "ratio_high"]], on=["candidate", "month"])
     d = d[d.ok]
     for tag, heated in (("robust", True), ("robust_unheated", False)):
@@ -470,8 +469,10 @@ def _robust(result: OptimiseResult, space: Space) -> None:
 
 
 def _candidate_x(archive: pd.DataFrame, space: Space, i: int) -> dict:
+    from lacquersim.optimise.problem import plain
+
     row = archive.loc[archive.candidate == i].iloc[0]
-    return {n: _plain({n: row[n]})[n] for n in space.names}
+    return plain({n: row[n] for n in space.names})
 
 
 def _with_parameters(space: Space, pset) -> Space:
