@@ -25,6 +25,18 @@ def make_recipe(material="vietnam", thickness_um=76.0, temperature_c=25.0, rh_pe
     return ls.Recipe.from_dict(d)
 
 
+def error_message(stderr: str) -> str:
+    """The message of a user mistake on stderr: it starts 'lacquersim: error: ',
+    is wrapped at 80 columns (a single word longer than that excepted) with
+    continuation lines indented; returned joined into one line."""
+    lines = stderr.rstrip("\n").split("\n")
+    assert lines[0].startswith("lacquersim: error: "), stderr
+    assert all(line.startswith("  ") and line.strip() for line in lines[1:]), stderr
+    for line in lines:
+        assert len(line) <= 80 or " " not in line.strip().split(" ", 2)[-1], stderr
+    return " ".join(line.strip() for line in lines)
+
+
 @pytest.fixture
 def recipe_factory():
     return make_recipe

@@ -12,6 +12,7 @@ import pytest
 
 from lacquersim import cli
 from lacquersim.errors import SolverError
+from conftest import error_message
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
@@ -28,16 +29,15 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None):
 
 
 def assert_user_error(proc, *fragments):
-    """Exit 2, exactly one 'lacquersim: error:' line on stderr, nothing on stdout."""
+    """Exit 2, one 'lacquersim: error:' message on stderr (wrapped at 80
+    columns), nothing on stdout; returns the message joined into one line."""
     assert proc.returncode == 2, (proc.returncode, proc.stderr)
     assert "Traceback" not in proc.stderr
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1, proc.stderr
-    assert lines[0].startswith("lacquersim: error: ")
+    message = error_message(proc.stderr)
     assert proc.stdout == ""
     for frag in fragments:
-        assert frag in lines[0], f"{frag!r} not in {lines[0]!r}"
-    return lines[0]
+        assert frag in message, f"{frag!r} not in {message!r}"
+    return message
 
 
 VALID_YAML = """\
@@ -172,7 +172,7 @@ def test_main_returns_codes_instead_of_exiting(capsys):
     assert cli.main(["recipes"]) == 0
     assert cli.main(["run"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith("lacquersim: error:")
+    assert "required: RECIPE" in error_message(err)
 
 
 def test_solver_error_exits_3(monkeypatch, capsys):

@@ -26,6 +26,7 @@ from lacquersim.studies.definition import Study, load_study
 from lacquersim.studies.execution import OUTPUTS, STAGE_COLUMNS, evaluate
 from lacquersim.studies.sampling import sample
 from lacquersim.studies.store import read_results
+from conftest import error_message
 
 RECIPE = "vietnam-kneaded-60"
 CELLS = 12
@@ -213,7 +214,7 @@ def test_a_bad_study_fails_before_anything_runs(tmp_path, monkeypatch, capsys, t
     out = tmp_path / "r.parquet"
     assert main(["sweep", str(f), "--out", str(out)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("lacquersim: error:") and len(err.splitlines()) == 1
+    error_message(err)
     assert not out.exists() and not (tmp_path / "r.parquet.parts").exists()
 
 

@@ -1,7 +1,8 @@
 """Command line interface: ``lacquersim run | compare | refine | recipes | schema``.
 
-Exit status: 0 success, 2 user mistake (bad recipe, bad option; one line on
-stderr starting ``lacquersim: error:``), 3 the solver failed
+Exit status: 0 success, 2 user mistake (bad recipe, bad option; one message
+on stderr starting ``lacquersim: error:``, wrapped at 80 columns with
+continuation lines indented), 3 the solver failed
 (:class:`~lacquersim.errors.SolverError`). Anything else is a bug and keeps
 its traceback.
 
@@ -22,6 +23,7 @@ from typing import Any, Sequence
 
 from lacquersim.errors import RecipeError, SolverError
 from lacquersim.model.stages import STAGE_LABELS, STAGES
+from lacquersim.textout import plain, wrap
 
 __all__ = ["main"]
 
@@ -53,8 +55,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _print_error(message: str) -> None:
-    # Collapse whitespace: the contract is exactly one line on stderr.
-    print(f"{PROG}: error: {' '.join(str(message).split())}", file=sys.stderr)
+    # One message, wrapped at 80 columns; continuation lines indented, so that
+    # joining the stripped lines with spaces gives the message back.
+    print("\n".join(wrap(str(message), f"{PROG}: error: ", "  ")), file=sys.stderr)
 
 
 def _cells(text: str) -> int:
@@ -284,17 +287,21 @@ def _jsonable(x: Any) -> Any:
 
 
 def _fmt(x: Any, spec: str = ".4g", unit: str = "") -> str:
+    """``x`` in ``spec``; a "g" spec gives plain notation (no exponent)."""
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return "n/a"
-    try:
-        s = format(x, spec)
-    except (TypeError, ValueError):
-        s = str(x)
+    if spec.endswith("g"):
+        s = plain(x, int(spec[1:-1] or 6))
+    else:
+        try:
+            s = format(x, spec)
+        except (TypeError, ValueError):
+            s = str(x)
     return f"{s} {unit}" if unit else s
 
 
 def _num(x: float) -> str:
-    return format(x, "g")
+    return plain(x, 6)
 
 
 def _schedule_lines(schedule) -> list[str]:
