@@ -106,3 +106,16 @@ def test_refining_speeds_drying():
     raw = stages(material="vietnam").stages
     kneaded = stages(material="vietnam", water=12.5, monomer=44.8).stages
     assert kneaded["set_to_touch"] < raw["set_to_touch"] / 2
+
+
+def test_reason_quotes_the_part_of_the_film_its_stage_tests():
+    """Dry hard tests the thickness average: its reason quotes the mean
+    water activity and conversion, never the surface's."""
+    from lacquersim.sim.stages import STAGE_TABLE, _why_not
+
+    res = stages(material="vietnam", temperature_c=35, rh_percent=30, hours=500)
+    mat = res.film.material
+    k = next(i for i, s in enumerate(STAGE_TABLE) if s.where == "mean")
+    why = _why_not(res.problem, res.trajectory, mat, k, float(mat["alpha_gel"]))
+    assert "mean" in why and "surface" not in why, why
+    assert "surface water activity" in res.reasons["set_to_touch"]

@@ -147,10 +147,12 @@ def _why_not(problem, traj, material, k, alpha_gel) -> str:
     t_max_c = max(max(q[layout.P_TA], q[layout.P_TB]) for q in traj.params) - 273.15
     w = problem.dz[i0:i1] / problem.dz[i0:i1].sum()
     cell = {"surface": i1 - 1, "substrate": i0}.get(stage.where)
-    if cell is None:
-        where, a_here, tg_here = "mean", float(w @ diag[i0:i1, 0]), float(w @ diag[i0:i1, 1])
+    if cell is None:  # the thickness average, as the stage tests it
+        where = "mean"
+        a_here, tg_here, aw_here, h_here = (float(w @ diag[i0:i1, j]) for j in range(4))
     else:
-        where, a_here, tg_here = stage.where, diag[cell, 0], diag[cell, 1]
+        where = stage.where
+        a_here, tg_here, aw_here, h_here = diag[cell]
     tg1_c = p[layout.P_TG1] - 273.15
     glass = stage.indicator in (1, 3)
     if glass and T_end - 273.15 >= tg1_c - 1.0:
@@ -161,9 +163,10 @@ def _why_not(problem, traj, material, k, alpha_gel) -> str:
         if dead and t_max_c > 40.0:
             return (f"laccase inactivated by heat (up to {t_max_c:.0f} °C); "
                     f"{where} conversion stalled at {a_here:.2f} (gel point {alpha_gel:.2f})")
-        # a dried-out surface stops its laccase at once, long before the enzyme is gone
-        if diag[i1 - 1, 3] < 0.5 and (dead or stage.where == "surface"):
-            return (f"film dried out: surface water activity {diag[i1 - 1, 2]:.2f} is below the "
+        # a dried-out film stops its laccase at once, long before the enzyme is gone
+        # (quoted for the part of the film the stage tests)
+        if h_here < 0.5:
+            return (f"film dried out: {where} water activity {aw_here:.2f} is below the "
                     f"laccase hydration threshold {p[layout.P_ACRIT]:.2f} (air {rh_end * 100:.0f} % RH), "
                     f"so the laccase stopped{' and died' if dead else ' there'}")
         if dead:
