@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from lacquersim.errors import RecipeError, SolverError
-from lacquersim.model.stages import STAGE_LABELS, STAGES
-from lacquersim.textout import plain, wrap
+from lacquersim.model.stages import STAGE_LABELS, STAGE_TABLE, STAGES
+from lacquersim.textout import plain, table, width, wrap
 
 __all__ = ["main"]
 
@@ -386,7 +386,7 @@ def _band_text(band) -> str:
 
 
 def _format_run(recipe, summary: dict) -> str:
-    lines = [recipe.name + (f"  ({recipe.source})" if recipe.source else "")]
+    lines = _title(recipe)
     lines.append(f"  material     {recipe.material}")
     lines.append(f"  film         {_num(recipe.film.thickness_um)} µm wet")
     lines += _preparation_lines(recipe)
@@ -394,9 +394,10 @@ def _format_run(recipe, summary: dict) -> str:
     lines += _wrap_parts(sched[0].split(", "), "  drying       ")
     for more in sched[1:]:
         lines += _wrap_parts(more.split(", "), " " * 15)
+    mat = _material_or_none(recipe.material)
     init = summary.get("initial_state")
     if isinstance(init, dict) and init:
-        parts = [_labelled(k, v) for k, v in init.items()]
+        parts = [_labelled(_state_key(k, mat), v) for k, v in init.items() if _applies(k, mat)]
         lines += _wrap_parts(parts, "  initial      ")
     elif recipe.state is None:
         lines.append("  initial      material defaults")
@@ -406,6 +407,7 @@ def _format_run(recipe, summary: dict) -> str:
     bands = summary.get("band_90_h") or {}
     lines += ["", "Drying stages (hours after application)"]
     width = max([len(STAGE_LABELS.get(s, s)) for s in stages] + [12])
+    held, previous = False, None
     for s in _stage_order(stages):
         h = stages[s]
         label = STAGE_LABELS.get(s, s.replace("_", " "))
@@ -414,6 +416,12 @@ def _format_run(recipe, summary: dict) -> str:
             text = "not reached" + (f" ({why})" if why else "")
         else:
             text = f"{h:8.2f} h"
+            if previous is not None and stages.get(previous) == h:
+                # the kernel reports a condition that already held at the
+                # previous stage at that stage's time: say so, not a coincidence
+                text += f"  (already so at {STAGE_LABELS.get(previous, previous)}*)"
+                held = True
+        previous = s
         if s in bands:
             text += "  " + _band_text(bands[s])
         indent = " " * (width + 4)
@@ -421,6 +429,11 @@ def _format_run(recipe, summary: dict) -> str:
                                break_long_words=False, break_on_hyphens=False)
     if bands:
         lines.append("  (90 % band: this run under every member of the fitted parameter ensemble)")
+    if held:
+        lines += wrap("* a stage counts only after the one before it, as on a drying "
+                      "recorder; its condition already held when the previous stage was "
+                      "reached.", "  ", "    ")
+    lines += _stage_legend()
 
     coats = summary.get("coats")
     if coats:
@@ -438,11 +451,63 @@ def _format_run(recipe, summary: dict) -> str:
         lines[lines.index("Drying stages (hours after application)")] = \
             "Drying stages of the top coat (hours after it went on)"
     lines += ["", f"Film figures (end of the {_num(recipe.drying.total_hours)} h schedule; wrinkle index > 1 = wrinkle risk)"]
-    width = max(len(r[1]) for r in SUMMARY_ROWS)
-    for key, label, unit, spec in SUMMARY_ROWS:
-        if key in summary:
-            lines.append(f"  {label.ljust(width)}  {_fmt(summary[key], spec, unit)}")
+    rows = [(key, _summary_label(label, mat), unit, spec) for key, label, unit, spec in SUMMARY_ROWS
+            if key in summary and _applies(key, mat)]
+    width = max(len(r[1]) for r in rows)
+    for key, label, unit, spec in rows:
+        lines.append(f"  {label.ljust(width)}  {_fmt(summary[key], spec, unit)}")
     return "\n".join(lines)
+
+
+def _stage_legend() -> list[str]:
+    """What each stage means, from the model's stage table."""
+    text = "; ".join(f"{s.label} = {s.criterion}" for s in STAGE_TABLE)
+    return wrap(text + ".", "  stages: ", " " * 10)
+
+
+def _material_or_none(name: str):
+    from lacquersim.model.materials import get_material
+
+    try:
+        return get_material(name)
+    except Exception:  # a material of a user's parameter set: label generically
+        return None
+
+
+# Keys of the initial state and end figures that only mean something for a
+# sap lacquer (droplets, laccase) or a catechol lacquer (catechol converted).
+_SAP_ONLY = ("droplet_um", "laccase_percent")
+
+
+def _applies(key: str, mat) -> bool:
+    if mat is None:
+        return True
+    if key in _SAP_ONLY:
+        return mat.enzymatic
+    if key == "catechol_converted_percent":
+        return mat.catechol != "none"
+    return True
+
+
+def _state_key(key: str, mat) -> str:
+    """``water_*`` read as thinner for a lacquer whose volatile is a solvent."""
+    if mat is not None and not mat.is_water and key.startswith("water"):
+        return "thinner" + key[len("water"):]
+    return key
+
+
+def _summary_label(label: str, mat) -> str:
+    if mat is not None and not mat.is_water and label.startswith("water"):
+        return "thinner" + label[len("water"):]
+    return label
+
+
+def _title(recipe) -> list[str]:
+    """The recipe's name and file; the file on a line of its own if both do not fit."""
+    line = recipe.name + (f"  ({recipe.source})" if recipe.source else "")
+    if width(line) <= 80 or not recipe.source:
+        return [line]
+    return wrap(recipe.name) + [f"  ({recipe.source})"]
 
 
 def _preparation_lines(recipe) -> list[str]:
@@ -483,8 +548,7 @@ def _cmd_refine(args) -> int:
             out["steps"] = _jsonable(history.to_dict(orient="records"))
         print(json.dumps(out, indent=2))
         return 0
-    lines = [recipe.name + (f"  ({recipe.source})" if recipe.source else ""),
-             f"  material     {recipe.material}"]
+    lines = _title(recipe) + [f"  material     {recipe.material}"]
     from lacquersim.model.materials import get_material, non_sap_materials
 
     prep = _preparation_lines(recipe)
@@ -492,19 +556,43 @@ def _cmd_refine(args) -> int:
                                 else "  refining     none (raw sap)"]
     lines += ["", "Refined state (what the film starts from)"]
 
+    mat = get_material(recipe.material)
     labels = dict(STATE_LABELS)
-    if not get_material(recipe.material).is_water:
+    if not mat.is_water:
         labels["water_percent"] = ("thinner (volatile)", "%", ".3g")
         labels["water_volume_fraction"] = ("thinner volume fraction", "", ".3g")
-    width = max(len(v[0]) for v in labels.values())
-    for key, value in state.items():
+    if mat.catechol == "none":
+        labels["monomer_percent"] = ("monomer", "% of lipid", ".3g")
+    shown = [(k, v) for k, v in state.items() if _applies(k, mat)]
+    width = max(len(labels.get(k, (k,))[0]) for k, _ in shown)
+    for key, value in shown:
         label, unit, spec = labels.get(key, (key.replace("_", " "), "", ".4g"))
         lines.append(f"  {label.ljust(width)}  {_fmt(float(value), spec, unit)}")
     if history is not None:
-        lines += ["", "After each refining step (time in minutes)"]
-        lines.append(history.to_string(index=False, float_format=lambda x: f"{x:.3g}"))
+        lines += ["", "After each refining step"] + _steps_table(history, mat)
     print("\n".join(lines))
     return 0
+
+
+def _steps_table(history, mat) -> list[str]:
+    """The state after each refining step: steps numbered as in the recipe
+    (from 1), a repeated kurome's cycles counted, headers with units."""
+    cols = [("water_percent", "water %" if mat.is_water else "thinner %"),
+            ("monomer_percent", "monomer % of lipid"), ("laccase_percent", "laccase %"),
+            ("droplet_um", "droplet µm")]
+    cols = [(k, h) for k, h in cols if _applies(k, mat)]
+    header = ["step", "what", "cycle", "after (min)"] + [h for _, h in cols]
+    rows, seen = [], {}
+    for r in history.itertuples(index=False):
+        # a repeated kurome's cycles: the n-th time this kind occurs in this step
+        n = seen[(r.step, r.kind)] = seen.get((r.step, r.kind), 0) + 1
+        rows.append([str(r.step + 1), r.kind.replace("_", " "), str(n), plain(r.minutes, 4)]
+                    + [plain(getattr(r, k), 3) for k, _ in cols])
+    if all(row[2] == "1" for row in rows):  # nothing repeated: no cycle column
+        header.pop(2)
+        rows = [row[:2] + row[3:] for row in rows]
+    lines = table(header, rows, align="ll" + "r" * (len(header) - 2))
+    return ["  " + line for line in lines]
 
 
 def _cmd_compare(args) -> int:
@@ -521,8 +609,8 @@ def _cmd_compare(args) -> int:
                 stage_keys.append(k)
     stage_keys = _stage_order(dict.fromkeys(stage_keys))
 
-    header = ["recipe"] + [f"{STAGE_LABELS.get(k, k)} (h)" for k in stage_keys] \
-        + ["wrinkle index", "Tg - T (°C)"]
+    header = ["recipe"] + [STAGE_LABELS.get(k, k) for k in stage_keys] \
+        + ["wrinkle index", "Tg - T °C"]
     rows = []
     for r, s in zip(recipes, summaries):
         st = s.get("stages_h") or {}
@@ -530,21 +618,17 @@ def _cmd_compare(args) -> int:
                                 for k in stage_keys]
                     + [_fmt(s.get("wrinkle_index"), ".3g"),
                        _fmt(s.get("final_tg_minus_t_c"), ".1f")])
-    widths = [max(len(row[i]) for row in rows + [header]) for i in range(len(header))]
     out = []
     overrides = [f"{label} {_num(v)} {unit}" for label, v, unit in (
         ("temperature", args.temperature, "°C"), ("RH", args.rh, "%"),
         ("hours", args.hours, "h"), ("film", args.thickness, "µm")) if v is not None]
     if overrides:
-        out += ["all recipes with " + ", ".join(overrides) + " (the rest from each recipe)", ""]
-    out.append("  ".join(h.ljust(widths[0]) if i == 0 else h.rjust(widths[i])
-                         for i, h in enumerate(header)))
-    out.append("  ".join("-" * w for w in widths))
-    for row in rows:
-        out.append("  ".join(c.ljust(widths[0]) if i == 0 else c.rjust(widths[i])
-                             for i, c in enumerate(row)))
+        out += wrap("all recipes with " + ", ".join(overrides) + " (the rest from each recipe)") + [""]
+    out += ["Drying stages (hours after application) and film figures at the end", ""]
+    out += table(header, rows)
     if any("—" in row for row in rows):
-        out += ["", "— = not reached within the schedule (see 'lacquersim run RECIPE' for why)"]
+        out += [""] + wrap("— = not reached within the schedule (see 'lacquersim run RECIPE' "
+                           "for why)")
     print("\n".join(out))
     return 0
 

@@ -62,13 +62,19 @@ def rjust(text: str, n: int) -> str:
 _WORDS = re.compile(r"'[^'\s][^'\n]{0,38}'\S*|\S+")
 
 
-def wrap(text: str, first: str = "", rest: str | None = None, limit: int = WIDTH) -> list[str]:
+def wrap(text: str, first: str = "", rest: str | None = None, limit: int = WIDTH,
+         break_long: bool = False) -> list[str]:
     """``text`` after ``first``, broken between words to stay within ``limit``
-    columns; continuation lines start with ``rest`` (default: spaces as wide as ``first``)."""
+    columns; continuation lines start with ``rest`` (default: spaces as wide
+    as ``first``). A word longer than a line stays whole (a file's path)
+    unless ``break_long``."""
     rest = " " * width(first) if rest is None else rest
+    words = [" ".join(w.split()) for w in _WORDS.findall(text)]
+    if break_long:
+        room = max(limit - width(rest), 1)
+        words = [piece for w in words for piece in _pieces(w, room)]
     lines, line = [], first
-    for word in _WORDS.findall(text):
-        word = " ".join(word.split())
+    for word in words:
         sep = "" if line in (first, rest) else " "
         if line not in (first, rest) and width(line) + len(sep) + width(word) > limit:
             lines.append(line.rstrip())
@@ -78,35 +84,62 @@ def wrap(text: str, first: str = "", rest: str | None = None, limit: int = WIDTH
     return lines
 
 
-def table(header: Sequence[str], rows: Sequence[Sequence[str]], limit: int = WIDTH,
-          gap: int = 2) -> list[str]:
-    """Rows under a header, the first column left-aligned, the others right-aligned.
+def _pieces(word: str, room: int) -> list[str]:
+    out, piece = [], ""
+    for ch in word:
+        if width(piece + ch) > room:
+            out.append(piece)
+            piece = ""
+        piece += ch
+    return out + [piece]
 
-    Headers may break between words onto several lines; if the table is still
-    wider than ``limit``, the first column's text wraps within the room left.
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]], limit: int = WIDTH,
+          gap: int = 2, align: str | None = None) -> list[str]:
+    """Rows under a header and a rule, within ``limit`` columns.
+
+    ``align`` has an "l" or "r" per column (default: the first left, the
+    others right). A header too wide for the room breaks between its words;
+    if that is not enough, the first column's text wraps.
     """
     n = len(header)
-    head = [h.split() for h in header]
-    # other columns: as wide as their longest cell or header word
-    widths = [max([width(r[i]) for r in rows] + [max(map(width, head[i]), default=0)])
-              for i in range(n)]
-    room = limit - sum(widths[1:]) - gap * (n - 1)
-    widths[0] = max(min(widths[0], room), max(map(width, head[0]), default=0), 8)
-    header_lines = [wrap(" ".join(h), limit=w) if h else [""] for h, w in zip(head, widths)]
-    # header cells that fit on one line stay on one line; others wrap, bottom-aligned
-    depth = max(len(h) for h in header_lines)
-    out = []
-    for k in range(depth):
-        cells = []
-        for i, h in enumerate(header_lines):
-            j = k - (depth - len(h))
-            text = h[j] if j >= 0 else ""
-            cells.append(ljust(text, widths[i]) if i == 0 else rjust(text, widths[i]))
-        out.append((" " * gap).join(cells).rstrip())
-    out.append((" " * gap).join("-" * w for w in widths))
+    align = align or "l" + "r" * (n - 1)
+    cell = [max([width(r[i]) for r in rows], default=0) for i in range(n)]
+    word = [max(map(width, h.split()), default=0) for h in header]
+    widths = [max(c, width(h)) for c, h in zip(cell, header)]
+
+    def total():
+        return sum(widths) + gap * (n - 1)
+
+    # make room, mildest first: headers on two lines, then a word a line,
+    # then the first column's text wraps
+    def two_lines(i):
+        return next(w for w in range(word[i], width(header[i]) + 1)
+                    if len(wrap(header[i], limit=w)) <= 2)
+
+    for step in ("two", "word", "first"):
+        if total() <= limit:
+            break
+        if step in ("two", "word"):
+            for i in sorted(range(1, n), key=lambda i: cell[i] - widths[i]):
+                if total() <= limit:
+                    break
+                widths[i] = max(cell[i], two_lines(i) if step == "two" else word[i])
+        else:
+            widths[0] = max(min(widths[0], limit - (total() - widths[0])), word[0], 8)
+    head = [wrap(h, limit=w) or [""] for h, w in zip(header, widths)]
+    depth = max(len(h) for h in head)
+    sep = " " * gap
+
+    def line(cells):
+        return sep.join(ljust(c, w) if a == "l" else rjust(c, w)
+                        for c, w, a in zip(cells, widths, align)).rstrip()
+
+    out = [line([h[k - depth + len(h)] if k - depth + len(h) >= 0 else "" for h in head])
+           for k in range(depth)]
+    out.append(sep.join("-" * w for w in widths))
     for r in rows:
-        first = wrap(r[0], limit=widths[0])
-        cells = [ljust(first[0], widths[0])] + [rjust(c, w) for c, w in zip(r[1:], widths[1:])]
-        out.append((" " * gap).join(cells).rstrip())
-        out += [t for t in first[1:]]
+        first = wrap(r[0], limit=widths[0], break_long=True)
+        out.append(line([first[0]] + list(r[1:])))
+        out += first[1:]
     return out
