@@ -253,11 +253,11 @@ def test_run_json_is_pure_json_and_applies_overrides():
 
 
 def test_run_condition_override_replaces_multi_step_schedule():
-    proc = run_cli("run", "japan-baked", "--json", "--rh", "70", "--cells", "20")
+    proc = run_cli("run", "japan-baked", "--json", "--rh", "20", "--cells", "20")
     assert proc.returncode == 0, proc.stderr
     (step,) = json.loads(proc.stdout)["schedule"]
     # Temperature from the first step, hours = the recipe's total (1 h + 2 h).
-    assert (step["temperature_c"], step["rh_percent"], step["hours"]) == (140, 70, 3)
+    assert (step["temperature_c"], step["rh_percent"], step["hours"]) == (140, 20, 3)
 
 
 def test_compare_table_and_json():

@@ -116,3 +116,56 @@ def test_compare_fits_80_columns_with_long_and_wide_names(tmp_path, capsys):
     out = out_of(capsys, "compare", *files, "vietnam-raw", "--cells", CELLS)
     assert_fits(out)
     assert "Phú Thọ" in out and "漆" in out
+
+
+# ---------------------------------------------------------------------------
+# progress bar: on a terminal, once a run has taken more than 2 s
+# ---------------------------------------------------------------------------
+class _Terminal:
+    """A stderr that says it is a terminal and keeps what is written."""
+
+    def __init__(self):
+        self.text = []
+
+    def isatty(self):
+        return True
+
+    def write(self, s):
+        self.text.append(s)
+
+    def flush(self):
+        pass
+
+
+def test_progress_bar_waits_then_shows_then_is_erased(monkeypatch):
+    import time
+
+    from lacquersim.progress import Bar
+
+    quick, slow = _Terminal(), _Terminal()
+    with Bar("member", delay=0.2, file=quick) as bar:
+        for i in range(1, 4):
+            bar(i, 3)
+    assert "".join(quick.text).strip() == ""  # done before the delay: nothing shown
+    with Bar("member", delay=0.2, file=slow) as bar:
+        for i in range(1, 4):
+            time.sleep(0.15)
+            bar(i, 3)
+    assert "member" in "".join(slow.text) and "3/3" in "".join(slow.text)
+    assert Bar("member", file=type("Pipe", (), {"isatty": lambda self: False})()).enabled is False
+
+
+@pytest.mark.parametrize("argv", [["run", "vietnam-raw", "--cells", CELLS],
+                                  ["compare", "vietnam-raw", "japan-raw", "--cells", CELLS]])
+def test_run_and_compare_report_progress_on_a_terminal(argv, monkeypatch, capsys):
+    import sys
+
+    from lacquersim import progress
+
+    monkeypatch.setattr(progress, "DELAY_S", 0.0)
+    term = _Terminal()
+    monkeypatch.setattr(sys, "stderr", term)
+    assert cli.main(argv) == 0
+    shown = "".join(term.text)
+    assert ("member" if argv[0] == "run" else "recipe") in shown
+    assert "Drying stages" in capsys.readouterr().out  # the bar never goes to stdout

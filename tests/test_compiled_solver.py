@@ -18,6 +18,7 @@ from lacquersim.sim.prepared import prepare
 from lacquersim.sim.solver import BDFSolver, ScipySolver, _SparseJacobian
 from lacquersim.sim.batch import simulate_many
 from lacquersim.sweep import sweep
+from lacquersim.model.schedule import air_max_rh_percent
 
 from conftest import make_recipe
 
@@ -390,6 +391,7 @@ def test_jacobian_has_the_structural_zeros_the_factorisation_skips(seed, temp_c,
     side chains' rate, fluxes between cells free of e and of the other
     transported field). A model change that fills one must revisit them."""
 
+    rh = min(rh, air_max_rh_percent(temp_c))  # air as it can be at 1 atm
     rec = make_recipe(material=material, thickness_um=50, temperature_c=temp_c, rh_percent=rh, water=20, monomer=70,
                       hours=1)
     N = 4
@@ -418,7 +420,8 @@ def test_local_block_is_invertible_for_states_in_range(phi, o2, m, s, e, temp_c,
     against phi and c, so it needs det(I − c·J_LL) ≠ 0. For states in range
     the rate laws' sign pattern gives det ≥ 1; a change of the kinetics that
     breaks this must revisit the solver (bdf.py, static condensation)."""
-    rec = make_recipe(material=material, thickness_um=50, temperature_c=temp_c, water=20, monomer=70, hours=1)
+    rec = make_recipe(material=material, thickness_um=50, temperature_c=temp_c, water=20, monomer=70, hours=1,
+                      rh_percent=min(80.0, air_max_rh_percent(temp_c)))
     pr = prepare(rec, n_cells=3).problem
     y = np.zeros(pr.n_state)
     y[: 5 * 3] = np.tile([phi, o2, m, s, e], 3)

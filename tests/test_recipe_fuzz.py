@@ -12,6 +12,7 @@ import math
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
@@ -21,6 +22,7 @@ from lacquersim.model import schema
 from lacquersim.errors import RecipeError
 from lacquersim.model.recipe import Recipe
 from lacquersim.model.recipe_files import load_recipe
+from lacquersim.model.schedule import PRESET_DEFAULTS, air_max_rh_percent
 
 SETTINGS = settings(max_examples=300, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -173,7 +175,7 @@ def valid_recipes(draw):
         if ramps:
             optional(s, "end_temperature_c", in_range(f"{prefix}.end_temperature_c"), draw)
             optional(s, "end_rh_percent", in_range(f"{prefix}.end_rh_percent"), draw)
-        return s
+        return air_it_can_hold(s)
 
     if draw(st.booleans()):
         d["drying"] = step("drying", False)
@@ -181,6 +183,21 @@ def valid_recipes(draw):
         n = draw(st.integers(1, 4))
         d["drying"] = {"steps": [step("drying.steps.*", True) for _ in range(n)]}
     return d
+
+
+def air_it_can_hold(s: dict, rh: str = "rh_percent", t: str = "temperature_c",
+                    t_default: float = 25.0, rh_default: float = 80.0) -> dict:
+    """The step with its RH lowered to what its air can hold at 1 atm all
+    along the step (valid recipes only ask for air that can exist)."""
+    t0 = s.get(t, t_default)
+    t1 = s.get("end_temperature_c", t0) if rh == "rh_percent" else t0
+    top = min(air_max_rh_percent(x) for x in np.linspace(t0, t1, 21))
+    for key, default in ((rh, rh_default), ("end_rh_percent", None)):
+        if key in s or (key == rh and top < default):
+            s[key] = min(s.get(key, default), math.floor(top * 100) / 100)
+        if rh != "rh_percent":
+            break
+    return s
 
 
 @SETTINGS
@@ -346,6 +363,12 @@ def valid_extended_recipes(draw):
     if preset == "outdoor":
         dr["month"] = draw(st.integers(1, 12))
         optional(dr, "days", st.floats(0.01, 3.0), draw)
+    else:  # the preset's air, its defaults included, as air can be
+        defaults = PRESET_DEFAULTS[preset]
+        air_it_can_hold(dr, t_default=defaults["temperature_c"], rh_default=defaults["rh_percent"])
+        if preset == "oven":
+            air_it_can_hold(dr, "room_rh_percent", "room_temperature_c",
+                            defaults["room_temperature_c"], defaults["room_rh_percent"])
     d["drying"] = dr
     return d
 

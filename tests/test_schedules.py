@@ -223,3 +223,82 @@ def test_the_recipe_schema_declares_the_schedules_limits():
     for name, (lo, hi, lo_ok, unit) in STEP_LIMITS.items():
         f = RECIPE_SCHEMA.fields[f"drying.steps.*.{name}"]
         assert (f.min, f.max, f.min_inclusive, f.unit) == (lo, hi, lo_ok, unit)
+
+
+# ---------------------------------------------------------------------------
+# Air and film: no more water than they can hold (issue 22)
+# ---------------------------------------------------------------------------
+def _yaml(tmp_path, drying: str):
+    p = tmp_path / "hot.yaml"
+    p.write_text("name: hot\nmaterial: japan\nfilm: {thickness_um: 40}\n" + drying,
+                 encoding="utf-8")
+    return p
+
+
+def test_air_cannot_be_wetter_than_saturation_at_one_atmosphere(tmp_path):
+    from lacquersim.model.schedule import air_max_rh_percent
+
+    assert air_max_rh_percent(25) == 100.0 and air_max_rh_percent(99) == 100.0
+    assert air_max_rh_percent(140) == pytest.approx(100 * 101325 / psat(140))
+    # the same words from Python, from a file and from an option
+    with pytest.raises(ls.RecipeError) as py:
+        Schedule.constant(140, 60, 1)
+    assert py.value.field == "schedule.steps.0.rh_percent"
+    problem = py.value.problem
+    assert "60 % RH at 140 °C is more water vapour than air at 1 atm can hold" in problem
+    assert "allowed at most 28.2 % RH" in problem
+    p = _yaml(tmp_path, "drying: {temperature_c: 140, rh_percent: 60, hours: 1}\n")
+    with pytest.raises(ls.RecipeError) as fy:
+        ls.load_recipe(p)
+    assert (fy.value.field, fy.value.line, fy.value.problem) == ("drying.rh_percent", 4, problem)
+    from lacquersim import cli
+
+    with pytest.raises(ls.RecipeError) as op:
+        args = cli._build_parser().parse_args(["run", "japan-raw", "--temperature", "140",
+                                               "--rh", "60"])
+        cli._apply_conditions(cli._load(args.recipe), args)
+    assert (op.value.field, op.value.problem) == ("--rh", problem)
+    # the allowed value shown is allowed
+    Schedule.constant(140, 28.2, 1)
+
+
+def test_a_ramp_into_hot_wet_air_is_refused_where_it_gets_there(tmp_path):
+    p = _yaml(tmp_path, "drying:\n  steps:\n    - {temperature_c: 25, rh_percent: 80, hours: 1}\n"
+                        "    - {temperature_c: 25, end_temperature_c: 150, rh_percent: 50,"
+                        " hours: 2}\n")
+    with pytest.raises(ls.RecipeError) as e:
+        ls.load_recipe(p)
+    assert e.value.field == "drying.steps.1.rh_percent" and e.value.line == 7
+    assert "h into the step" in e.value.problem
+
+
+@pytest.mark.parametrize("material", ["vietnam", "japan", "china", "myanmar"])
+def test_air_so_humid_the_film_would_hold_too_much_water_is_refused(material):
+    from lacquersim.model.materials import get_material
+    from lacquersim.model.refining import highest_rh_percent
+
+    top = highest_rh_percent(get_material(material))
+    assert 98.0 < top < 99.5  # Phu Tho nights (98 %) stay possible
+    ok = ls.simulate(make_recipe(material=material, rh_percent=98, hours=48), n_cells=N)
+    assert ok.summary()["water_left_percent"] < 61.2  # 60 % by weight, as volume
+    with pytest.raises(ls.RecipeError) as e:
+        ls.simulate(make_recipe(material=material, rh_percent=100, hours=48), n_cells=N)
+    assert e.value.field == "drying.rh_percent"
+    assert f"allowed at most {int(top * 10) / 10:g} % RH" in e.value.problem
+    with pytest.raises(ls.RecipeError) as s:
+        ls.simulate(make_recipe(material=material), schedule=Schedule.constant(25, 99.9, 5))
+    assert s.value.field == "schedule.steps.0.rh_percent" and s.value.file is None
+
+
+def test_cashew_dries_in_saturated_air_its_thinner_is_not_water():
+    res = ls.simulate(make_recipe(material="cashew", thickness_um=50, rh_percent=100, hours=24),
+                      n_cells=N)
+    assert res.summary()["water_left_percent"] < 31
+
+
+def test_cli_names_the_option_that_made_the_air_too_humid(capsys):
+    from lacquersim import cli
+
+    assert cli.main(["run", "vietnam-raw", "--rh", "100", "--cells", "8", "--no-band"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "field '--rh'" in err and "allowed at most 98.6 % RH" in err

@@ -13,6 +13,7 @@ commands so that ``lacquersim --help`` stays fast.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -23,6 +24,7 @@ from typing import Any, Sequence
 
 from lacquersim.errors import RecipeError, SolverError
 from lacquersim.model.stages import STAGE_LABELS, STAGE_TABLE, STAGES
+from lacquersim.progress import Bar
 from lacquersim.textout import plain, table, width, wrap
 
 __all__ = ["main"]
@@ -200,8 +202,7 @@ def _load(name: str):
 def _apply_conditions(recipe, args):
     """The recipe with --temperature/--rh/--hours/--thickness applied, re-validated."""
     changes: dict[str, Any] = {}
-    given = {"drying.temperature_c": args.temperature, "drying.rh_percent": args.rh,
-             "drying.hours": args.hours, "film.thickness_um": args.thickness}
+    given = _given(args)
     if any(given[k] is not None for k in ("drying.temperature_c", "drying.rh_percent",
                                           "drying.hours")):
         first = recipe.drying.steps[0]
@@ -225,10 +226,24 @@ def _apply_conditions(recipe, args):
         changes["film.thickness_um"] = args.thickness
     if not changes:
         return recipe
-    try:
+    with _options_named(args):
         return recipe.with_values(changes)
+
+
+def _given(args) -> dict:
+    """Recipe field -> the value its option gave (None: not given)."""
+    return {"drying.temperature_c": args.temperature, "drying.rh_percent": args.rh,
+            "drying.hours": args.hours, "film.thickness_um": args.thickness}
+
+
+@contextlib.contextmanager
+def _options_named(args):
+    """A field the user set with an option is named by that option: the
+    recipe itself was valid, so the culprit is the option."""
+    given = _given(args)
+    try:
+        yield
     except RecipeError as e:
-        # The recipe itself was valid, so the culprit is an option: name it.
         if e.field in OPTION_FIELDS and given[e.field] is not None:
             raise RecipeError(e.problem, field=OPTION_FIELDS[e.field]) from None
         raise
@@ -339,12 +354,14 @@ def _cmd_run(args) -> int:
     recipe = _apply_conditions(_load(args.recipe), args)
     plot = _check_plot_target(args.plot) if args.plot else None
     pset = _parameter_set(args)
-    res = _simulate(recipe, args.cells, pset)
+    with _options_named(args):
+        res = _simulate(recipe, args.cells, pset)
     summary = _jsonable(res.summary())
     if not args.no_band:
         from lacquersim.sim.band import stage_band
 
-        band = stage_band(recipe, n_cells=args.cells, parameters=pset)
+        with Bar("member") as bar:
+            band = stage_band(recipe, n_cells=args.cells, parameters=pset, progress=bar)
         if len(band):
             summary["band_90_h"] = {s: [_finite(band.at[s, "low_h"]), _finite(band.at[s, "high_h"])]
                                     for s in band.index}
@@ -598,7 +615,11 @@ def _steps_table(history, mat) -> list[str]:
 def _cmd_compare(args) -> int:
     recipes = [_apply_conditions(_load(name), args) for name in args.recipes]
     pset = _parameter_set(args)
-    summaries = [_jsonable(_simulate(r, args.cells, pset).summary()) for r in recipes]
+    summaries = []
+    with _options_named(args), Bar("recipe") as bar:
+        for r in recipes:
+            summaries.append(_jsonable(_simulate(r, args.cells, pset).summary()))
+            bar(len(summaries), len(recipes))
     if args.json:
         print(json.dumps(summaries, indent=2))
         return 0

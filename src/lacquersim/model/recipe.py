@@ -382,7 +382,16 @@ def _build(data: Any, *, file: str | None, lines: Mapping[str, int] | None,
     preset = None
     if "preset" in dr:
         params = {k: x for k, x in dr.items() if k != "preset"}
-        schedule = Schedule.preset(dr["preset"], **params)
+        try:
+            schedule = Schedule.preset(dr["preset"], **params)
+        except RecipeError as e:  # a step the preset made: name the preset's section
+            if not (e.field or "").startswith("schedule.steps."):
+                raise
+            name = e.field.rsplit(".", 1)[1]
+            path = f"drying.{name}" if name in params else "drying"
+            raise RecipeError(f"the {dr['preset']} preset's air: {e.problem}", field=path,
+                              file=file, line=(lines or {}).get(path, (lines or {}).get("drying"))
+                              ) from None
         preset = (("preset", dr["preset"]),) + tuple(params.items())
     else:
         raw_steps = dr["steps"] if "steps" in dr else [dr]

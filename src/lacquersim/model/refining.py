@@ -87,12 +87,24 @@ from lacquersim.model.units import convert
 
 __all__ = ["refine", "initial_state", "effective_material", "process", "viscosity_pa_s",
            "water_volume_fraction", "water_activity", "STATE_FIELDS", "MAX_WATER_PERCENT",
-           "refined_values", "state_series"]
+           "refined_values", "state_series", "highest_rh_percent"]
 
 RHO_WATER = 1000.0  # kg m⁻³
 #: Highest water content (% by weight) a lacquer may have at any point of refining.
 MAX_WATER_PERCENT = 60.0
 _PHI_D_CAP = 0.6
+
+
+def highest_rh_percent(mat: Material) -> float | None:
+    """The most humid air (% RH) a film of ``mat`` can dry in: there its
+    sorption isotherm's equilibrium water reaches MAX_WATER_PERCENT by weight,
+    and nearer saturation it grows without limit. None when the lacquer's
+    volatile is not water (the air carries none of it)."""
+    if not mat.is_water:
+        return None
+    u = MAX_WATER_PERCENT / (100.0 - MAX_WATER_PERCENT)
+    x = (_phi_of_u(u, mat["rho_solids"]) / mat["isotherm_A"]) ** (1.0 / mat["isotherm_n"])
+    return 100.0 * x / (1.0 + mat["isotherm_b"] * x)
 _M_FLOOR = 0.05
 
 

@@ -32,12 +32,14 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from lacquersim.errors import RecipeError
 import yaml
 
+from lacquersim.errors import RecipeError
+from lacquersim.kernels.formulas import psat_water_c
 from lacquersim.model.climate import STATIONS, month_climate
 
-__all__ = ["Step", "Schedule", "PRESET_NAMES", "PRESET_DEFAULTS", "STATION_NAMES"]
+__all__ = ["Step", "Schedule", "PRESET_NAMES", "PRESET_DEFAULTS", "STATION_NAMES",
+           "air_max_rh_percent", "air_problem"]
 
 
 @lru_cache(maxsize=1)
@@ -291,6 +293,48 @@ def _check_step(step: Step, i: int) -> None:
                        else f"more than {_n(lo)} and at most {_n(hi)}")
             raise RecipeError(f"{v!r} is out of range; allowed {allowed} {unit}",
                               field=f"schedule.steps.{i}.{name}")
+    found = air_problem(step)
+    if found is not None:
+        raise RecipeError(found[1], field=f"schedule.steps.{i}.{found[0]}")
+
+
+#: The air's pressure (Pa): drying happens at about one atmosphere.
+P_ATM_PA = 101325.0
+
+
+def air_max_rh_percent(temperature_c: float) -> float:
+    """The highest relative humidity air at 1 atm can have at ``temperature_c``:
+    100 % up to water's boiling point; above it the vapour cannot be at more
+    than 1 atm, which is less than saturation (at 140 °C, 28 %)."""
+    return min(100.0, 100.0 * P_ATM_PA / psat_water_c(float(temperature_c)))
+
+
+def air_problem(step) -> tuple[str, str] | None:
+    """``(field, problem)`` if a step (a :class:`Step` or its mapping) asks for
+    more water vapour than its air can hold anywhere along the step, else None."""
+    get = step.get if isinstance(step, Mapping) else (lambda k, d=None: getattr(step, k, d))
+    t0, rh0 = float(get("temperature_c")), float(get("rh_percent"))
+    t1 = t0 if get("end_temperature_c") is None else float(get("end_temperature_c"))
+    rh1 = rh0 if get("end_rh_percent") is None else float(get("end_rh_percent"))
+    for f in np.linspace(0.0, 1.0, 21):  # a ramp: along the way, not only its ends
+        t, rh = t0 + f * (t1 - t0), rh0 + f * (rh1 - rh0)
+        top = air_max_rh_percent(t)
+        if rh > top * (1 + 1e-9):
+            name = "rh_percent" if f == 0.0 or get("end_rh_percent") is None else "end_rh_percent"
+            at = "" if f in (0.0, 1.0) else f" (reached {_n(round(f * float(get('hours')), 3))} h into the step)"
+            return name, (f"{_n(round(rh, 3))} % RH at {_n(round(t, 3))} °C{at} is more water "
+                          f"vapour than air at 1 atm can hold; allowed at most "
+                          f"{_n(_floor3(top))} % RH at that temperature (above 100 °C the "
+                          f"vapour's pressure cannot exceed 1 atm)")
+    return None
+
+
+def _floor3(x: float) -> float:
+    """``x`` rounded down to 3 significant digits (an allowed value shown is allowed)."""
+    if x <= 0:
+        return x
+    q = 10.0 ** (math.floor(math.log10(x)) - 2)
+    return math.floor(x / q) * q
 
 
 def _n(x) -> str:

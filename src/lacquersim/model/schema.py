@@ -17,7 +17,8 @@ from typing import Mapping
 
 from lacquersim.model.materials import material_names, non_sap_materials, oil_names
 from lacquersim.model.climate import FIRST_YEAR, LAST_YEAR
-from lacquersim.model.schedule import PRESET_DEFAULTS, PRESET_NAMES, STATION_NAMES, STEP_LIMITS
+from lacquersim.model.schedule import (PRESET_DEFAULTS, PRESET_NAMES, STATION_NAMES, STEP_LIMITS,
+                                       air_problem)
 from lacquersim.model.validation import Field, Rule, Schema, describe, pattern_of
 
 __all__ = ["Field", "FIELDS", "RULES", "RECIPE_SCHEMA", "MATERIAL_NAMES", "describe_schema",
@@ -250,11 +251,26 @@ def _year_or_period(v: Mapping) -> tuple[str, str] | None:
     return None
 
 
+def _air_can_hold_it(v: Mapping) -> tuple[str, str] | None:
+    dr = v.get("drying", {})
+    if "preset" in dr:
+        return None  # checked when the preset is expanded into steps
+    steps = dr["steps"] if "steps" in dr else [dr]
+    for i, st in enumerate(steps):
+        found = air_problem(st)
+        if found is not None:
+            return (f"drying.steps.{i}.{found[0]}" if "steps" in dr else f"drying.{found[0]}",
+                    found[1])
+    return None
+
+
 #: Checks across fields (see :class:`Rule`).
 RULES: tuple[Rule, ...] = (
     Rule("refining needs a sap lacquer (not cashew)", _refining_needs_sap),
     Rule("the last coat goes on before the drying schedule ends", _coats_fit_the_schedule),
     Rule("an outdoor period begins before it ends", _year_or_period),
+    Rule("the air holds no more water vapour than it can at its temperature and 1 atm "
+         "(above 100 °C less than 100 % RH)", _air_can_hold_it),
 )
 
 #: The recipe's schema; the functions below are its methods, for short calls.

@@ -26,7 +26,7 @@ __all__ = ["stage_band"]
 
 def stage_band(recipe: Any, schedule: Schedule | None = None, *, parameters: Any = None,
                level: float = 0.9, n_cells: int = 50, rtol: float = 1e-6,
-               members: int | None = None) -> pd.DataFrame:
+               members: int | None = None, progress: Any = None) -> pd.DataFrame:
     """Stage times of ``recipe`` over the parameter ensemble.
 
     Parameters
@@ -39,6 +39,8 @@ def stage_band(recipe: Any, schedule: Schedule | None = None, *, parameters: Any
         Central probability of the band (0.9: the 5th to the 95th percentile).
     members : int, optional
         Use only the first ``members`` members (the optimum is the first).
+    progress : callable, optional
+        ``progress(done, total)`` after each member.
 
     Returns
     -------
@@ -69,7 +71,9 @@ def stage_band(recipe: Any, schedule: Schedule | None = None, *, parameters: Any
             film = prepare(rec, schedule, n_cells, pset, viscosity=False)
             times[i] = simulate(film, rtol=rtol).stages.reindex(list(STAGES)).to_numpy(dtype=float)
         except (RecipeError, SolverError):  # e.g. a member under which the lacquer gels in the pot
-            continue
+            pass
+        if progress is not None:
+            progress(i + 1, len(sets))
     tail = (1.0 - float(level)) / 2.0
     out = {}
     for k, s in enumerate(STAGES):

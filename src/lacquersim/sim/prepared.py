@@ -20,7 +20,8 @@ from lacquersim.model.problem import (FilmProblem, check_n_cells, initial_vector
                                       mesh, step_vectors)
 from lacquersim.model.recipe import Recipe
 from lacquersim.model.recipe_files import as_recipe  # noqa: F401 (re-exported: sim.prepared.as_recipe)
-from lacquersim.model.refining import (STATE_FIELDS, effective_material, refined_values, state_series,
+from lacquersim.model.refining import (MAX_WATER_PERCENT, STATE_FIELDS, effective_material,
+                                       highest_rh_percent, refined_values, state_series,
                                        viscosity_pa_s, _additives)
 from lacquersim.model.schedule import Schedule
 from lacquersim.model.units import to_si
@@ -120,8 +121,46 @@ def prepare(recipe: Any, schedule: Schedule | None = None, n_cells: int = 50,
 
 
 def _problem(mat: Material, state: dict, schedule: Schedule, recipe: Recipe, n: int) -> FilmProblem:
+    _check_humidity(mat, schedule, recipe)
     p_mat = material_vector(mat, state)
     bounds = schedule.boundaries_h * HOUR
     params = step_vectors(p_mat, schedule.steps, bounds)
     dz = mesh(recipe.film.thickness_um, n)
     return FilmProblem(dz=dz, y0=initial_vector(params[0], state, n), t_bounds=bounds, params=params)
+
+
+def _check_humidity(mat: Material, schedule: Schedule, recipe: Recipe) -> None:
+    """Refuse air so humid that the film would hold more water than a lacquer can."""
+    top = highest_rh_percent(mat)
+    if top is None:
+        return
+    for i, st in enumerate(schedule.written):
+        rh = max(st.rh_percent, st.rh_end_percent)
+        if rh <= top * (1 + 1e-9):
+            continue
+        name = "rh_percent" if st.rh_percent >= st.rh_end_percent else "end_rh_percent"
+        if schedule is not recipe.drying:
+            path = f"schedule.steps.{i}.{name}"
+        elif recipe.drying_preset:
+            path = "drying"
+        elif len(schedule.written) > 1 or f"drying.steps.{i}.{name}" in (recipe.lines or {}):
+            path = f"drying.steps.{i}.{name}"
+        else:
+            path = f"drying.{name}"
+        shown = math.floor(top * 10.0) / 10.0
+        mine = path.startswith("drying")  # else the caller's schedule, not the file's
+        raise RecipeError(
+            f"at {rh:g} % RH a {mat.name} film would take up water until it held more than a "
+            f"lacquer can ({MAX_WATER_PERCENT:g} % water by weight; nearer saturation its "
+            f"uptake has no limit); allowed at most {shown:g} % RH for this lacquer",
+            field=path, file=recipe.source if mine else None,
+            line=_line_of(recipe, path) if mine else None)
+
+
+def _line_of(recipe: Recipe, path: str) -> int | None:
+    lines = recipe.lines or {}
+    while path:
+        if path in lines:
+            return lines[path]
+        path = path.rpartition(".")[0]
+    return None
