@@ -365,3 +365,17 @@ def test_listings_fit_80_columns(command, capsys):
     out = capsys.readouterr().out
     assert max(len(line) for line in out.splitlines()) <= 80
     assert "drying.rh_percent" in out or "vietnam-raw" in out
+
+
+def test_run_build_prints_whole_build_and_per_coat_figures():
+    proc = run_cli("run", "vietnam-kneaded-3-coats", "--no-band", "--cells", "10")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "Whole build at the end" in out and "catechol converted" in out
+    assert "Each coat at the end" in out
+    lines = out.splitlines()
+    i = next(k for k, ln in enumerate(lines) if ln.startswith("Each coat at the end"))
+    assert [ln.split()[0] for ln in lines[i + 2:i + 5]] == ["1", "2", "3"]
+    # (the first line names the recipe's file, whatever its length)
+    assert max(len(ln) for ln in lines[1:]) <= 80
+

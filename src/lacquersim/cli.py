@@ -430,12 +430,29 @@ def _format_run(recipe, summary: dict) -> str:
                 lines.append(f"        coat {c['coat']}: {c['reason']}")
         lines[lines.index("Drying stages (hours after application)")] = \
             "Drying stages of the top coat (hours after it went on)"
-    lines += ["", f"Film figures (end of the {_num(recipe.drying.total_hours)} h schedule; wrinkle index > 1 = wrinkle risk)"]
+    end = f"end of the {_num(recipe.drying.total_hours)} h schedule"
+    head = (f"Whole build at the {end} (" if summary.get("figures_of") == "whole build"
+            else f"Film figures ({end}; ")
+    lines += [""] + textwrap.wrap(head + "wrinkle index > 1 = wrinkle risk)", 80)
     width = max(len(r[1]) for r in SUMMARY_ROWS)
     for key, label, unit, spec in SUMMARY_ROWS:
         if key in summary:
             lines.append(f"  {label.ljust(width)}  {_fmt(summary[key], spec, unit)}")
-    return "\n".join(lines)
+    return "\n".join(lines + _coat_figure_lines(coats or []))
+
+
+def _coat_figure_lines(coats: list) -> list[str]:
+    """Each coat's own end-of-schedule figures (its cells only), under a build's."""
+    cols = [("coat", "coat", "d"), ("final_tg_minus_t_c", "Tg - T at its top (°C)", ".1f"),
+            ("water_left_percent", "water left (%)", ".3g"),
+            ("catechol_converted_percent", "catechol converted (%)", ".1f")]
+    if not coats or not all(k in coats[0] for k, _, _ in cols):
+        return []
+    out = ["", "Each coat at the end of the schedule (its own cells)",
+           "  " + "  ".join(h for _, h, _ in cols)]
+    for c in coats:
+        out.append("  " + "  ".join(_fmt(c[k], f).rjust(len(h)) for k, h, f in cols))
+    return out
 
 
 def _preparation_lines(recipe) -> list[str]:

@@ -21,6 +21,9 @@ _HISTORY_COLUMNS = ["time_h", "temperature_c", "rh_percent",
                     "tg_surface_c", "tg_bottom_c",
                     "water_mean_percent", "water_surface_percent",
                     "o2_mean_mol_m3", "laccase_mean_percent"]
+#: The end-of-schedule figures of a summary (:attr:`Result.figures`).
+FIGURES = ("wrinkle_index", "final_tg_minus_t_c", "water_left_percent", "o2_consumed_mol_m2",
+           "catechol_converted_percent")
 
 
 class Result:
@@ -222,6 +225,15 @@ class Result:
             "initial_state": {k: float(v) for k, v in self.initial_state.items()},
             "solver": {k: int(v) for k, v in self.trajectory.stats.items()},
         }
+
+    @property
+    def figures(self) -> pd.Series:
+        """End-of-schedule figures of :meth:`summary` (wrinkle index, surface
+        Tg − T in K, water left in vol %, O2 consumed in mol/m², catechol
+        converted in %), as a Series."""
+        s = self.summary()
+        return pd.Series({k: np.nan if s[k] is None else s[k] for k in FIGURES}, name="figures",
+                         dtype=float)
 
     def plot(self):
         """Drying curves with the stage times marked; returns a matplotlib Figure.
