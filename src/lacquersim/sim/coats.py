@@ -89,7 +89,8 @@ class BuildResult:
 
     @property
     def history(self) -> pd.DataFrame:
-        """Drying curves of the whole build, first application to the end."""
+        """Drying curves of the build, first application to the end: in each
+        interval, of the coat on top (see :attr:`Result.history`)."""
         return pd.concat([c.history for c in self.coats], ignore_index=True)
 
     @cached_property
@@ -156,8 +157,21 @@ class BuildResult:
         s["coats"] = rows
         return s
 
+    @property
+    def applied_h(self) -> float:
+        """When the top coat (whose stages are :attr:`stages`) went on, h."""
+        return self.coats[-1].applied_h
+
+    @property
+    def recipe(self):
+        return self.coats[-1].recipe
+
     def plot(self):
-        return self.coats[-1].plot()
+        """Drying curves of every coat, each coat's stages marked in its
+        interval; returns a matplotlib Figure (see :mod:`lacquersim.sim.figures`)."""
+        from lacquersim.sim.figures import build_figure
+
+        return build_figure(self)
 
 
 def simulate_coats(prepared: PreparedFilm, n_coats: int, interval_hours, rtol: float = 1e-6,
