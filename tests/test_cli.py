@@ -379,3 +379,23 @@ def test_run_build_prints_whole_build_and_per_coat_figures():
     # (the first line names the recipe's file, whatever its length)
     assert max(len(ln) for ln in lines[1:]) <= 80
 
+
+def test_compare_plot_writes_a_figure(tmp_path):
+    target = tmp_path / "compare.png"
+    proc = run_cli("compare", "japan-baked", "japan-raw", "--plot", str(target), "--cells", "10")
+    assert proc.returncode == 0, proc.stderr
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["compare.png"]
+    assert f"plot saved to {target}" in proc.stdout
+    proc = run_cli("compare", "japan-baked", "japan-raw", "--json", "--plot",
+                   str(tmp_path / "c.svg"), "--cells", "10")
+    assert proc.returncode == 0, proc.stderr
+    json.loads(proc.stdout)
+    assert (tmp_path / "c.svg").is_file()
+
+
+def test_compare_plot_target_checked_before_simulating(tmp_path):
+    assert_user_error(run_cli("compare", "japan-baked", "japan-raw", "--plot",
+                              str(tmp_path / "x.xyz")), "field '--plot'", ".png")
+    assert_user_error(run_cli("compare", "japan-baked", "japan-raw", "--plot",
+                              str(tmp_path / "no" / "x.png")), "field '--plot'", "does not exist")

@@ -115,6 +115,9 @@ def _build_parser() -> argparse.ArgumentParser:
                           description="Simulate several recipes under the same conditions "
                                       "and tabulate their drying stages.")
     cmp_.add_argument("recipes", nargs="+", metavar="RECIPE", help="recipe files or names")
+    cmp_.add_argument("--plot", metavar="FILE.png",
+                      help="save a figure of every recipe's drying curves, overlaid (format from "
+                           "the suffix: png, pdf, svg, ...)")
     cmp_.set_defaults(func=_cmd_compare)
 
     ref = sub.add_parser("refine", help="show the refined state of a recipe",
@@ -519,8 +522,12 @@ def _cmd_refine(args) -> int:
 
 def _cmd_compare(args) -> int:
     recipes = [_apply_conditions(_load(name), args) for name in args.recipes]
+    plot = _check_plot_target(args.plot) if args.plot else None
     pset = _parameter_set(args)
-    summaries = [_jsonable(_simulate(r, args.cells, pset).summary()) for r in recipes]
+    results = [_simulate(r, args.cells, pset) for r in recipes]
+    summaries = [_jsonable(res.summary()) for res in results]
+    if plot is not None:
+        _save_compare_plot(results, *plot)
     if args.json:
         print(json.dumps(summaries, indent=2))
         return 0
@@ -556,6 +563,8 @@ def _cmd_compare(args) -> int:
     if any("—" in row for row in rows):
         out += ["", "— = not reached within the schedule (see 'lacquersim run RECIPE' for why)"]
     print("\n".join(out))
+    if plot is not None:
+        print(f"\nplot saved to {plot[0]}")
     return 0
 
 
@@ -636,3 +645,11 @@ def _save_plot(res, target: Path, fmt: str) -> None:
     from lacquersim.plotfiles import save_figure
 
     save_figure(res.plot(), target, field="--plot")
+
+
+def _save_compare_plot(results, target: Path, fmt: str) -> None:
+    """Save the recipes' drying curves overlaid, atomically."""
+    from lacquersim.plotfiles import save_figure
+    from lacquersim.sim.figures import compare_figure
+
+    save_figure(compare_figure(results), target, field="--plot")
