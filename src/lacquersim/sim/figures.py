@@ -79,6 +79,14 @@ def _air(ax, h, color=None, label=None, axr=None):
     return axr
 
 
+def _widen(ax, span: float = 10.0) -> None:
+    """At least ``span`` °C on the air axis: constant air reads as flat, not as noise."""
+    lo, hi = ax.dataLim.intervaly
+    if np.isfinite(lo) and hi - lo < span:
+        mid = 0.5 * (lo + hi)
+        ax.set_ylim(mid - 0.5 * span, mid + 0.5 * span)
+
+
 def _panels(plt, title: str):
     fig, axes = plt.subplots(4, 1, figsize=(7.5, 11), sharex=True, height_ratios=[3, 2, 2, 1.6],
                              layout="constrained")
@@ -112,6 +120,7 @@ def _curves(axes, h, alpha_gel: float, where: tuple[str, str, str]) -> None:
     lines = ax3.get_lines() + ax3b.get_lines()
     ax3.legend(lines, [ln.get_label() for ln in lines], loc="upper right", fontsize=8)
     axr = _air(ax4, h)
+    _widen(ax4)
     lines = ax4.get_lines() + axr.get_lines()
     ax4.legend(lines, [ln.get_label() for ln in lines], loc="upper right", fontsize=8)
 
@@ -221,6 +230,7 @@ def compare_figure(results, labels=None):
                         gid=f"stage {i} {st.name}")
         ax2.plot(h.time_h, h.tg_surface_c - h.temperature_c, color=color)
         axr = _air(ax3, h, color=color, label=f"{i}", axr=axr)
+    _widen(ax3)
     ax.set_ylabel("network conversion α")
     ax.set_ylim(0, 1)
     ax.plot([], [], color="0.3", label="mean (solid), surface (dotted)")
