@@ -365,3 +365,37 @@ def test_listings_fit_80_columns(command, capsys):
     out = capsys.readouterr().out
     assert max(len(line) for line in out.splitlines()) <= 80
     assert "drying.rh_percent" in out or "vietnam-raw" in out
+
+
+def test_run_build_prints_whole_build_and_per_coat_figures():
+    proc = run_cli("run", "vietnam-kneaded-3-coats", "--no-band", "--cells", "10")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "Whole build at the end" in out and "catechol converted" in out
+    assert "Each coat at the end" in out
+    lines = out.splitlines()
+    i = next(k for k, ln in enumerate(lines) if ln.startswith("Each coat at the end"))
+    assert [ln.split()[0] for ln in lines[i + 3:i + 6]] == ["1", "2", "3"]  # after head, rule
+    # (the first line names the recipe's file, whatever its length)
+    assert max(len(ln) for ln in lines[1:]) <= 80
+
+
+def test_compare_plot_writes_a_figure(tmp_path):
+    target = tmp_path / "compare.png"
+    proc = run_cli("compare", "japan-baked", "japan-raw", "--plot", str(target), "--cells", "10")
+    assert proc.returncode == 0, proc.stderr
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["compare.png"]
+    assert f"plot saved to {target}" in proc.stdout
+    proc = run_cli("compare", "japan-baked", "japan-raw", "--json", "--plot",
+                   str(tmp_path / "c.svg"), "--cells", "10")
+    assert proc.returncode == 0, proc.stderr
+    json.loads(proc.stdout)
+    assert (tmp_path / "c.svg").is_file()
+
+
+def test_compare_plot_target_checked_before_simulating(tmp_path):
+    assert_user_error(run_cli("compare", "japan-baked", "japan-raw", "--plot",
+                              str(tmp_path / "x.xyz")), "field '--plot'", ".png")
+    assert_user_error(run_cli("compare", "japan-baked", "japan-raw", "--plot",
+                              str(tmp_path / "no" / "x.png")), "field '--plot'", "does not exist")

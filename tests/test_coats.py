@@ -69,3 +69,34 @@ def test_coats_that_outlast_the_schedule_are_a_recipe_error():
     d["coats"] = {"count": 0, "interval_hours": 24}
     with pytest.raises(ls.RecipeError, match="coats.count"):
         ls.Recipe.from_dict(d)
+
+
+def test_build_figures_say_whole_build_or_coat():
+    """A build's end-of-schedule figures: the whole build, and each coat's own."""
+    import pandas as pd
+
+    b = ls.simulate("vietnam-kneaded-3-coats", n_cells=10)
+    fig = b.figures
+    assert isinstance(fig, pd.DataFrame)
+    assert list(fig.index) == ["whole build", "coat 1", "coat 2", "coat 3"]
+    conv = fig.catechol_converted_percent
+    # equal coats: the build's conversion is the mean of its coats'; the
+    # undercoat, oldest, has converted the most
+    assert conv["whole build"] == pytest.approx(conv.drop("whole build").mean(), rel=1e-9)
+    assert conv["coat 1"] > conv["coat 3"]
+    water = fig.water_left_percent
+    assert water["whole build"] == pytest.approx(water.drop("whole build").mean(), rel=1e-9)
+    # the air surface is the top coat's
+    assert fig.final_tg_minus_t_c["whole build"] == pytest.approx(fig.final_tg_minus_t_c["coat 3"])
+    assert fig.wrinkle_index["whole build"] == pytest.approx(b.wrinkle_index)
+    s = b.summary()
+    assert s["figures_of"] == "whole build" and s["stages_of"] == "top coat"
+    assert s["catechol_converted_percent"] == pytest.approx(conv["whole build"])
+    for row in s["coats"]:
+        c = f"coat {row['coat']}"
+        assert row["catechol_converted_percent"] == pytest.approx(conv[c])
+        assert row["water_left_percent"] == pytest.approx(water[c])
+    # a single coat's figures are those of its summary
+    one = ls.simulate("vietnam-kneaded-60", n_cells=10)
+    assert one.figures["catechol_converted_percent"] == pytest.approx(
+        one.summary()["catechol_converted_percent"])

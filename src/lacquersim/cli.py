@@ -120,6 +120,9 @@ def _build_parser() -> argparse.ArgumentParser:
                           description="Simulate several recipes under the same conditions "
                                       "and tabulate their drying stages.")
     cmp_.add_argument("recipes", nargs="+", metavar="RECIPE", help="recipe files or names")
+    cmp_.add_argument("--plot", metavar="FILE.png",
+                      help="save a figure of every recipe's drying curves, overlaid (format from "
+                           "the suffix: png, pdf, svg, ...)")
     cmp_.set_defaults(func=_cmd_compare)
 
     ref = sub.add_parser("refine", help="show the refined state of a recipe",
@@ -467,13 +470,29 @@ def _format_run(recipe, summary: dict) -> str:
                 lines.append(f"        coat {c['coat']}: {c['reason']}")
         lines[lines.index("Drying stages (hours after application)")] = \
             "Drying stages of the top coat (hours after it went on)"
-    lines += ["", f"Film figures (end of the {_num(recipe.drying.total_hours)} h schedule; wrinkle index > 1 = wrinkle risk)"]
+    end = f"end of the {_num(recipe.drying.total_hours)} h schedule"
+    head = (f"Whole build at the {end} (" if summary.get("figures_of") == "whole build"
+            else f"Film figures ({end}; ")
+    lines += [""] + wrap(head + "wrinkle index > 1 = wrinkle risk)")
     rows = [(key, _summary_label(label, mat), unit, spec) for key, label, unit, spec in SUMMARY_ROWS
             if key in summary and _applies(key, mat)]
     width = max(len(r[1]) for r in rows)
     for key, label, unit, spec in rows:
         lines.append(f"  {label.ljust(width)}  {_fmt(summary[key], spec, unit)}")
-    return "\n".join(lines)
+    return "\n".join(lines + _coat_figure_lines(coats or [], mat))
+
+
+def _coat_figure_lines(coats: list, mat) -> list[str]:
+    """Each coat's own end-of-schedule figures (its cells only), under a build's."""
+    cols = [("final_tg_minus_t_c", "Tg - T at its top (°C)", ".1f"),
+            ("water_left_percent", _summary_label("water left (%)", mat), ".3g"),
+            ("catechol_converted_percent", "catechol converted (%)", ".1f")]
+    cols = [c for c in cols if _applies(c[0], mat)]
+    if not coats or not all(k in coats[0] for k, _, _ in cols):
+        return []
+    rows = [[str(c["coat"])] + [_fmt(c[k], f) for k, _, f in cols] for c in coats]
+    return (["", "Each coat at the end of the schedule (its own cells)"]
+            + ["  " + line for line in table(["coat"] + [h for _, h, _ in cols], rows, limit=78)])
 
 
 def _stage_legend() -> list[str]:
@@ -614,12 +633,16 @@ def _steps_table(history, mat) -> list[str]:
 
 def _cmd_compare(args) -> int:
     recipes = [_apply_conditions(_load(name), args) for name in args.recipes]
+    plot = _check_plot_target(args.plot) if args.plot else None
     pset = _parameter_set(args)
-    summaries = []
+    results = []
     with _options_named(args), Bar("recipe") as bar:
         for r in recipes:
-            summaries.append(_jsonable(_simulate(r, args.cells, pset).summary()))
-            bar(len(summaries), len(recipes))
+            results.append(_simulate(r, args.cells, pset))
+            bar(len(results), len(recipes))
+    summaries = [_jsonable(res.summary()) for res in results]
+    if plot is not None:
+        _save_compare_plot(results, *plot)
     if args.json:
         print(json.dumps(summaries, indent=2))
         return 0
@@ -651,6 +674,8 @@ def _cmd_compare(args) -> int:
         out += [""] + wrap("— = not reached within the schedule (see 'lacquersim run RECIPE' "
                            "for why)")
     print("\n".join(out))
+    if plot is not None:
+        print(f"\nplot saved to {plot[0]}")
     return 0
 
 
@@ -731,3 +756,11 @@ def _save_plot(res, target: Path, fmt: str) -> None:
     from lacquersim.plotfiles import save_figure
 
     save_figure(res.plot(), target, field="--plot")
+
+
+def _save_compare_plot(results, target: Path, fmt: str) -> None:
+    """Save the recipes' drying curves overlaid, atomically."""
+    from lacquersim.plotfiles import save_figure
+    from lacquersim.sim.figures import compare_figure
+
+    save_figure(compare_figure(results), target, field="--plot")

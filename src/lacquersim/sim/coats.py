@@ -12,22 +12,27 @@ next coat goes on are reported missing, with that reason.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
 
-from lacquersim.kernels import laws
+from lacquersim.kernels import film, laws
 
 from lacquersim.kernels import layout
 from lacquersim.errors import RecipeError
 from lacquersim.model.problem import FilmProblem, initial_vector
 from lacquersim.sim.prepared import PreparedFilm
+from lacquersim.sim.result import FIGURES, Result
 from lacquersim.sim.solver import BDFSolver
 from lacquersim.model.stages import STAGES
 from lacquersim.sim.stages import StageInfo, detect_stages
 
 __all__ = ["simulate_coats", "BuildResult"]
+
+#: The end-of-schedule figures a coat has of its own (the others are the build's).
+COAT_FIGURES = ("final_tg_minus_t_c", "water_left_percent", "catechol_converted_percent")
 
 
 def _clip(problem: FilmProblem, a_s: float, b_s: float):
@@ -56,6 +61,9 @@ class BuildResult:
         One row per coat: ``applied_h`` (h from the first application), the
         four stages (h after that coat's application, NaN if not reached),
         ``wrinkle_index`` and ``reason`` for the first missing stage.
+    figures : pandas.DataFrame
+        End-of-schedule figures of the ``"whole build"`` and of each coat
+        (``"coat 1"``, ...); see :attr:`figures`.
     """
 
     coats: list
@@ -81,22 +89,89 @@ class BuildResult:
 
     @property
     def history(self) -> pd.DataFrame:
-        """Drying curves of the whole build, first application to the end."""
+        """Drying curves of the build, first application to the end: in each
+        interval, of the coat on top (see :attr:`Result.history`)."""
         return pd.concat([c.history for c in self.coats], ignore_index=True)
 
+    @cached_property
+    def figures(self) -> pd.DataFrame:
+        """End-of-schedule figures, one row for the ``"whole build"`` and one per coat.
+
+        Columns as :attr:`Result.figures`: ``wrinkle_index`` (the build: the
+        largest), ``final_tg_minus_t_c`` (the build: at the air surface; a
+        coat: at its top cell), ``water_left_percent`` (by volume),
+        ``o2_consumed_mol_m2`` (the build only; NaN for a coat) and
+        ``catechol_converted_percent`` (since each cell's application).
+        """
+        top = self.coats[-1]
+        y = top.trajectory.y_end
+        nf, n = layout.NF, top.n_cells
+        N = n // len(self.coats)
+        p = top.trajectory.params[-1]
+        T, _ = laws.conditions(top.trajectory.t_end, p)
+        diag = np.empty((n, 4))
+        film.cell_diagnostics(y, n, p, T, diag)
+        cells = y[: nf * n].reshape(n, nf)
+        # each coat's cells as they were when that coat went on
+        m0 = np.concatenate([c.problem.y0[: nf * (j + 1) * N].reshape(-1, nf)[j * N:, layout.F_M]
+                             for j, c in enumerate(self.coats)])
+        dz = top.problem.dz
+
+        def part(a, b):
+            w = dz[a:b] / dz[a:b].sum()
+            return {"final_tg_minus_t_c": float(diag[b - 1, 1] - T),
+                    "water_left_percent": 100.0 * float(w @ cells[a:b, layout.F_PHI]),
+                    "catechol_converted_percent": 100.0 * float(w @ (m0[a:b] - cells[a:b, layout.F_M]))}
+
+        rows = {"whole build": {"wrinkle_index": self.wrinkle_index, **part(0, n),
+                                "o2_consumed_mol_m2": float(top.balances()["o2_consumed_mol_m2"])}}
+        for j, (coat, r) in enumerate(self.coat_stages.iterrows()):
+            rows[f"coat {coat}"] = {"wrinkle_index": float(r.wrinkle_index),
+                                    **part(j * N, (j + 1) * N), "o2_consumed_mol_m2": np.nan}
+        df = pd.DataFrame.from_dict(rows, orient="index")[list(FIGURES)]
+        df.index.name = "of"
+        return df
+
     def summary(self) -> dict:
+        """The top coat's summary, with the figures of the whole build and each coat's own.
+
+        ``stages_h`` are the top coat's (``stages_of``); the end-of-schedule
+        figures are the whole build's (``figures_of``); each row of ``coats``
+        has that coat's stages and figures.
+        """
         s = self.coats[-1].summary()
+        figs = self.figures
+
+        def num(v):
+            return None if isinstance(v, float) and not np.isfinite(v) else v
+
+        s.update({"stages_of": "top coat", "figures_of": "whole build"})
+        s.update({k: num(float(v)) for k, v in figs.loc["whole build"].items()})
         rows = []
         for coat, r in self.coat_stages.iterrows():
             d = {"coat": int(coat)}
-            d.update({k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in r.items()})
+            d.update({k: num(v) for k, v in r.items()})
+            d.update({k: float(v) for k, v in figs.loc[f"coat {coat}"].items()
+                      if k in COAT_FIGURES})
             rows.append(d)
         s["coats"] = rows
-        s["wrinkle_index"] = None if not np.isfinite(self.wrinkle_index) else self.wrinkle_index
         return s
 
+    @property
+    def applied_h(self) -> float:
+        """When the top coat (whose stages are :attr:`stages`) went on, h."""
+        return self.coats[-1].applied_h
+
+    @property
+    def recipe(self):
+        return self.coats[-1].recipe
+
     def plot(self):
-        return self.coats[-1].plot()
+        """Drying curves of every coat, each coat's stages marked in its
+        interval; returns a matplotlib Figure (see :mod:`lacquersim.sim.figures`)."""
+        from lacquersim.sim.figures import build_figure
+
+        return build_figure(self)
 
 
 def simulate_coats(prepared: PreparedFilm, n_coats: int, interval_hours, rtol: float = 1e-6,
@@ -112,8 +187,6 @@ def simulate_coats(prepared: PreparedFilm, n_coats: int, interval_hours, rtol: f
         Time between successive applications, h (one value for all, or
         ``n_coats − 1`` values).
     """
-    from lacquersim.sim.result import Result
-
     n_coats = int(n_coats)
     if not 1 <= n_coats <= 20:
         raise RecipeError(f"{n_coats} coats is not allowed; 1 to 20", field="coats.count")

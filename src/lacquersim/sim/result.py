@@ -11,7 +11,7 @@ from lacquersim.kernels import film
 
 from lacquersim.kernels import laws
 from lacquersim.kernels.film import NF, F_PHI, F_C, F_M, F_S, F_E
-from lacquersim.model.stages import STAGE_TABLE, STAGES
+from lacquersim.model.stages import STAGES
 
 __all__ = ["Result"]
 
@@ -21,6 +21,9 @@ _HISTORY_COLUMNS = ["time_h", "temperature_c", "rh_percent",
                     "tg_surface_c", "tg_bottom_c",
                     "water_mean_percent", "water_surface_percent",
                     "o2_mean_mol_m3", "laccase_mean_percent"]
+#: The end-of-schedule figures of a summary (:attr:`Result.figures`).
+FIGURES = ("wrinkle_index", "final_tg_minus_t_c", "water_left_percent", "o2_consumed_mol_m2",
+           "catechol_converted_percent")
 
 
 class Result:
@@ -130,6 +133,10 @@ class Result:
     def history(self) -> pd.DataFrame:
         """Drying curves over time: surface / mean / bottom conversion, Tg, water, O2, laccase.
 
+        For a coat of a build, of that coat's cells: its surface is the air
+        surface (it is the top coat until the next goes on), its bottom lies
+        on the coat below.
+
         Rows at 240 evenly spaced times plus the schedule boundaries and
         the stage times.
         """
@@ -147,12 +154,16 @@ class Result:
     def _history_row(self, t: float, y: np.ndarray, p: np.ndarray) -> tuple:
         """One row of :attr:`history` for state y at time t (s) under parameters p."""
         N = self.n_cells
-        dz = self.problem.dz
+        # the cells whose stages are reported: a build's coat is its own cells,
+        # so its curves are those its stages are read from
+        i0, i1 = self.problem.tracked
+        dz = self.problem.dz[i0:i1]
         w = dz / dz.sum()
         T, rh = laws.conditions(t, p)
         diag = np.empty((N, 4))
         film.cell_diagnostics(y, N, p, T, diag)
-        cells = y[: NF * N].reshape(N, NF)
+        diag = diag[i0:i1]
+        cells = y[: NF * N].reshape(N, NF)[i0:i1]
         return (t / 3600.0, T - 273.15, rh * 100.0,
                 diag[-1, 0], float(w @ diag[:, 0]), diag[0, 0],
                 diag[-1, 1] - 273.15, diag[0, 1] - 273.15,
@@ -198,9 +209,10 @@ class Result:
         # from the final state: the summary must not need the dense output
         end = dict(zip(_HISTORY_COLUMNS, self._history_row(self.trajectory.t_end, y,
                                                            self.trajectory.params[-1])))
-        dz = self.problem.dz
-        m0 = self.problem.y0[F_M:NF * N:NF]
-        conv = float(dz @ (m0 - y[F_M:NF * N:NF]) / dz.sum())
+        i0, i1 = self.problem.tracked
+        dz = self.problem.dz[i0:i1]
+        m0 = self.problem.y0[F_M:NF * N:NF][i0:i1]
+        conv = float(dz @ (m0 - y[F_M:NF * N:NF][i0:i1]) / dz.sum())
         bal = self.balances()
 
         def num(x):
@@ -223,56 +235,27 @@ class Result:
             "solver": {k: int(v) for k, v in self.trajectory.stats.items()},
         }
 
+    @property
+    def figures(self) -> pd.Series:
+        """End-of-schedule figures of :meth:`summary` (wrinkle index, surface
+        Tg − T in K, water left in vol %, O2 consumed in mol/m², catechol
+        converted in %), as a Series."""
+        s = self.summary()
+        return pd.Series({k: np.nan if s[k] is None else s[k] for k in FIGURES}, name="figures",
+                         dtype=float)
+
     def plot(self):
         """Drying curves with the stage times marked; returns a matplotlib Figure.
 
         Panels: network conversion (surface, mean, substrate; gel point
-        dashed), Tg − T at surface and substrate (tack-free / dry-through
-        when it crosses 0), and water and active laccase.
+        dotted), Tg − T at surface and substrate (tack-free / dry-through
+        when it crosses 0), water and active laccase, and the air's
+        temperature and RH; the stages defined under them. See
+        :mod:`lacquersim.sim.figures`.
         """
-        import matplotlib
-        if "matplotlib.pyplot" not in __import__("sys").modules:
-            matplotlib.use("Agg")  # no display needed to draw a figure
-        import matplotlib.pyplot as plt
+        from lacquersim.sim.figures import run_figure
 
-        h = self.history
-        fig, (ax, ax2, ax3) = plt.subplots(3, 1, figsize=(7.5, 8), sharex=True,
-                                            height_ratios=[3, 2, 2])
-        ax.plot(h.time_h, h.conversion_surface, label="surface")
-        ax.plot(h.time_h, h.conversion_mean, label="mean")
-        ax.plot(h.time_h, h.conversion_bottom, label="substrate")
-        a_gel = self.film.alpha_gel
-        ax.axhline(a_gel, color="0.5", ls=":", lw=1, label=f"gel point {a_gel:.2f}")
-        ax.set_ylabel("network conversion α")
-        ax.set_ylim(0, 1)
-        ax2.plot(h.time_h, h.tg_surface_c - h.temperature_c, label="surface")
-        ax2.plot(h.time_h, h.tg_bottom_c - h.temperature_c, label="substrate", color="C2")
-        ax2.axhline(0.0, color="0.5", ls=":", lw=1)
-        ax2.set_ylabel("Tg − T (K)")
-        ax2.legend(loc="lower right", fontsize=8)
-        ax3.plot(h.time_h, h.water_mean_percent, label="water, mean (vol %)", color="C0")
-        ax3.plot(h.time_h, h.water_surface_percent, label="water, surface (vol %)", color="C0", ls="--")
-        ax3.set_ylabel("water / thinner (vol %)")
-        ax3b = ax3.twinx()
-        ax3b.plot(h.time_h, h.laccase_mean_percent, color="C1", label="active laccase (%)")
-        ax3b.set_ylabel("active laccase (%)")
-        ax3b.set_ylim(0, 105)
-        lines = ax3.get_lines() + ax3b.get_lines()
-        ax3.legend(lines, [ln.get_label() for ln in lines], loc="upper right", fontsize=8)
-        ax3.set_xlabel("time since application (h)")
-        for k, stage in enumerate(STAGE_TABLE):
-            t = self.stages[stage.name] + self.applied_h
-            color = f"C{3 + k}"
-            if np.isfinite(t):
-                for a in (ax, ax2, ax3):
-                    a.axvline(t, color=color, ls="--", lw=1)
-                ax.plot([], [], color=color, ls="--", lw=1, label=f"{stage.label} {t:.2f} h")
-            else:
-                ax.plot([], [], ls="none", label=f"{stage.label}: not reached")
-        ax.legend(loc="lower right", fontsize=8, ncol=2)
-        ax.set_title(f"{self.recipe.name} — {self.thickness_um:.0f} µm")
-        fig.tight_layout()
-        return fig
+        return run_figure(self)
 
     def __repr__(self) -> str:
         st = ", ".join(f"{k}={v:.3g} h" if np.isfinite(v) else f"{k}=—" for k, v in self.stages.items())
