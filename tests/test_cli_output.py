@@ -169,3 +169,33 @@ def test_run_and_compare_report_progress_on_a_terminal(argv, monkeypatch, capsys
     shown = "".join(term.text)
     assert ("member" if argv[0] == "run" else "recipe") in shown
     assert "Drying stages" in capsys.readouterr().out  # the bar never goes to stdout
+
+
+# ---------------------------------------------------------------------------
+# Every command, every bundled recipe: 80 columns
+# ---------------------------------------------------------------------------
+def _bundled():
+    from lacquersim.model.recipe_files import bundled_recipes
+
+    return list(bundled_recipes()["name"])
+
+
+def assert_fits_but_paths(text: str):
+    """Lines within 80 columns; a line holding only a file path may not be."""
+    wide = [line for line in text.splitlines()
+            if width(line) > 80 and len(line.strip().strip("()").split()) > 1]
+    assert not wide, wide
+
+
+@pytest.mark.parametrize("name", _bundled())
+def test_run_and_refine_of_every_bundled_recipe_fit_80_columns(name, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    assert_fits_but_paths(out_of(capsys, "run", name, "--cells", "8", "--no-band"))
+    assert_fits_but_paths(out_of(capsys, "refine", name, "--steps"))
+
+
+def test_compare_of_every_bundled_recipe_and_the_listings_fit_80_columns(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    assert_fits_but_paths(out_of(capsys, "compare", *_bundled(), "--cells", "8"))
+    for command in (["recipes"], ["schema"], ["parameters"], ["parameters", "--sources"]):
+        assert_fits_but_paths(out_of(capsys, *command))

@@ -25,7 +25,7 @@ from typing import Any, Sequence
 from lacquersim.errors import RecipeError, SolverError
 from lacquersim.model.stages import STAGE_LABELS, STAGE_TABLE, STAGES
 from lacquersim.progress import Bar
-from lacquersim.textout import plain, table, width, wrap
+from lacquersim.textout import ljust, plain, table, width, wrap
 
 __all__ = ["main"]
 
@@ -551,7 +551,7 @@ def _preparation_lines(recipe) -> list[str]:
     out = []
     steps = getattr(recipe, "refining", None) or ()
     for i, st in enumerate(steps):
-        out.append(f"  {'refining' if i == 0 else '':<12} {st.describe()}")
+        out += wrap(st.describe(), f"  {'refining' if i == 0 else '':<12} ")
     if getattr(recipe, "state", None) is not None and not steps:
         out.append("  refining     measured state given")
     additives = getattr(recipe, "additives", None)
@@ -627,7 +627,7 @@ def _steps_table(history, mat) -> list[str]:
     if all(row[2] == "1" for row in rows):  # nothing repeated: no cycle column
         header.pop(2)
         rows = [row[:2] + row[3:] for row in rows]
-    lines = table(header, rows, align="ll" + "r" * (len(header) - 2))
+    lines = table(header, rows, limit=78, align="ll" + "r" * (len(header) - 2))
     return ["  " + line for line in lines]
 
 
@@ -715,21 +715,27 @@ def _cmd_parameters(args) -> int:
         print(json.dumps(_jsonable(df.to_dict(orient="records")), indent=2, ensure_ascii=False))
         return 0
     head = ("name", "value", "unit", "allowed", "set for")
-    rows = [(r.name, _fmt(r.value, ".4g"), "" if r.unit == "1" else r.unit,
-             f"{_fmt(r.min, 'g')} to {_fmt(r.max, 'g')}", r.material) for r in df.itertuples()]
-    widths = [max(len(x[i]) for x in rows + [head]) for i in range(len(head))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(head, widths)).rstrip()]
+    # exact values in the table's own units: 3e-10 m2/s stays 3e-10, not "< 0.001"
+    rows = [(r.name, format(r.value, ".4g"), "" if r.unit == "1" else r.unit,
+             f"{format(r.min, 'g')} to {format(r.max, 'g')}", r.material) for r in df.itertuples()]
+    widths = [max(width(x[i]) for x in rows + [head]) for i in range(len(head))]
+    gap = "  " if sum(widths) + 2 * (len(widths) - 1) <= 80 else " "  # 80 columns
+
+    def line(cells):
+        return gap.join(ljust(c, w) for c, w in zip(cells, widths)).rstrip()
+
+    lines = [line(head)]
     section = None
     for r, row in zip(df.itertuples(), rows):
         if r.section != section:
             section = r.section
             lines += ["", f"[{section}]"]
-        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+        lines.append(line(row))
         if args.sources:
-            lines.append(f"    {r.about}; source: {r.source}")
+            lines += wrap(f"{r.about}; source: {r.source}", "    ")
     what = f"material {args.material}" if args.material else "every material ('all': unless a material gives its own)"
-    lines += ["", f"{len(df)} values, for {what}; override one with --param NAME=VALUE on "
-                  "'run' or 'compare'"]
+    lines += [""] + wrap(f"{len(df)} values, for {what}; override one with --param NAME=VALUE "
+                         "on 'run' or 'compare'")
     print("\n".join(lines))
     return 0
 
