@@ -25,7 +25,7 @@ from .reactions import N_POW, _cell_reactions, cell_powers, cell_powers_int
 # ---------------------------------------------------------------------------
 # Right-hand side and Jacobian of the whole film
 # ---------------------------------------------------------------------------
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", forceinline=True)
 def _diffusivity_pair(m, s, p, kc):
     """Diffusivities of O2 and of the volatile (m² s⁻¹) in a cell with
     unreacted fractions m, s: D0(T)·exp(−beta·alpha), D0(T) from kc."""
@@ -33,7 +33,7 @@ def _diffusivity_pair(m, s, p, kc):
     return kc[K_DO0_T] * vm.exp(-p[P_BO] * alpha), kc[K_DW0_T] * vm.exp(-p[P_BW] * alpha)
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", forceinline=True)
 def _diffusivity_pair_int(m, s, p, kc):
     """:func:`_diffusivity_pair` as D0(T)·exp(−alpha)^beta, for
     :func:`integral_powers` exponents."""
@@ -138,7 +138,7 @@ def _cells_int(y, N, T, p, kc, dydt, DO, DW, dsrc):
                   _diffusivity_pair_int(m, s, p, kc))
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", forceinline=True)
 def _cell_rhs(y, i, T, p, kc, dydt, DO, DW, dsrc, pw, dd):
     """Cell i's reaction sources into dydt and its diffusivities into DO,
     DW, given its :func:`cell_powers` pw and diffusivities dd (dsrc: the

@@ -88,7 +88,7 @@ def isotherm(phi, p):
     return _isotherm_x(ph, (ph / p[P_ISOA]) ** (1.0 / p[P_ISON]), p)
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", forceinline=True)
 def _isotherm_x(ph, x, p):
     """:func:`isotherm` at the floored phi, given x = (ph/A)^(1/n)
     (the cell reactions get x from a log of phi they also need)."""
@@ -104,7 +104,7 @@ def _isotherm_x(ph, x, p):
     return a, da, d2a
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", forceinline=True)
 def glass(alpha, phi, p):
     """Glass transition (K) and its derivatives d/dalpha, d/dphi.
 
@@ -119,7 +119,7 @@ def glass(alpha, phi, p):
     return tg, dtg_da, -p[P_GPL]
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", forceinline=True)
 def conversion(m, s, p):
     """Network conversion alpha and d alpha/dm, d alpha/ds."""
     wc = p[P_WC]
@@ -128,7 +128,7 @@ def conversion(m, s, p):
     return alpha, -(1.0 - ap) * wc, -(1.0 - ap) * (1.0 - wc)
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", forceinline=True)
 def mobility(z, ez, inv_w):
     """Diffusion-control factor mu = 1/(1 + exp(z)) and d mu/d Tg, given
     z = (Tg − T)/w, ez = exp(−|z|) (which never overflows; from

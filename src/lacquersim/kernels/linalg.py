@@ -56,7 +56,7 @@ def factor_array(N):
     return np.zeros((N, NFAC))
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", forceinline=True)
 def _local_factor(Dg, c, F, i):
     """Cell i's part of :func:`block_factor` that does not depend on other
     cells: A⁻¹, S, M_TL and the reduced diagonal (parked in the _GI slots)."""
@@ -149,7 +149,7 @@ def block_factor(Dg, Lo, Up, c, F):
             F[i, _W + 0], F[i, _W + 1], F[i, _W + 2], F[i, _W + 3] = w00, w01, w10, w11
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", forceinline=True)
 def _reduced_coupling(B, i, k, c, F, slot):
     """(−c·B_i)[T, T] − (−c·B_i)[T, L]·S_k (2×2, row-major), and store
     (−c·B_i)[T, L] in F[i, slot:slot+6] for the solves (B's e column and
@@ -166,7 +166,7 @@ def _reduced_coupling(B, i, k, c, F, slot):
             -c * B[i, 1, 1] - (b12 * s01 + b13 * s11))
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", forceinline=True)
 def _local_rhs(F, i, r, b):
     """v_i = A_i⁻¹·r_L for the cell whose block starts at r[b] (A⁻¹'s
     (e, m), (e, s) entries are 0)."""
@@ -227,7 +227,7 @@ def block_solve(F, Qrow, qlo, c, r, x):
         x[nc + q] = r[nc + q] + c * _row_dot(Qrow, q, qlo[q], nc, x)
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", forceinline=True)
 def _row_dot(A, q, lo, hi, x):
     """Σ A[q, j]·x[j] over j in [lo, hi), in eight partial sums of a fixed
     order (as :func:`_rms_inv`, the lanes of :func:`vecmath.dot_lanes`): two
