@@ -35,6 +35,7 @@ from . import film
 
 from . import layout
 from . import vecmath as vm
+from ._kernel_cache import INTERNAL
 from .layout import NF, NQ
 from .indicators import N_STAGES, indicator, wrinkle
 from .linalg import NFAC, block_factor, block_solve, q_first
@@ -133,7 +134,7 @@ def _rms_inv(x, inv_scale):
     return math.sqrt((((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))) / n)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **INTERNAL)
 def _compute_R(order, factor, M):
     """scipy's compute_R into M[:order+1, :order+1]."""
     for i in range(1, order + 1):
@@ -200,7 +201,7 @@ def dense_eval(t, t_step, h, order, D, y):
 # ---------------------------------------------------------------------------
 # Stages
 # ---------------------------------------------------------------------------
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **INTERNAL)
 def _root(k, lo, hi, g_lo, g_hi, t_step, h, order, D, p, dz, i0, i1, ybuf):
     """First crossing of g_k in [lo, hi] (g_lo < 0 ≤ g_hi) on the step interpolant (Illinois)."""
     a, b = lo, hi
@@ -234,7 +235,7 @@ def _root(k, lo, hi, g_lo, g_hi, t_step, h, order, D, p, dz, i0, i1, ybuf):
 # ---------------------------------------------------------------------------
 # The integrator
 # ---------------------------------------------------------------------------
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **INTERNAL)
 def _select_initial_step(t0, y0, f0, t_bound, rtol, atol, wt, p, dz, ybuf, fbuf):
     """Hairer's starting step (scipy's select_initial_step), order 1, in
     the norm weighted by ``wt`` (:func:`norm_weights`)."""
@@ -295,7 +296,7 @@ def integrate(y0, t_bounds, P, dz, i0, i1, rtol, atol, max_steps, max_order, sto
     for k in range(N_STATS):
         stats[k] = 0
     rec_n[0] = 0
-    kst = 0  # next stage to find
+    kst = np.int64(0)  # next stage to find (np.int64: see reactions._consume)
     t_prev = t_bounds[0]
     newton_tol = max(10.0 * EPS / rtol, NEWTON_TOL)
 
@@ -353,7 +354,7 @@ def integrate(y0, t_bounds, P, dz, i0, i1, rtol, atol, max_steps, max_order, sto
         if not (h_abs > 0.0 and np.isfinite(h_abs)):  # e.g. a zero or NaN tolerance
             fail[0] = t
             return NON_FINITE, rec_t, rec_h, rec_order, rec_seg, rec_D
-        order = 1
+        order = np.int64(1)
         n_equal = 0
         for i in range(MAX_ORDER + 3):
             for j in range(n):
@@ -369,7 +370,7 @@ def integrate(y0, t_bounds, P, dz, i0, i1, rtol, atol, max_steps, max_order, sto
         c_lu = 0.0
         if store:  # the segment start: order 0, D[0] = y
             ok, rec_t, rec_h, rec_order, rec_seg, rec_D = _record(
-                t, h_abs, 0, sg, D, rec_t, rec_h, rec_order, rec_seg, rec_D, rec_n, max_records)
+                t, h_abs, np.int64(0), sg, D, rec_t, rec_h, rec_order, rec_seg, rec_D, rec_n, max_records)
             if not ok:
                 fail[0] = t
                 return CAPACITY, rec_t, rec_h, rec_order, rec_seg, rec_D
@@ -598,7 +599,7 @@ def integrate(y0, t_bounds, P, dz, i0, i1, rtol, atol, max_steps, max_order, sto
     return OK, rec_t, rec_h, rec_order, rec_seg, rec_D
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **INTERNAL)
 def _record(t, h, order, sg, D, rec_t, rec_h, rec_order, rec_seg, rec_D, rec_n, max_records):
     """Append the dense output of the step ending at t; grow the records (doubling) up to
     max_records. Returns (stored, the possibly reallocated record arrays)."""
@@ -620,7 +621,7 @@ def _record(t, h, order, sg, D, rec_t, rec_h, rec_order, rec_seg, rec_D, rec_n, 
     return True, rec_t, rec_h, rec_order, rec_seg, rec_D
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **INTERNAL)
 def _grow(rec_t, rec_h, rec_order, rec_seg, rec_D, cap):
     """Copies of the dense-output records with room for ``cap`` of them."""
     m = rec_t.shape[0]
@@ -643,7 +644,7 @@ def _grow(rec_t, rec_h, rec_order, rec_seg, rec_D, cap):
     return t2, h2, o2, s2, D2
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **INTERNAL)
 def _g_at(k, ts, t, h, order, D, y, p, dz, i0, i1, ybuf):
     """Indicator k at time ts inside the step ending at t (its interpolant)."""
     if ts == t:

@@ -14,6 +14,7 @@ import numpy as np
 from numba import njit
 
 from . import vecmath as vm
+from ._kernel_cache import INTERNAL
 from .laws import (c_saturation, conditions, conversion, gas_coefficient, glass, integral_powers,
                    isotherm, rate_constants)
 from .layout import (NF, F_PHI, F_C, F_M, F_S, F_E, Q_O2_IN, Q_O2_USED, Q_VOL_OUT, Q_W_MADE,
@@ -25,7 +26,7 @@ from .reactions import N_POW, _cell_reactions, cell_powers, cell_powers_int
 # ---------------------------------------------------------------------------
 # Right-hand side and Jacobian of the whole film
 # ---------------------------------------------------------------------------
-@njit(cache=True, error_model="numpy", forceinline=True)
+@njit(cache=True, error_model="numpy", forceinline=True, **INTERNAL)
 def _diffusivity_pair(m, s, p, kc):
     """Diffusivities of O2 and of the volatile (m² s⁻¹) in a cell with
     unreacted fractions m, s: D0(T)·exp(−beta·alpha), D0(T) from kc."""
@@ -33,7 +34,7 @@ def _diffusivity_pair(m, s, p, kc):
     return kc[K_DO0_T] * vm.exp(-p[P_BO] * alpha), kc[K_DW0_T] * vm.exp(-p[P_BW] * alpha)
 
 
-@njit(cache=True, error_model="numpy", forceinline=True)
+@njit(cache=True, error_model="numpy", forceinline=True, **INTERNAL)
 def _diffusivity_pair_int(m, s, p, kc):
     """:func:`_diffusivity_pair` as D0(T)·exp(−alpha)^beta, for
     :func:`integral_powers` exponents."""
@@ -42,7 +43,7 @@ def _diffusivity_pair_int(m, s, p, kc):
     return kc[K_DO0_T] * vm.ipow(E, p[P_BO]), kc[K_DW0_T] * vm.ipow(E, p[P_BW])
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **INTERNAL)
 def _diffusivity_cells(y, N, p, kc, DO, DW):
     """DO, DW of every cell (m² s⁻¹), in the form :func:`integral_powers` selects."""
     if integral_powers(p):
@@ -53,7 +54,7 @@ def _diffusivity_cells(y, N, p, kc, DO, DW):
             DO[i], DW[i] = _diffusivity_pair(y[NF * i + F_M], y[NF * i + F_S], p, kc)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **INTERNAL)
 def _diffusivities(y, N, p, kc, DO, DW, dDO, dDW):
     _diffusivity_cells(y, N, p, kc, DO, DW)
     for i in range(N):
@@ -61,7 +62,7 @@ def _diffusivities(y, N, p, kc, DO, DW, dDO, dDW):
         dDW[i] = -p[P_BW] * DW[i]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **INTERNAL)
 def _setup(t, y, p, dz):
     """What the Jacobian starts from at time t: conditions, diffusivities per
     cell and their d/d alpha, rate constants (:func:`rhs` computes the same
@@ -78,7 +79,7 @@ def _setup(t, y, p, dz):
     return N, T, rh, DO, DW, dDO, dDW, kc
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **INTERNAL)
 def _surface(T, rh, y, p, dz, DO, DW):
     """Air-surface fluxes: O2 taken up and volatile lost (per area), with the
     half-cell film resistance in series with the gas side, and the pieces the
@@ -122,7 +123,7 @@ def mesh_factors(dz, geo):
 # rhs_ws's loop over cells, one function per form of the powers: independent
 # cells, no branches, no running sums, so it vectorises (most of the time is
 # here); the diffusivities share it so that their exps overlap the reactions'.
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **INTERNAL)
 def _cells(y, N, T, p, kc, dydt, DO, DW, dsrc):
     for i in range(N):
         m, s = y[NF * i + F_M], y[NF * i + F_S]
@@ -138,7 +139,7 @@ def _cells_int(y, N, T, p, kc, dydt, DO, DW, dsrc):
                   _diffusivity_pair_int(m, s, p, kc))
 
 
-@njit(cache=True, error_model="numpy", forceinline=True)
+@njit(cache=True, error_model="numpy", forceinline=True, **INTERNAL)
 def _cell_rhs(y, i, T, p, kc, dydt, DO, DW, dsrc, pw, dd):
     """Cell i's reaction sources into dydt and its diffusivities into DO,
     DW, given its :func:`cell_powers` pw and diffusivities dd (dsrc: the
@@ -210,7 +211,7 @@ def rhs_ws(t, y, p, dz, dydt, kc, DO, DW, dsrc, geo):
     dydt[base + Q_W_MADE] = w_made
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **INTERNAL)
 def _powers(y, N, T, p, kc, pw):
     """pw[:, i] = :func:`cell_powers` of cell i, in a loop that vectorises."""
     for i in range(N):
@@ -218,7 +219,7 @@ def _powers(y, N, T, p, kc, pw):
         pw[0, i], pw[1, i], pw[2, i], pw[3, i], pw[4, i] = cell_powers(y[b + F_PHI], y[b + F_M], y[b + F_S], T, p, kc)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **INTERNAL)
 def _powers_int(y, N, T, p, kc, pw):
     """:func:`_powers` with :func:`cell_powers_int`."""
     for i in range(N):
