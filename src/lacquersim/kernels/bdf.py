@@ -236,9 +236,10 @@ def _root(k, lo, hi, g_lo, g_hi, t_step, h, order, D, p, dz, i0, i1, ybuf):
 # The integrator
 # ---------------------------------------------------------------------------
 @njit(cache=True, error_model="numpy", **INTERNAL)
-def _select_initial_step(t0, y0, f0, t_bound, rtol, atol, wt, p, dz, ybuf, fbuf):
+def _select_initial_step(t0, y0, f0, t_bound, rtol, atol, wt, p, dz, ybuf, fbuf, ws):
     """Hairer's starting step (scipy's select_initial_step), order 1, in
-    the norm weighted by ``wt`` (:func:`norm_weights`)."""
+    the norm weighted by ``wt`` (:func:`norm_weights`); ws: the workspace
+    of :func:`film.rhs_ws` (kc, DO, DW, dsrc, geo)."""
     interval = t_bound - t0
     n = y0.shape[0]
     inv_scale = np.empty(n)
@@ -252,7 +253,7 @@ def _select_initial_step(t0, y0, f0, t_bound, rtol, atol, wt, p, dz, ybuf, fbuf)
     h0 = min(h0, interval)
     for j in range(n):
         ybuf[j] = y0[j] + h0 * f0[j]
-    film.rhs(t0 + h0, ybuf, p, dz, fbuf)
+    film.rhs_ws(t0 + h0, ybuf, p, dz, fbuf, ws[0], ws[1], ws[2], ws[3], ws[4])
     for j in range(n):
         fbuf[j] = fbuf[j] - f0[j]
     d2 = _rms_inv(fbuf, inv_scale) / h0
@@ -335,7 +336,11 @@ def integrate(y0, t_bounds, P, dz, i0, i1, rtol, atol, max_steps, max_order, sto
         ws_kc[layout.N_KC] = np.nan  # rate constants of another p: recompute
         t = t_bounds[sg]
         t_bound = t_bounds[sg + 1]
-        film.rhs(t, y, p, dz, f)
+        # rhs_ws, not film.rhs, also here: each kernel that calls another
+        # recompiles the callee's machine code in its own (numba links and
+        # optimises the callees into every caller), and film.rhs would be one
+        # more level around the cell loops on a first run
+        film.rhs_ws(t, y, p, dz, f, ws_kc, ws_do, ws_dw, ws_src, ws_geo)
         stats[S_NFEV] += 1
         for j in range(n):
             if not np.isfinite(f[j]):
@@ -349,7 +354,8 @@ def integrate(y0, t_bounds, P, dz, i0, i1, rtol, atol, max_steps, max_order, sto
                 stage_w[0] = wrinkle(t, y, p, dz, i0, i1)
             kst += 1
         # restart at order 1: the conditions may jump at a step boundary (docs/model.md, "Drying schedule")
-        h_abs = _select_initial_step(t, y, f, t_bound, rtol, atol, wt, p, dz, ybuf, fbuf)
+        h_abs = _select_initial_step(t, y, f, t_bound, rtol, atol, wt, p, dz, ybuf, fbuf,
+                                     (ws_kc, ws_do, ws_dw, ws_src, ws_geo))
         stats[S_NFEV] += 1
         if not (h_abs > 0.0 and np.isfinite(h_abs)):  # e.g. a zero or NaN tolerance
             fail[0] = t
