@@ -235,14 +235,16 @@ def _root(k, lo, hi, g_lo, g_hi, t_step, h, order, D, p, dz, i0, i1, ybuf):
 # ---------------------------------------------------------------------------
 # The integrator
 # ---------------------------------------------------------------------------
+# Hairer's starting step (scipy's select_initial_step), order 1, in the norm
+# weighted by ``wt`` (:func:`norm_weights`), in two halves around the
+# right-hand side at y0 + h0·f0, which integrate evaluates itself: a kernel
+# calling rhs_ws compiles its machine code once more (see integrate).
 @njit(cache=True, error_model="numpy", **INTERNAL)
-def _select_initial_step(t0, y0, f0, t_bound, rtol, atol, wt, p, dz, ybuf, fbuf, ws):
-    """Hairer's starting step (scipy's select_initial_step), order 1, in
-    the norm weighted by ``wt`` (:func:`norm_weights`); ws: the workspace
-    of :func:`film.rhs_ws` (kc, DO, DW, dsrc, geo)."""
+def _initial_step_probe(t0, y0, f0, t_bound, rtol, atol, wt, ybuf, inv_scale):
+    """The first half: fills inv_scale (the weights at y0) and ybuf =
+    y0 + h0·f0; returns (h0, the norm of f0)."""
     interval = t_bound - t0
     n = y0.shape[0]
-    inv_scale = np.empty(n)
     _inv_weights(y0, atol, rtol, wt, inv_scale)
     d0 = _rms_inv(y0, inv_scale)
     d1 = _rms_inv(f0, inv_scale)
@@ -253,7 +255,14 @@ def _select_initial_step(t0, y0, f0, t_bound, rtol, atol, wt, p, dz, ybuf, fbuf,
     h0 = min(h0, interval)
     for j in range(n):
         ybuf[j] = y0[j] + h0 * f0[j]
-    film.rhs_ws(t0 + h0, ybuf, p, dz, fbuf, ws[0], ws[1], ws[2], ws[3], ws[4])
+    return h0, d1
+
+
+@njit(cache=True, error_model="numpy", **INTERNAL)
+def _initial_step(t0, t_bound, h0, d1, f0, fbuf, inv_scale):
+    """The second half, given fbuf = the right-hand side at ybuf (overwritten)."""
+    interval = t_bound - t0
+    n = f0.shape[0]
     for j in range(n):
         fbuf[j] = fbuf[j] - f0[j]
     d2 = _rms_inv(fbuf, inv_scale) / h0
@@ -327,6 +336,7 @@ def integrate(y0, t_bounds, P, dz, i0, i1, rtol, atol, max_steps, max_order, sto
     ws_dw = np.empty(N)
     ws_src = np.empty((1, 1))
     ws_geo = np.empty((2, N))
+    inv0 = np.empty(n)  # the initial step's weights
     film.mesh_factors(dz, ws_geo)
     crate = -1.0  # contraction rate of the last Newton iteration (unknown)
     stale_jac = False  # compute a fresh Jacobian before the next LU (slow Newton, or failed)
@@ -354,8 +364,9 @@ def integrate(y0, t_bounds, P, dz, i0, i1, rtol, atol, max_steps, max_order, sto
                 stage_w[0] = wrinkle(t, y, p, dz, i0, i1)
             kst += 1
         # restart at order 1: the conditions may jump at a step boundary (docs/model.md, "Drying schedule")
-        h_abs = _select_initial_step(t, y, f, t_bound, rtol, atol, wt, p, dz, ybuf, fbuf,
-                                     (ws_kc, ws_do, ws_dw, ws_src, ws_geo))
+        h0, d1 = _initial_step_probe(t, y, f, t_bound, rtol, atol, wt, ybuf, inv0)
+        film.rhs_ws(t + h0, ybuf, p, dz, fbuf, ws_kc, ws_do, ws_dw, ws_src, ws_geo)
+        h_abs = _initial_step(t, t_bound, h0, d1, f, fbuf, inv0)
         stats[S_NFEV] += 1
         if not (h_abs > 0.0 and np.isfinite(h_abs)):  # e.g. a zero or NaN tolerance
             fail[0] = t
