@@ -276,11 +276,14 @@ def _initial_step(t0, t_bound, h0, d1, f0, fbuf, inv_scale):
 @njit(cache=True, error_model="numpy")
 def integrate(y0, t_bounds, P, dz, i0, i1, rtol, atol, max_steps, max_order, store, max_records,
               y_end, stage_t, stage_w, stats, fail,
-              rec_t, rec_h, rec_order, rec_seg, rec_D, rec_n):
+              rec_t, rec_h, rec_order, rec_seg, rec_D, rec_n, general_powers=True):
     """Integrate the film from t_bounds[0] to t_bounds[-1], one segment per row of P.
 
     Stages are located on the cells [i0, i1) (the whole film: 0, N).
     ``max_order`` (1–5) caps the BDF order (tests of the order of accuracy).
+    ``general_powers=None``: every row of P has :func:`laws.integral_powers`
+    (not checked; BDFSolver checks), and only their cell loops are compiled
+    (see :func:`film.rhs_ws`).
 
     Outputs (preallocated, filled in place):
       y_end (n)            final state
@@ -350,7 +353,7 @@ def integrate(y0, t_bounds, P, dz, i0, i1, rtol, atol, max_steps, max_order, sto
         # recompiles the callee's machine code in its own (numba links and
         # optimises the callees into every caller), and film.rhs would be one
         # more level around the cell loops on a first run
-        film.rhs_ws(t, y, p, dz, f, ws_kc, ws_do, ws_dw, ws_src, ws_geo)
+        film.rhs_ws(t, y, p, dz, f, ws_kc, ws_do, ws_dw, ws_src, ws_geo, general_powers)
         stats[S_NFEV] += 1
         for j in range(n):
             if not np.isfinite(f[j]):
@@ -365,7 +368,7 @@ def integrate(y0, t_bounds, P, dz, i0, i1, rtol, atol, max_steps, max_order, sto
             kst += 1
         # restart at order 1: the conditions may jump at a step boundary (docs/model.md, "Drying schedule")
         h0, d1 = _initial_step_probe(t, y, f, t_bound, rtol, atol, wt, ybuf, inv0)
-        film.rhs_ws(t + h0, ybuf, p, dz, fbuf, ws_kc, ws_do, ws_dw, ws_src, ws_geo)
+        film.rhs_ws(t + h0, ybuf, p, dz, fbuf, ws_kc, ws_do, ws_dw, ws_src, ws_geo, general_powers)
         h_abs = _initial_step(t, t_bound, h0, d1, f, fbuf, inv0)
         stats[S_NFEV] += 1
         if not (h_abs > 0.0 and np.isfinite(h_abs)):  # e.g. a zero or NaN tolerance
@@ -379,7 +382,7 @@ def integrate(y0, t_bounds, P, dz, i0, i1, rtol, atol, max_steps, max_order, sto
         for j in range(n):
             D[0, j] = y[j]
             D[1, j] = f[j] * h_abs
-        film.jac_blocks(t, y, p, dz, Dg, Lo, Up, Qrow)
+        film.jac_blocks(t, y, p, dz, Dg, Lo, Up, Qrow, general_powers)
         stats[S_NJEV] += 1
         q_first(Qrow, qlo)
         stale_jac = False
@@ -441,7 +444,7 @@ def integrate(y0, t_bounds, P, dz, i0, i1, rtol, atol, max_steps, max_order, sto
                 converged = False
                 while not converged:
                     if stale_jac:
-                        film.jac_blocks(t_new, ypred, p, dz, Dg, Lo, Up, Qrow)
+                        film.jac_blocks(t_new, ypred, p, dz, Dg, Lo, Up, Qrow, general_powers)
                         stats[S_NJEV] += 1
                         q_first(Qrow, qlo)
                         current_jac = True
@@ -463,7 +466,7 @@ def integrate(y0, t_bounds, P, dz, i0, i1, rtol, atol, max_steps, max_order, sto
                     last_rate = -1.0
                     for it in range(NEWTON_MAXITER):
                         n_iter = it + 1
-                        film.rhs_ws(t_new, ynew, p, dz, f, ws_kc, ws_do, ws_dw, ws_src, ws_geo)
+                        film.rhs_ws(t_new, ynew, p, dz, f, ws_kc, ws_do, ws_dw, ws_src, ws_geo, general_powers)
                         stats[S_NFEV] += 1
                         for j in range(n):
                             rhs_b[j] = c * f[j] - psi[j] - d[j]

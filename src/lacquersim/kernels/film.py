@@ -44,9 +44,13 @@ def _diffusivity_pair_int(m, s, p, kc):
 
 
 @njit(cache=True, error_model="numpy", **INTERNAL)
-def _diffusivity_cells(y, N, p, kc, DO, DW):
-    """DO, DW of every cell (m² s⁻¹), in the form :func:`integral_powers` selects."""
-    if integral_powers(p):
+def _diffusivity_cells(y, N, p, kc, DO, DW, general_powers=True):
+    """DO, DW of every cell (m² s⁻¹), in the form :func:`integral_powers`
+    selects (general_powers: see :func:`rhs_ws`)."""
+    if general_powers is None:
+        for i in range(N):
+            DO[i], DW[i] = _diffusivity_pair_int(y[NF * i + F_M], y[NF * i + F_S], p, kc)
+    elif integral_powers(p):
         for i in range(N):
             DO[i], DW[i] = _diffusivity_pair_int(y[NF * i + F_M], y[NF * i + F_S], p, kc)
     else:
@@ -55,15 +59,15 @@ def _diffusivity_cells(y, N, p, kc, DO, DW):
 
 
 @njit(cache=True, error_model="numpy", **INTERNAL)
-def _diffusivities(y, N, p, kc, DO, DW, dDO, dDW):
-    _diffusivity_cells(y, N, p, kc, DO, DW)
+def _diffusivities(y, N, p, kc, DO, DW, dDO, dDW, general_powers):
+    _diffusivity_cells(y, N, p, kc, DO, DW, general_powers)
     for i in range(N):
         dDO[i] = -p[P_BO] * DO[i]
         dDW[i] = -p[P_BW] * DW[i]
 
 
 @njit(cache=True, error_model="numpy", **INTERNAL)
-def _setup(t, y, p, dz):
+def _setup(t, y, p, dz, general_powers):
     """What the Jacobian starts from at time t: conditions, diffusivities per
     cell and their d/d alpha, rate constants (:func:`rhs` computes the same
     inside its loop over cells)."""
@@ -75,7 +79,7 @@ def _setup(t, y, p, dz):
     DW = np.empty(N)
     dDO = np.empty(N)
     dDW = np.empty(N)
-    _diffusivities(y, N, p, kc, DO, DW, dDO, dDW)
+    _diffusivities(y, N, p, kc, DO, DW, dDO, dDW, general_powers)
     return N, T, rh, DO, DW, dDO, dDW, kc
 
 
@@ -152,14 +156,20 @@ def _cell_rhs(y, i, T, p, kc, dydt, DO, DW, dsrc, pw, dd):
 
 
 @njit(cache=True, error_model="numpy")
-def rhs_ws(t, y, p, dz, dydt, kc, DO, DW, dsrc, geo):
+def rhs_ws(t, y, p, dz, dydt, kc, DO, DW, dsrc, geo, general_powers=True):
     """:func:`rhs` with its workspace passed in, for callers that evaluate it
     many times: DO and DW (N), dsrc (1×1) and kc (N_KC + 1), the rate
     constants of :func:`rate_constants` followed by the temperature (K) they
     are for, and geo (2×N) from :func:`mesh_factors`. The rate constants are
     recomputed only when the temperature changes, so kc must not be reused
     across parameter vectors with other material constants: set kc[N_KC] =
-    NaN when p changes."""
+    NaN when p changes.
+
+    general_powers=None: p has :func:`integral_powers` (not checked), and
+    only the cell loop for those is compiled (numba drops the other branch
+    for an argument that is None); by default the loop is chosen at run
+    time, and both are compiled. The first run of the command line compiles
+    only what it needs (the bundled materials have integral powers)."""
     N = dz.shape[0]
     T, rh = conditions(t, p)
     if kc[N_KC] != T:  # constant over a step's Newton iterations, and over a step of fixed conditions
@@ -167,7 +177,9 @@ def rhs_ws(t, y, p, dz, dydt, kc, DO, DW, dsrc, geo):
         kc[N_KC] = T
     if p[P_REACT] < 0.5:
         dydt[:NF * N] = 0.0
-        _diffusivity_cells(y, N, p, kc, DO, DW)
+        _diffusivity_cells(y, N, p, kc, DO, DW, general_powers)
+    elif general_powers is None:
+        _cells_int(y, N, T, p, kc, dydt, DO, DW, dsrc)
     elif kc[K_IPOW] != 0.0:
         _cells_int(y, N, T, p, kc, dydt, DO, DW, dsrc)
     else:
@@ -229,7 +241,7 @@ def _powers_int(y, N, T, p, kc, pw):
 
 
 @njit(cache=True, error_model="numpy")
-def jac_blocks(t, y, p, dz, Dg, Lo, Up, Qrow):
+def jac_blocks(t, y, p, dz, Dg, Lo, Up, Qrow, general_powers=True):
     """Analytic Jacobian of :func:`rhs`.
 
     Fills the block-tridiagonal part: ``Dg[i]`` = d f_i/d y_i,
@@ -243,14 +255,18 @@ def jac_blocks(t, y, p, dz, Dg, Lo, Up, Qrow):
     ``Qrow`` whole); the others are structural zeros and are not touched
     (zeroing all four arrays took a fifth of a Jacobian): pass arrays that
     are zero before the first call (``np.zeros``) and reuse them.
+    general_powers: as in :func:`rhs_ws`.
     """
-    N, T, rh, DO, DW, dDO, dDW, kc = _setup(t, y, p, dz)
+    N, T, rh, DO, DW, dDO, dDW, kc = _setup(t, y, p, dz, general_powers)
     react = p[P_REACT] >= 0.5
     pw = np.empty((N_POW, N if react else 0))
-    if react and kc[K_IPOW] != 0.0:
-        _powers_int(y, N, T, p, kc, pw)
-    elif react:
-        _powers(y, N, T, p, kc, pw)
+    if react:
+        if general_powers is None:
+            _powers_int(y, N, T, p, kc, pw)
+        elif kc[K_IPOW] != 0.0:
+            _powers_int(y, N, T, p, kc, pw)
+        else:
+            _powers(y, N, T, p, kc, pw)
     for i in range(N):
         b = NF * i
         src = Dg[i]  # the reactions' Jacobian goes straight into the diagonal block
