@@ -150,8 +150,12 @@ def _cell_rhs(y, i, T, p, kc, dydt, DO, DW, dsrc, pw, dd):
     Jacobian argument of _cell_reactions, not filled here)."""
     b = NF * i
     x, an, cb, r, ez = pw
+    # want_jac as np.bool_, not a constant: one compilation of _cell_reactions
+    # serves this loop and jac_blocks (a constant compiled one per value);
+    # LLVM drops the Jacobian's code here after inlining all the same
     dydt[b + F_PHI], dydt[b + F_C], dydt[b + F_M], dydt[b + F_S], dydt[b + F_E] = _cell_reactions(
-        y[b + F_PHI], y[b + F_C], y[b + F_M], y[b + F_S], y[b + F_E], T, p, kc, False, dsrc, x, an, cb, r, ez)
+        y[b + F_PHI], y[b + F_C], y[b + F_M], y[b + F_S], y[b + F_E], T, p, kc, np.bool_(False), dsrc,
+        x, an, cb, r, ez)
     DO[i], DW[i] = dd
 
 
@@ -271,7 +275,7 @@ def jac_blocks(t, y, p, dz, Dg, Lo, Up, Qrow, general_powers=True):
         b = NF * i
         src = Dg[i]  # the reactions' Jacobian goes straight into the diagonal block
         if react:
-            _cell_reactions(y[b + F_PHI], y[b + F_C], y[b + F_M], y[b + F_S], y[b + F_E], T, p, kc, True, src,
+            _cell_reactions(y[b + F_PHI], y[b + F_C], y[b + F_M], y[b + F_S], y[b + F_E], T, p, kc, np.bool_(True), src,
                             pw[0, i], pw[1, i], pw[2, i], pw[3, i], pw[4, i])
         else:
             for k in range(NF):
