@@ -48,7 +48,9 @@ def latest_block(rec) -> str:
     if "cli_cold_s" in x:
         band = (f" ({x['cli_warm_no_band_s']:.2f} s with `--no-band`)" if "cli_warm_no_band_s" in x else "")
         lines.append(f"`lacquersim run vietnam-raw` in a fresh process: {x['cli_warm_s']:.2f} s with the "
-                     f"kernels cached{band}, {x['cli_cold_s']:.0f} s on the first run (compilation).")
+                     f"kernels cached{band}, {x['cli_cold_s']:.0f} s on the first run (compilation"
+                     + (", median of three runs with an empty kernel cache)." if "cli_cold_runs_s" in x
+                        else ")."))
     return "\n".join(lines)
 
 

@@ -520,3 +520,34 @@ def test_compiled_solver_restarts_at_every_schedule_boundary():
     traj = BDFSolver(rtol=1e-6).integrate(pr)
     assert len(traj.segments) == len(pr.params) > 30
     assert all(seg.interpolants[0].order == 1 for seg in traj.segments)
+
+
+def test_the_integral_powers_kernel_equals_the_general_one():
+    """BDFSolver calls the kernel with general_powers=None when every segment
+    has integral powers, so that only their cell loops compile (a shorter
+    first run); it takes the same steps to the same bits as the kernel that
+    chooses per segment at run time. Its check agrees with the kernels'."""
+    from lacquersim.kernels import laws
+    from lacquersim.sim.solver import default_atol, general_powers
+
+    rec = make_recipe(material="vietnam", temperature_c=25, rh_percent=80, hours=48)
+    pr = prepare(rec, n_cells=20).problem
+    P = np.ascontiguousarray(np.vstack(pr.params))
+    assert not general_powers(P) and all(laws.integral_powers(p) for p in P)
+    n = pr.n_state
+    outs = []
+    for extra in ((), (None,)):
+        y_end, stage_t, stats = np.empty(n), np.empty(4), np.zeros(bdf.N_STATS, dtype=np.int64)
+        status = bdf.integrate(pr.y0.copy(), np.asarray(pr.t_bounds, dtype=float), P, pr.dz, 0, pr.n_cells,
+                               1e-4, default_atol(pr, 1e-4), 100_000, 5, False, 1, y_end, stage_t,
+                               np.empty(1), stats, np.zeros(1), np.empty(1), np.empty(1),
+                               np.empty(1, dtype=np.int64), np.empty(1, dtype=np.int64),
+                               np.empty((1, 6, n)), np.zeros(1, dtype=np.int64), *extra)[0]
+        assert status == bdf.OK
+        outs.append((y_end, stage_t, stats))
+    for a, b in zip(*outs):
+        assert np.array_equal(a, b, equal_nan=True)
+    for name, value in (("P_NH", 10.5), ("P_NEX", 16.0), ("P_BO", -1.0), ("P_BW", np.nan)):
+        q = P.copy()
+        q[-1, getattr(layout, name)] = value
+        assert general_powers(q) and not laws.integral_powers(q[-1])

@@ -36,10 +36,10 @@ def _cached(kernel: str) -> bool | None:
 
 def compile_notice(kernel: str) -> None:
     """One line on stderr when the solver is about to be compiled (a first
-    run on this machine), so that a minute of silence is not mistaken for a hang."""
+    run on this machine), so that the silence is not mistaken for a hang."""
     if kernel in _NOTICED:
         return
     _NOTICED.add(kernel)
     if _cached(kernel) is False:
-        print("lacquersim: compiling the solver (first run on this machine, ~1 min)...",
+        print("lacquersim: compiling the solver (first run on this machine, ~20 s)...",
               file=sys.stderr, flush=True)

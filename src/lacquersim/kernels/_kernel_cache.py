@@ -34,6 +34,11 @@ STAMP = "lacquersim-kernels.sha256"
 # the cell loop overlap: faster, with the same bits (docs/performance.md).
 CODEGEN_OPTIONS = (("force-vector-interleave", "2", "0"),)
 
+# Options of the kernels that only other kernels call: no wrappers for calls
+# from Python (numba builds and compiles two per function, a tenth of a first
+# run's compilation). Calling such a function from Python raises.
+INTERNAL = {"no_cpython_wrapper": True, "no_cfunc_wrapper": True}
+
 
 def sources_digest(package_dir: Path) -> str:
     h = hashlib.sha256()

@@ -35,6 +35,7 @@ from . import film
 
 from . import layout
 from . import vecmath as vm
+from ._kernel_cache import INTERNAL
 from .layout import NF, NQ
 from .indicators import N_STAGES, indicator, wrinkle
 from .linalg import NFAC, block_factor, block_solve, q_first
@@ -133,7 +134,7 @@ def _rms_inv(x, inv_scale):
     return math.sqrt((((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))) / n)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **INTERNAL)
 def _compute_R(order, factor, M):
     """scipy's compute_R into M[:order+1, :order+1]."""
     for i in range(1, order + 1):
@@ -200,7 +201,7 @@ def dense_eval(t, t_step, h, order, D, y):
 # ---------------------------------------------------------------------------
 # Stages
 # ---------------------------------------------------------------------------
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **INTERNAL)
 def _root(k, lo, hi, g_lo, g_hi, t_step, h, order, D, p, dz, i0, i1, ybuf):
     """First crossing of g_k in [lo, hi] (g_lo < 0 ≤ g_hi) on the step interpolant (Illinois)."""
     a, b = lo, hi
@@ -234,13 +235,16 @@ def _root(k, lo, hi, g_lo, g_hi, t_step, h, order, D, p, dz, i0, i1, ybuf):
 # ---------------------------------------------------------------------------
 # The integrator
 # ---------------------------------------------------------------------------
-@njit(cache=True, error_model="numpy")
-def _select_initial_step(t0, y0, f0, t_bound, rtol, atol, wt, p, dz, ybuf, fbuf):
-    """Hairer's starting step (scipy's select_initial_step), order 1, in
-    the norm weighted by ``wt`` (:func:`norm_weights`)."""
+# Hairer's starting step (scipy's select_initial_step), order 1, in the norm
+# weighted by ``wt`` (:func:`norm_weights`), in two halves around the
+# right-hand side at y0 + h0·f0, which integrate evaluates itself: a kernel
+# calling rhs_ws compiles its machine code once more (see integrate).
+@njit(cache=True, error_model="numpy", **INTERNAL)
+def _initial_step_probe(t0, y0, f0, t_bound, rtol, atol, wt, ybuf, inv_scale):
+    """The first half: fills inv_scale (the weights at y0) and ybuf =
+    y0 + h0·f0; returns (h0, the norm of f0)."""
     interval = t_bound - t0
     n = y0.shape[0]
-    inv_scale = np.empty(n)
     _inv_weights(y0, atol, rtol, wt, inv_scale)
     d0 = _rms_inv(y0, inv_scale)
     d1 = _rms_inv(f0, inv_scale)
@@ -251,7 +255,14 @@ def _select_initial_step(t0, y0, f0, t_bound, rtol, atol, wt, p, dz, ybuf, fbuf)
     h0 = min(h0, interval)
     for j in range(n):
         ybuf[j] = y0[j] + h0 * f0[j]
-    film.rhs(t0 + h0, ybuf, p, dz, fbuf)
+    return h0, d1
+
+
+@njit(cache=True, error_model="numpy", **INTERNAL)
+def _initial_step(t0, t_bound, h0, d1, f0, fbuf, inv_scale):
+    """The second half, given fbuf = the right-hand side at ybuf (overwritten)."""
+    interval = t_bound - t0
+    n = f0.shape[0]
     for j in range(n):
         fbuf[j] = fbuf[j] - f0[j]
     d2 = _rms_inv(fbuf, inv_scale) / h0
@@ -265,11 +276,14 @@ def _select_initial_step(t0, y0, f0, t_bound, rtol, atol, wt, p, dz, ybuf, fbuf)
 @njit(cache=True, error_model="numpy")
 def integrate(y0, t_bounds, P, dz, i0, i1, rtol, atol, max_steps, max_order, store, max_records,
               y_end, stage_t, stage_w, stats, fail,
-              rec_t, rec_h, rec_order, rec_seg, rec_D, rec_n):
+              rec_t, rec_h, rec_order, rec_seg, rec_D, rec_n, general_powers=True):
     """Integrate the film from t_bounds[0] to t_bounds[-1], one segment per row of P.
 
     Stages are located on the cells [i0, i1) (the whole film: 0, N).
     ``max_order`` (1–5) caps the BDF order (tests of the order of accuracy).
+    ``general_powers=None``: every row of P has :func:`laws.integral_powers`
+    (not checked; BDFSolver checks), and only their cell loops are compiled
+    (see :func:`film.rhs_ws`).
 
     Outputs (preallocated, filled in place):
       y_end (n)            final state
@@ -295,7 +309,7 @@ def integrate(y0, t_bounds, P, dz, i0, i1, rtol, atol, max_steps, max_order, sto
     for k in range(N_STATS):
         stats[k] = 0
     rec_n[0] = 0
-    kst = 0  # next stage to find
+    kst = np.int64(0)  # next stage to find (np.int64: see reactions._consume)
     t_prev = t_bounds[0]
     newton_tol = max(10.0 * EPS / rtol, NEWTON_TOL)
 
@@ -325,6 +339,7 @@ def integrate(y0, t_bounds, P, dz, i0, i1, rtol, atol, max_steps, max_order, sto
     ws_dw = np.empty(N)
     ws_src = np.empty((1, 1))
     ws_geo = np.empty((2, N))
+    inv0 = np.empty(n)  # the initial step's weights
     film.mesh_factors(dz, ws_geo)
     crate = -1.0  # contraction rate of the last Newton iteration (unknown)
     stale_jac = False  # compute a fresh Jacobian before the next LU (slow Newton, or failed)
@@ -334,7 +349,11 @@ def integrate(y0, t_bounds, P, dz, i0, i1, rtol, atol, max_steps, max_order, sto
         ws_kc[layout.N_KC] = np.nan  # rate constants of another p: recompute
         t = t_bounds[sg]
         t_bound = t_bounds[sg + 1]
-        film.rhs(t, y, p, dz, f)
+        # rhs_ws, not film.rhs, also here: each kernel that calls another
+        # recompiles the callee's machine code in its own (numba links and
+        # optimises the callees into every caller), and film.rhs would be one
+        # more level around the cell loops on a first run
+        film.rhs_ws(t, y, p, dz, f, ws_kc, ws_do, ws_dw, ws_src, ws_geo, general_powers)
         stats[S_NFEV] += 1
         for j in range(n):
             if not np.isfinite(f[j]):
@@ -348,12 +367,14 @@ def integrate(y0, t_bounds, P, dz, i0, i1, rtol, atol, max_steps, max_order, sto
                 stage_w[0] = wrinkle(t, y, p, dz, i0, i1)
             kst += 1
         # restart at order 1: the conditions may jump at a step boundary (docs/model.md, "Drying schedule")
-        h_abs = _select_initial_step(t, y, f, t_bound, rtol, atol, wt, p, dz, ybuf, fbuf)
+        h0, d1 = _initial_step_probe(t, y, f, t_bound, rtol, atol, wt, ybuf, inv0)
+        film.rhs_ws(t + h0, ybuf, p, dz, fbuf, ws_kc, ws_do, ws_dw, ws_src, ws_geo, general_powers)
+        h_abs = _initial_step(t, t_bound, h0, d1, f, fbuf, inv0)
         stats[S_NFEV] += 1
         if not (h_abs > 0.0 and np.isfinite(h_abs)):  # e.g. a zero or NaN tolerance
             fail[0] = t
             return NON_FINITE, rec_t, rec_h, rec_order, rec_seg, rec_D
-        order = 1
+        order = np.int64(1)
         n_equal = 0
         for i in range(MAX_ORDER + 3):
             for j in range(n):
@@ -361,7 +382,7 @@ def integrate(y0, t_bounds, P, dz, i0, i1, rtol, atol, max_steps, max_order, sto
         for j in range(n):
             D[0, j] = y[j]
             D[1, j] = f[j] * h_abs
-        film.jac_blocks(t, y, p, dz, Dg, Lo, Up, Qrow)
+        film.jac_blocks(t, y, p, dz, Dg, Lo, Up, Qrow, general_powers)
         stats[S_NJEV] += 1
         q_first(Qrow, qlo)
         stale_jac = False
@@ -369,7 +390,7 @@ def integrate(y0, t_bounds, P, dz, i0, i1, rtol, atol, max_steps, max_order, sto
         c_lu = 0.0
         if store:  # the segment start: order 0, D[0] = y
             ok, rec_t, rec_h, rec_order, rec_seg, rec_D = _record(
-                t, h_abs, 0, sg, D, rec_t, rec_h, rec_order, rec_seg, rec_D, rec_n, max_records)
+                t, h_abs, np.int64(0), sg, D, rec_t, rec_h, rec_order, rec_seg, rec_D, rec_n, max_records)
             if not ok:
                 fail[0] = t
                 return CAPACITY, rec_t, rec_h, rec_order, rec_seg, rec_D
@@ -423,7 +444,7 @@ def integrate(y0, t_bounds, P, dz, i0, i1, rtol, atol, max_steps, max_order, sto
                 converged = False
                 while not converged:
                     if stale_jac:
-                        film.jac_blocks(t_new, ypred, p, dz, Dg, Lo, Up, Qrow)
+                        film.jac_blocks(t_new, ypred, p, dz, Dg, Lo, Up, Qrow, general_powers)
                         stats[S_NJEV] += 1
                         q_first(Qrow, qlo)
                         current_jac = True
@@ -445,7 +466,7 @@ def integrate(y0, t_bounds, P, dz, i0, i1, rtol, atol, max_steps, max_order, sto
                     last_rate = -1.0
                     for it in range(NEWTON_MAXITER):
                         n_iter = it + 1
-                        film.rhs_ws(t_new, ynew, p, dz, f, ws_kc, ws_do, ws_dw, ws_src, ws_geo)
+                        film.rhs_ws(t_new, ynew, p, dz, f, ws_kc, ws_do, ws_dw, ws_src, ws_geo, general_powers)
                         stats[S_NFEV] += 1
                         for j in range(n):
                             rhs_b[j] = c * f[j] - psi[j] - d[j]
@@ -598,7 +619,7 @@ def integrate(y0, t_bounds, P, dz, i0, i1, rtol, atol, max_steps, max_order, sto
     return OK, rec_t, rec_h, rec_order, rec_seg, rec_D
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **INTERNAL)
 def _record(t, h, order, sg, D, rec_t, rec_h, rec_order, rec_seg, rec_D, rec_n, max_records):
     """Append the dense output of the step ending at t; grow the records (doubling) up to
     max_records. Returns (stored, the possibly reallocated record arrays)."""
@@ -620,7 +641,7 @@ def _record(t, h, order, sg, D, rec_t, rec_h, rec_order, rec_seg, rec_D, rec_n, 
     return True, rec_t, rec_h, rec_order, rec_seg, rec_D
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **INTERNAL)
 def _grow(rec_t, rec_h, rec_order, rec_seg, rec_D, cap):
     """Copies of the dense-output records with room for ``cap`` of them."""
     m = rec_t.shape[0]
@@ -643,7 +664,7 @@ def _grow(rec_t, rec_h, rec_order, rec_seg, rec_D, cap):
     return t2, h2, o2, s2, D2
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **INTERNAL)
 def _g_at(k, ts, t, h, order, D, y, p, dz, i0, i1, ybuf):
     """Indicator k at time ts inside the step ending at t (its interpolant)."""
     if ts == t:

@@ -14,6 +14,7 @@ import numpy as np
 from numba import njit
 
 from . import vecmath as vm
+from ._kernel_cache import INTERNAL
 from .laws import (c_saturation, conditions, conversion, gas_coefficient, glass, integral_powers,
                    isotherm, rate_constants)
 from .layout import (NF, F_PHI, F_C, F_M, F_S, F_E, Q_O2_IN, Q_O2_USED, Q_VOL_OUT, Q_W_MADE,
@@ -25,7 +26,7 @@ from .reactions import N_POW, _cell_reactions, cell_powers, cell_powers_int
 # ---------------------------------------------------------------------------
 # Right-hand side and Jacobian of the whole film
 # ---------------------------------------------------------------------------
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", forceinline=True, **INTERNAL)
 def _diffusivity_pair(m, s, p, kc):
     """Diffusivities of O2 and of the volatile (m² s⁻¹) in a cell with
     unreacted fractions m, s: D0(T)·exp(−beta·alpha), D0(T) from kc."""
@@ -33,7 +34,7 @@ def _diffusivity_pair(m, s, p, kc):
     return kc[K_DO0_T] * vm.exp(-p[P_BO] * alpha), kc[K_DW0_T] * vm.exp(-p[P_BW] * alpha)
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", forceinline=True, **INTERNAL)
 def _diffusivity_pair_int(m, s, p, kc):
     """:func:`_diffusivity_pair` as D0(T)·exp(−alpha)^beta, for
     :func:`integral_powers` exponents."""
@@ -42,10 +43,14 @@ def _diffusivity_pair_int(m, s, p, kc):
     return kc[K_DO0_T] * vm.ipow(E, p[P_BO]), kc[K_DW0_T] * vm.ipow(E, p[P_BW])
 
 
-@njit(cache=True, error_model="numpy")
-def _diffusivity_cells(y, N, p, kc, DO, DW):
-    """DO, DW of every cell (m² s⁻¹), in the form :func:`integral_powers` selects."""
-    if integral_powers(p):
+@njit(cache=True, error_model="numpy", **INTERNAL)
+def _diffusivity_cells(y, N, p, kc, DO, DW, general_powers=True):
+    """DO, DW of every cell (m² s⁻¹), in the form :func:`integral_powers`
+    selects (general_powers: see :func:`rhs_ws`)."""
+    if general_powers is None:
+        for i in range(N):
+            DO[i], DW[i] = _diffusivity_pair_int(y[NF * i + F_M], y[NF * i + F_S], p, kc)
+    elif integral_powers(p):
         for i in range(N):
             DO[i], DW[i] = _diffusivity_pair_int(y[NF * i + F_M], y[NF * i + F_S], p, kc)
     else:
@@ -53,16 +58,16 @@ def _diffusivity_cells(y, N, p, kc, DO, DW):
             DO[i], DW[i] = _diffusivity_pair(y[NF * i + F_M], y[NF * i + F_S], p, kc)
 
 
-@njit(cache=True, error_model="numpy")
-def _diffusivities(y, N, p, kc, DO, DW, dDO, dDW):
-    _diffusivity_cells(y, N, p, kc, DO, DW)
+@njit(cache=True, error_model="numpy", **INTERNAL)
+def _diffusivities(y, N, p, kc, DO, DW, dDO, dDW, general_powers):
+    _diffusivity_cells(y, N, p, kc, DO, DW, general_powers)
     for i in range(N):
         dDO[i] = -p[P_BO] * DO[i]
         dDW[i] = -p[P_BW] * DW[i]
 
 
-@njit(cache=True, error_model="numpy")
-def _setup(t, y, p, dz):
+@njit(cache=True, error_model="numpy", **INTERNAL)
+def _setup(t, y, p, dz, general_powers):
     """What the Jacobian starts from at time t: conditions, diffusivities per
     cell and their d/d alpha, rate constants (:func:`rhs` computes the same
     inside its loop over cells)."""
@@ -74,11 +79,11 @@ def _setup(t, y, p, dz):
     DW = np.empty(N)
     dDO = np.empty(N)
     dDW = np.empty(N)
-    _diffusivities(y, N, p, kc, DO, DW, dDO, dDW)
+    _diffusivities(y, N, p, kc, DO, DW, dDO, dDW, general_powers)
     return N, T, rh, DO, DW, dDO, dDW, kc
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **INTERNAL)
 def _surface(T, rh, y, p, dz, DO, DW):
     """Air-surface fluxes: O2 taken up and volatile lost (per area), with the
     half-cell film resistance in series with the gas side, and the pieces the
@@ -122,7 +127,7 @@ def mesh_factors(dz, geo):
 # rhs_ws's loop over cells, one function per form of the powers: independent
 # cells, no branches, no running sums, so it vectorises (most of the time is
 # here); the diffusivities share it so that their exps overlap the reactions'.
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **INTERNAL)
 def _cells(y, N, T, p, kc, dydt, DO, DW, dsrc):
     for i in range(N):
         m, s = y[NF * i + F_M], y[NF * i + F_S]
@@ -138,27 +143,37 @@ def _cells_int(y, N, T, p, kc, dydt, DO, DW, dsrc):
                   _diffusivity_pair_int(m, s, p, kc))
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", forceinline=True, **INTERNAL)
 def _cell_rhs(y, i, T, p, kc, dydt, DO, DW, dsrc, pw, dd):
     """Cell i's reaction sources into dydt and its diffusivities into DO,
     DW, given its :func:`cell_powers` pw and diffusivities dd (dsrc: the
     Jacobian argument of _cell_reactions, not filled here)."""
     b = NF * i
     x, an, cb, r, ez = pw
+    # want_jac as np.bool_, not a constant: one compilation of _cell_reactions
+    # serves this loop and jac_blocks (a constant compiled one per value);
+    # LLVM drops the Jacobian's code here after inlining all the same
     dydt[b + F_PHI], dydt[b + F_C], dydt[b + F_M], dydt[b + F_S], dydt[b + F_E] = _cell_reactions(
-        y[b + F_PHI], y[b + F_C], y[b + F_M], y[b + F_S], y[b + F_E], T, p, kc, False, dsrc, x, an, cb, r, ez)
+        y[b + F_PHI], y[b + F_C], y[b + F_M], y[b + F_S], y[b + F_E], T, p, kc, np.bool_(False), dsrc,
+        x, an, cb, r, ez)
     DO[i], DW[i] = dd
 
 
 @njit(cache=True, error_model="numpy")
-def rhs_ws(t, y, p, dz, dydt, kc, DO, DW, dsrc, geo):
+def rhs_ws(t, y, p, dz, dydt, kc, DO, DW, dsrc, geo, general_powers=True):
     """:func:`rhs` with its workspace passed in, for callers that evaluate it
     many times: DO and DW (N), dsrc (1×1) and kc (N_KC + 1), the rate
     constants of :func:`rate_constants` followed by the temperature (K) they
     are for, and geo (2×N) from :func:`mesh_factors`. The rate constants are
     recomputed only when the temperature changes, so kc must not be reused
     across parameter vectors with other material constants: set kc[N_KC] =
-    NaN when p changes."""
+    NaN when p changes.
+
+    general_powers=None: p has :func:`integral_powers` (not checked), and
+    only the cell loop for those is compiled (numba drops the other branch
+    for an argument that is None); by default the loop is chosen at run
+    time, and both are compiled. The first run of the command line compiles
+    only what it needs (the bundled materials have integral powers)."""
     N = dz.shape[0]
     T, rh = conditions(t, p)
     if kc[N_KC] != T:  # constant over a step's Newton iterations, and over a step of fixed conditions
@@ -166,7 +181,9 @@ def rhs_ws(t, y, p, dz, dydt, kc, DO, DW, dsrc, geo):
         kc[N_KC] = T
     if p[P_REACT] < 0.5:
         dydt[:NF * N] = 0.0
-        _diffusivity_cells(y, N, p, kc, DO, DW)
+        _diffusivity_cells(y, N, p, kc, DO, DW, general_powers)
+    elif general_powers is None:
+        _cells_int(y, N, T, p, kc, dydt, DO, DW, dsrc)
     elif kc[K_IPOW] != 0.0:
         _cells_int(y, N, T, p, kc, dydt, DO, DW, dsrc)
     else:
@@ -210,7 +227,7 @@ def rhs_ws(t, y, p, dz, dydt, kc, DO, DW, dsrc, geo):
     dydt[base + Q_W_MADE] = w_made
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **INTERNAL)
 def _powers(y, N, T, p, kc, pw):
     """pw[:, i] = :func:`cell_powers` of cell i, in a loop that vectorises."""
     for i in range(N):
@@ -218,7 +235,7 @@ def _powers(y, N, T, p, kc, pw):
         pw[0, i], pw[1, i], pw[2, i], pw[3, i], pw[4, i] = cell_powers(y[b + F_PHI], y[b + F_M], y[b + F_S], T, p, kc)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **INTERNAL)
 def _powers_int(y, N, T, p, kc, pw):
     """:func:`_powers` with :func:`cell_powers_int`."""
     for i in range(N):
@@ -228,7 +245,7 @@ def _powers_int(y, N, T, p, kc, pw):
 
 
 @njit(cache=True, error_model="numpy")
-def jac_blocks(t, y, p, dz, Dg, Lo, Up, Qrow):
+def jac_blocks(t, y, p, dz, Dg, Lo, Up, Qrow, general_powers=True):
     """Analytic Jacobian of :func:`rhs`.
 
     Fills the block-tridiagonal part: ``Dg[i]`` = d f_i/d y_i,
@@ -242,19 +259,23 @@ def jac_blocks(t, y, p, dz, Dg, Lo, Up, Qrow):
     ``Qrow`` whole); the others are structural zeros and are not touched
     (zeroing all four arrays took a fifth of a Jacobian): pass arrays that
     are zero before the first call (``np.zeros``) and reuse them.
+    general_powers: as in :func:`rhs_ws`.
     """
-    N, T, rh, DO, DW, dDO, dDW, kc = _setup(t, y, p, dz)
+    N, T, rh, DO, DW, dDO, dDW, kc = _setup(t, y, p, dz, general_powers)
     react = p[P_REACT] >= 0.5
     pw = np.empty((N_POW, N if react else 0))
-    if react and kc[K_IPOW] != 0.0:
-        _powers_int(y, N, T, p, kc, pw)
-    elif react:
-        _powers(y, N, T, p, kc, pw)
+    if react:
+        if general_powers is None:
+            _powers_int(y, N, T, p, kc, pw)
+        elif kc[K_IPOW] != 0.0:
+            _powers_int(y, N, T, p, kc, pw)
+        else:
+            _powers(y, N, T, p, kc, pw)
     for i in range(N):
         b = NF * i
         src = Dg[i]  # the reactions' Jacobian goes straight into the diagonal block
         if react:
-            _cell_reactions(y[b + F_PHI], y[b + F_C], y[b + F_M], y[b + F_S], y[b + F_E], T, p, kc, True, src,
+            _cell_reactions(y[b + F_PHI], y[b + F_C], y[b + F_M], y[b + F_S], y[b + F_E], T, p, kc, np.bool_(True), src,
                             pw[0, i], pw[1, i], pw[2, i], pw[3, i], pw[4, i])
         else:
             for k in range(NF):

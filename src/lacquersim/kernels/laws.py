@@ -14,6 +14,7 @@ from numba import njit
 
 from . import formulas
 from . import vecmath as vm
+from ._kernel_cache import INTERNAL
 from .formulas import R_GAS
 from .layout import (K_ACRIT_NH, K_AREA, K_AUTOX, K_DO0_T, K_DW0_T, K_INACT, K_INV_ISON,
                      K_INV_PHIEX, K_INV_WG, K_IPOW, K_LAC, K_LN_INV_PHIEX, K_LN_ISOA, K_THERM,
@@ -24,13 +25,13 @@ from .layout import (K_ACRIT_NH, K_AREA, K_AUTOX, K_DO0_T, K_DW0_T, K_INACT, K_I
                      P_TG1, P_TON, P_TSA, P_TSB, P_VMOL, P_WC, P_WG, P_WON)
 
 
-_arrhenius = njit(cache=True, error_model="numpy")(formulas.arrhenius)
-_psat_water_c = njit(cache=True, error_model="numpy")(formulas.psat_water_c)
-_native_fraction = njit(cache=True, error_model="numpy")(formulas.native_fraction)
-_thermal_onset = njit(cache=True, error_model="numpy")(formulas.thermal_onset)
+_arrhenius = njit(cache=True, error_model="numpy", **INTERNAL)(formulas.arrhenius)
+_psat_water_c = njit(cache=True, error_model="numpy", **INTERNAL)(formulas.psat_water_c)
+_native_fraction = njit(cache=True, error_model="numpy", **INTERNAL)(formulas.native_fraction)
+_thermal_onset = njit(cache=True, error_model="numpy", **INTERNAL)(formulas.thermal_onset)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **INTERNAL)
 def arr(k_ref, ea, T):
     """Arrhenius rate k_ref·exp(−Ea/R·(1/T − 1/T_ref)); T in K, Ea in J mol⁻¹."""
     return k_ref * _arrhenius(ea, T)
@@ -50,7 +51,7 @@ def conditions(t, p):
     return T, rh
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **INTERNAL)
 def psat_water(T):
     """Saturation vapour pressure of water, Pa (Buck 1996), T in K."""
     return _psat_water_c(T - 273.15)
@@ -88,7 +89,7 @@ def isotherm(phi, p):
     return _isotherm_x(ph, (ph / p[P_ISOA]) ** (1.0 / p[P_ISON]), p)
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", forceinline=True, **INTERNAL)
 def _isotherm_x(ph, x, p):
     """:func:`isotherm` at the floored phi, given x = (ph/A)^(1/n)
     (the cell reactions get x from a log of phi they also need)."""
@@ -104,7 +105,7 @@ def _isotherm_x(ph, x, p):
     return a, da, d2a
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", forceinline=True)
 def glass(alpha, phi, p):
     """Glass transition (K) and its derivatives d/dalpha, d/dphi.
 
@@ -119,7 +120,7 @@ def glass(alpha, phi, p):
     return tg, dtg_da, -p[P_GPL]
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", forceinline=True)
 def conversion(m, s, p):
     """Network conversion alpha and d alpha/dm, d alpha/ds."""
     wc = p[P_WC]
@@ -128,7 +129,7 @@ def conversion(m, s, p):
     return alpha, -(1.0 - ap) * wc, -(1.0 - ap) * (1.0 - wc)
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", forceinline=True, **INTERNAL)
 def mobility(z, ez, inv_w):
     """Diffusion-control factor mu = 1/(1 + exp(z)) and d mu/d Tg, given
     z = (Tg − T)/w, ez = exp(−|z|) (which never overflows; from

@@ -15,6 +15,7 @@ from numba import njit
 
 from . import layout
 from . import vecmath as vm
+from ._kernel_cache import INTERNAL
 from .layout import NF, NQ
 
 # Neighbouring cells are coupled only through the transported fields (the
@@ -56,7 +57,7 @@ def factor_array(N):
     return np.zeros((N, NFAC))
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", forceinline=True, **INTERNAL)
 def _local_factor(Dg, c, F, i):
     """Cell i's part of :func:`block_factor` that does not depend on other
     cells: A⁻¹, S, M_TL and the reduced diagonal (parked in the _GI slots)."""
@@ -120,7 +121,7 @@ def block_factor(Dg, Lo, Up, c, F):
     # each cell's local part is computed one cell ahead inside the block
     # Thomas sweep: it is independent work that the CPU overlaps with the
     # sweep's serial chain (as separate loops the chain's latency showed)
-    _local_factor(Dg, c, F, 0)
+    _local_factor(Dg, c, F, np.int64(0))  # np.int64: see reactions._consume
     # the sequential part: block Thomas on the reduced 2×2 system
     w00 = w01 = w10 = w11 = 0.0
     for i in range(N):
@@ -128,7 +129,7 @@ def block_factor(Dg, Lo, Up, c, F):
             _local_factor(Dg, c, F, i + 1)
         g00, g01, g10, g11 = F[i, _GI + 0], F[i, _GI + 1], F[i, _GI + 2], F[i, _GI + 3]
         if i > 0:
-            u = _reduced_coupling(Lo, i, i - 1, c, F, _MLL)
+            u = _reduced_coupling(Lo, i, i - 1, c, F, np.int64(_MLL))
             F[i, _LP + 0], F[i, _LP + 1], F[i, _LP + 2], F[i, _LP + 3] = u
             g00 -= u[0] * w00 + u[1] * w10
             g01 -= u[0] * w01 + u[1] * w11
@@ -141,7 +142,7 @@ def block_factor(Dg, Lo, Up, c, F):
         h00, h01, h10, h11 = g11 * q, -g01 * q, -g10 * q, g00 * q
         F[i, _GI + 0], F[i, _GI + 1], F[i, _GI + 2], F[i, _GI + 3] = h00, h01, h10, h11
         if i < N - 1:
-            u = _reduced_coupling(Up, i, i + 1, c, F, _MUL)
+            u = _reduced_coupling(Up, i, i + 1, c, F, np.int64(_MUL))
             w00 = h00 * u[0] + h01 * u[2]
             w01 = h00 * u[1] + h01 * u[3]
             w10 = h10 * u[0] + h11 * u[2]
@@ -149,7 +150,7 @@ def block_factor(Dg, Lo, Up, c, F):
             F[i, _W + 0], F[i, _W + 1], F[i, _W + 2], F[i, _W + 3] = w00, w01, w10, w11
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", forceinline=True, **INTERNAL)
 def _reduced_coupling(B, i, k, c, F, slot):
     """(−c·B_i)[T, T] − (−c·B_i)[T, L]·S_k (2×2, row-major), and store
     (−c·B_i)[T, L] in F[i, slot:slot+6] for the solves (B's e column and
@@ -166,7 +167,7 @@ def _reduced_coupling(B, i, k, c, F, slot):
             -c * B[i, 1, 1] - (b12 * s01 + b13 * s11))
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", forceinline=True, **INTERNAL)
 def _local_rhs(F, i, r, b):
     """v_i = A_i⁻¹·r_L for the cell whose block starts at r[b] (A⁻¹'s
     (e, m), (e, s) entries are 0)."""
@@ -188,7 +189,7 @@ def block_solve(F, Qrow, qlo, c, r, x):
     # cell ahead (independent work that overlaps the sweep's serial chain) and
     # parked in the local slots of x. Scalars throughout: with arrays the
     # compiler must reload after every store, as x might alias F
-    v2, v3, v4 = _local_rhs(F, 0, r, 0)
+    v2, v3, v4 = _local_rhs(F, np.int64(0), r, np.int64(0))
     u2 = u3 = 0.0  # v of the cell below (its e entry meets a zero column)
     y0 = y1 = 0.0
     for i in range(N):
@@ -227,7 +228,7 @@ def block_solve(F, Qrow, qlo, c, r, x):
         x[nc + q] = r[nc + q] + c * _row_dot(Qrow, q, qlo[q], nc, x)
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", forceinline=True, **INTERNAL)
 def _row_dot(A, q, lo, hi, x):
     """Σ A[q, j]·x[j] over j in [lo, hi), in eight partial sums of a fixed
     order (as :func:`_rms_inv`, the lanes of :func:`vecmath.dot_lanes`): two

@@ -4,9 +4,11 @@ autoxidation, thermal polymerisation, laccase inactivation.
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 from . import vecmath as vm
+from ._kernel_cache import INTERNAL
 from .laws import _isotherm_x, conversion, glass, mobility
 from .layout import (F_C, F_E, F_M, F_PHI, F_S, K_ACRIT_NH, K_AREA, K_AUTOX, K_INACT, K_INV_ISON,
                      K_INV_PHIEX, K_INV_WG, K_IPOW, K_LAC, K_LN_INV_PHIEX, K_LN_ISOA, K_THERM, NF,
@@ -14,10 +16,13 @@ from .layout import (F_C, F_E, F_M, F_PHI, F_S, K_ACRIT_NH, K_AREA, K_AUTOX, K_I
                      P_NUL, P_NUS, P_NUW)
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", forceinline=True, **INTERNAL)
 def _consume(dsrc, row, w, g_phi, g_c, g_m, g_s, g_e):
     """dsrc[row] −= w·(gradient of a rate): the field of ``row`` is used up at
-    w per unit of the rate (w < 0: produced)."""
+    w per unit of the rate (w < 0: produced). Callers pass ``row`` as
+    np.int64: a constant argument (numba's Literal[int]) would compile a
+    copy of this function per value (LLVM folds the value in after inlining
+    all the same); so do the kernels' other calls with constant integers."""
     dsrc[row, F_PHI] -= w * g_phi
     dsrc[row, F_C] -= w * g_c
     dsrc[row, F_M] -= w * g_m
@@ -25,9 +30,15 @@ def _consume(dsrc, row, w, g_phi, g_c, g_m, g_s, g_e):
     dsrc[row, F_E] -= w * g_e
 
 
-# inline: a call with array arguments costs as much as the reactions. One
-# return, no early exit: with several, numba keeps reference counting per cell.
-@njit(cache=True, error_model="numpy", inline="always")
+# Inlined (forceinline: LLVM's alwaysinline): a call with array arguments
+# costs as much as the reactions. One return, no early exit: with several,
+# numba keeps reference counting per cell. forceinline, not numba's
+# inline="always": the same machine code (same bits, same speed), but numba's
+# inlining copied and retyped the callee's IR at every call site, which was
+# most of a first run's 45 s of compilation (forceinline compiles each
+# function once and lets LLVM inline it, before numba prunes the reference
+# counts, so the cell loops still vectorise).
+@njit(cache=True, error_model="numpy", forceinline=True)
 def cell_reactions(phi, c, m, s, e, T, p, kc, want_jac, dsrc):
     """Reaction source terms of one cell (phi, c, m, s, e), and their 5×5 Jacobian.
 
@@ -53,7 +64,7 @@ def cell_reactions(phi, c, m, s, e, T, p, kc, want_jac, dsrc):
 N_POW = 5
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", forceinline=True, **INTERNAL)
 def cell_powers(phi, m, s, T, p, kc):
     """((phi/A)^(1/n), a_w^n_h, phi^(1/3), (phi/phi_ex)^n_ex,
     exp(−|Tg − T|/w)) of one cell, phi floored at PHI_FLOOR; powers are
@@ -62,7 +73,7 @@ def cell_powers(phi, m, s, T, p, kc):
     return x, vm.exp(p[P_NH] * vm.log(aw)), cb, vm.exp(p[P_NEX] * (lph + kc[K_LN_INV_PHIEX])), ez
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", forceinline=True, **INTERNAL)
 def cell_powers_int(phi, m, s, T, p, kc):
     """:func:`cell_powers` with a_w^n_h and (phi/phi_ex)^n_ex by squaring,
     for :func:`integral_powers` exponents."""
@@ -71,9 +82,10 @@ def cell_powers_int(phi, m, s, T, p, kc):
 
 
 # Each path has functions of its own, not one function with a constant flag:
-# numba types both sides of a branch in every inlined copy, and with flags
-# the kernels took three times as long to compile.
-@njit(cache=True, error_model="numpy", inline="always")
+# numba typed both sides of a branch in every inlined copy (when the kernels
+# used numba's inline="always"), and with flags the kernels took three times
+# as long to compile.
+@njit(cache=True, error_model="numpy", forceinline=True, **INTERNAL)
 def _common_powers(phi, m, s, T, p, kc):
     alpha, _, _ = conversion(m, s, p)
     tg, _, _ = glass(alpha, phi, p)
@@ -86,7 +98,7 @@ def _common_powers(phi, m, s, T, p, kc):
     return ph, lph, x, aw, cb, ez
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", forceinline=True, **INTERNAL)
 def _cell_reactions(phi, c, m, s, e, T, p, kc, want_jac, dsrc, x, an, cb, r, ez):
     """:func:`cell_reactions` given the cell's :func:`cell_powers`."""
     if want_jac:
@@ -148,9 +160,9 @@ def _cell_reactions(phi, c, m, s, e, T, p, kc, want_jac, dsrc, x, an, cb, r, ez)
         ds = g * fphi * Mm * Oc * mu_s
         de = bL * fphi * Mm * Oc * mu
         # m: -rL ; c: -nuL*Ccat*rL ; phi: +nuw*rL
-        _consume(dsrc, F_M, 1.0, dphi, dc, dm, ds, de)
-        _consume(dsrc, F_C, p[P_NUL] * p[P_CCAT], dphi, dc, dm, ds, de)
-        _consume(dsrc, F_PHI, -p[P_NUW], dphi, dc, dm, ds, de)
+        _consume(dsrc, np.int64(F_M), 1.0, dphi, dc, dm, ds, de)
+        _consume(dsrc, np.int64(F_C), p[P_NUL] * p[P_CCAT], dphi, dc, dm, ds, de)
+        _consume(dsrc, np.int64(F_PHI), -p[P_NUW], dphi, dc, dm, ds, de)
 
     # -- side-chain autoxidation r_S
     bS = kc[K_AUTOX]
@@ -164,8 +176,8 @@ def _cell_reactions(phi, c, m, s, e, T, p, kc, want_jac, dsrc, x, an, cb, r, ez)
         dm = bS * s * Os * mu_m
         ds = bS * Os * (mu + s * mu_s)
         # s: -rS ; c: -nuS*Cdb*rS
-        _consume(dsrc, F_S, 1.0, dphi, dc, dm, ds, 0.0)
-        _consume(dsrc, F_C, p[P_NUS] * p[P_CDB], dphi, dc, dm, ds, 0.0)
+        _consume(dsrc, np.int64(F_S), 1.0, dphi, dc, dm, ds, 0.0)
+        _consume(dsrc, np.int64(F_C), p[P_NUS] * p[P_CDB], dphi, dc, dm, ds, 0.0)
 
     # -- thermal catechol polymerisation r_T (baking)
     bT = kc[K_THERM]

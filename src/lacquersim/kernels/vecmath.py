@@ -57,7 +57,7 @@ _X_MIN = -708.0  # below: the result is taken as 0 (true values < 3.3e-308)
 _X_MAX = 709.782712893384  # log of the largest double: above, inf
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", forceinline=True)
 def exp(x):
     """e**x."""
     # comparisons written so that NaN passes through unchanged
@@ -86,7 +86,7 @@ def exp(x):
     return v if not (x > _X_MAX) else math.inf
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", forceinline=True)
 def log(x):
     """Natural log of x > 0 (normal numbers; 0 → −inf, x < 0 or NaN → NaN)."""
     b = _bits(x)
@@ -114,7 +114,7 @@ def log(x):
     return v
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", forceinline=True)
 def ipow(x, n):
     """x**n for n integral in 0..15 (not checked: other n give x**floor(n)
     or garbage), by squaring: six multiplications, chained four deep,

@@ -48,6 +48,16 @@ class Segment:
         return self.interpolants[k](t)
 
 
+
+def general_powers(P) -> bool:
+    """Whether a row of the parameter vectors P lacks the kernels' integral
+    powers (:func:`lacquersim.kernels.laws.integral_powers`, written out
+    here so that no kernel compiles for it). Without them the compiled
+    solver takes the general exp(a·ln x) forms; with them it is called so
+    that it compiles only the integral ones (shorter first run)."""
+    e = np.asarray(P, dtype=float)[:, [layout.P_NH, layout.P_NEX, layout.P_BO, layout.P_BW]]
+    return not bool(np.all((e >= 0.0) & (e <= 15.0) & (e == np.floor(e))))
+
 class Trajectory:
     """The solution over the whole schedule and the solver's statistics.
 
@@ -433,7 +443,7 @@ class BDFSolver:
             max_records,
             y_end, stage_t, stage_w, stats, fail,
             np.empty(cap), np.empty(cap), np.empty(cap, dtype=np.int64), np.empty(cap, dtype=np.int64),
-            np.empty((cap, bdf.MAX_ORDER + 1, n)), rec_n)
+            np.empty((cap, bdf.MAX_ORDER + 1, n)), rec_n, *(() if general_powers(P) else (None,)))
         if status != bdf.OK:
             cause = bdf.STATUS_TEXT[status]
             if status == bdf.TOO_MANY_STEPS:
