@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
 
-import lacquersim as ls
+# The suite checks English output: a Vietnamese locale on the machine must not
+# change it (LANGUAGE decides first; test_i18n sets the language explicitly).
+os.environ["LANGUAGE"] = "en"
+
+import lacquersim as ls  # noqa: E402
 
 
 def make_recipe(material="vietnam", thickness_um=76.0, temperature_c=25.0, rh_percent=80.0,

@@ -36,7 +36,7 @@ def _layer(module: str) -> str:
     parts = module.split(".")
     if len(parts) >= 2 and parts[1] in ("kernels", "model", "sim"):
         return parts[1]
-    if module == "lacquersim.errors":
+    if module in ("lacquersim.errors", "lacquersim.i18n"):
         return "base"
     return "apps"  # lacquersim, cli, sweep, __main__
 

@@ -96,7 +96,7 @@ def test_bundled_recipe_loads_and_round_trips(path):
 
 def test_bundled_recipes_table():
     df = bundled_recipes()
-    assert list(df.columns) == ["name", "title", "material", "description", "path"]
+    assert list(df.columns) == ["name", "title", "title_vi", "material", "description", "path"]
     assert len(df) >= 5
     row = df.set_index("name").loc["vietnam-kneaded-60"]
     assert row.title == "Vietnamese laccol, kneaded 60 min"
@@ -333,7 +333,7 @@ def test_non_text_key(tmp_path):
 def test_unknown_key_top_level(tmp_path):
     p = write(tmp_path, VALID_YAML.replace("material:", "materail:"))
     expect_error(p, "unknown field", "did you mean 'material'?",
-                 "allowed at the top level: name, description, material, state, film, drying",
+                 "allowed at the top level: name, name_vi, description, material, state, film, drying",
                  field="materail", line=2, file=p)
 
 

@@ -19,6 +19,7 @@ reading recipes and ``lacquersim --help`` stay fast.
 """
 
 from lacquersim.errors import LacquersimError, RecipeError, SolverError
+from lacquersim.i18n import get_language, set_language
 from lacquersim.model.schedule import Schedule, Step
 from lacquersim.model.recipe import Recipe
 from lacquersim.model.recipe_files import bundled_recipes, load_recipe
@@ -29,6 +30,7 @@ __all__ = [
     "parameters", "ParameterSet", "get_material",
     "refine", "initial_state", "effective_material", "prepare", "PreparedFilm",
     "simulate", "simulate_many", "stage_band", "sweep", "STAGES",
+    "set_language", "get_language",
 ]
 __version__ = "0.1.0"
 

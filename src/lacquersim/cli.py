@@ -22,7 +22,9 @@ import textwrap
 from pathlib import Path
 from typing import Any, Sequence
 
+from lacquersim import i18n
 from lacquersim.errors import RecipeError, SolverError
+from lacquersim.i18n import _
 from lacquersim.model.stages import STAGE_LABELS, STAGE_TABLE, STAGES
 from lacquersim.progress import Bar
 from lacquersim.textout import ljust, plain, table, width, wrap
@@ -51,7 +53,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse with the one-line error format used by every other error."""
 
     def error(self, message: str):  # noqa: D401 - argparse API
-        hint = f" (see '{self.prog} --help')"
+        hint = " " + _("(see '{command} --help')").format(command=self.prog)
         _print_error(message + hint)
         raise SystemExit(2)
 
@@ -59,7 +61,27 @@ class _Parser(argparse.ArgumentParser):
 def _print_error(message: str) -> None:
     # One message, wrapped at 80 columns; continuation lines indented, so that
     # joining the stripped lines with spaces gives the message back.
-    print("\n".join(wrap(str(message), f"{PROG}: error: ", "  ")), file=sys.stderr)
+    print("\n".join(wrap(str(message), _("{prog}: error: ").format(prog=PROG), "  ")),
+          file=sys.stderr)
+
+
+def _language_option(argv: Sequence[str]) -> str | None:
+    """The value of ``--lang`` wherever it is given (None: not given). Read
+    before the parser is built, since its help texts are translated then."""
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--lang" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def _add_language_option(parser: argparse.ArgumentParser, default) -> None:
+    parser.add_argument("--lang", choices=i18n.LANGUAGES, default=default,
+                        help=_("language of the output: en (English) or vi (Vietnamese); "
+                               "default: from the locale (LANG), else English"))
 
 
 def _cells(text: str) -> int:
@@ -102,6 +124,7 @@ def _build_parser() -> argparse.ArgumentParser:
     from lacquersim import __version__
 
     p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    _add_language_option(p, None)
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True,
                            parser_class=_Parser)
 
@@ -164,11 +187,24 @@ def _build_parser() -> argparse.ArgumentParser:
 
     add_studies(sub, conditions)
     add_optimise(sub)
+    # --lang after the command too (lacquersim run RECIPE --lang vi); read by main() before
+    for command in sub.choices.values():
+        _add_language_option(command, argparse.SUPPRESS)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0, 2 or 3)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    lang = _language_option(argv)
+    # argparse's own texts (usage:, options, its errors) through our catalogue
+    argparse._ = i18n._
+    argparse.ngettext = i18n.ngettext
+    with i18n.using(lang if lang in i18n.LANGUAGES else i18n.get_language()):
+        return _main(argv)
+
+
+def _main(argv: list[str]) -> int:
     parser = _build_parser()
     try:
         args = parser.parse_args(argv)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from lacquersim.i18n import _
+
 __all__ = ["LacquersimError", "RecipeError", "SolverError"]
 
 
@@ -35,9 +37,10 @@ class RecipeError(LacquersimError, ValueError):
     def _format(self) -> str:
         where = []
         if self.file:
-            where.append(str(self.file) + (f", line {self.line}" if self.line else ""))
+            where.append(str(self.file) + (", " + _("line {n}").format(n=self.line)
+                                           if self.line else ""))
         if self.field:
-            where.append(f"field '{self.field}'")
+            where.append(_("field '{field}'").format(field=self.field))
         return (": ".join([", ".join(where), self.problem]) if where else self.problem)
 
 
@@ -55,4 +58,5 @@ class SolverError(LacquersimError, RuntimeError):
     def __init__(self, cause: str, time_h: float):
         self.cause = cause
         self.time_h = float(time_h)
-        super().__init__(f"solver failed at t = {self.time_h:.6g} h: {cause}")
+        super().__init__(_("solver failed at t = {t} h: {cause}").format(
+            t=f"{self.time_h:.6g}", cause=cause))

@@ -23,6 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from lacquersim.errors import RecipeError
+from lacquersim.i18n import N_, _
 from lacquersim.kernels.formulas import psat_water_c
 
 __all__ = ["STATIONS", "DEFAULT_PERIOD", "FIRST_YEAR", "LAST_YEAR", "climate_records", "normals",
@@ -30,7 +31,8 @@ __all__ = ["STATIONS", "DEFAULT_PERIOD", "FIRST_YEAR", "LAST_YEAR", "climate_rec
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "climate" / "phu_tho_stations_monthly.csv"
 #: Station id -> name in the records.
-STATIONS: dict[str, str] = {"viet-tri": "Viet Tri", "phu-ho": "Phu Ho"}
+#: station id -> name (marked for translation: "Việt Trì"; translate where shown)
+STATIONS: dict[str, str] = {"viet-tri": N_("Viet Tri"), "phu-ho": N_("Phu Ho")}
 #: The normal period used unless a year or another period is given.
 DEFAULT_PERIOD: tuple[int, int] = (1991, 2015)
 FIRST_YEAR, LAST_YEAR = 1961, 2017
@@ -61,7 +63,8 @@ def climate_records(station: str | None = None):
 
 def _station(station: str) -> str:
     if station not in STATIONS:
-        raise RecipeError(f"unknown station {station!r}; choose one of {', '.join(STATIONS)}",
+        raise RecipeError(_("unknown station {station}; choose one of {stations}").format(
+            station=repr(station), stations=", ".join(STATIONS)),
                           field="drying.station")
     return station
 
@@ -70,11 +73,13 @@ def _period(period) -> tuple[int, int]:
     try:
         a, b = (int(period[0]), int(period[1]))
     except (TypeError, ValueError, IndexError):
-        raise RecipeError(f"a normal period is two years (first, last), got {period!r}",
+        raise RecipeError(_("a normal period is two years (first, last), got {period}").format(
+            period=repr(period)),
                           field="drying.period") from None
     if not (FIRST_YEAR <= a <= b <= LAST_YEAR):
-        raise RecipeError(f"period {a}–{b} is not allowed; years {FIRST_YEAR} to {LAST_YEAR}, "
-                          f"first ≤ last", field="drying.period")
+        raise RecipeError(_("period {first}–{last} is not allowed; years {low} to {high}, "
+                            "first ≤ last").format(first=a, last=b, low=FIRST_YEAR, high=LAST_YEAR),
+                          field="drying.period")
     return a, b
 
 
@@ -116,20 +121,23 @@ def month_climate(station: str = "viet-tri", month: int = 7, year: int | None = 
     station = _station(station)
     month = int(month)
     if not 1 <= month <= 12:
-        raise RecipeError(f"month {month} is not allowed; 1 to 12", field="drying.month")
+        raise RecipeError(_("month {month} is not allowed; 1 to 12").format(month=month),
+                          field="drying.month")
     if year is not None:
         year = int(year)
         df = climate_records(station)
         row = df[(df.year == year) & (df.month == month)]
         if row.empty or not math.isfinite(float(row.rh_percent.iloc[0])):
-            raise RecipeError(f"{STATIONS[station]} has no record with humidity for month {month} of "
-                              f"{year}; choose another year or a normal period", field="drying.year")
+            raise RecipeError(_("{station} has no record with humidity for month {month} of {year}; "
+                                "choose another year or a normal period").format(
+                                    station=_(STATIONS[station]), month=month, year=year),
+                              field="drying.year")
         r = row.iloc[0]
         what = str(year)
     else:
         a, b = _period(period)
         r = normals(station, (a, b)).loc[month]
-        what = f"{a}–{b} normal"
+        what = _("{first}–{last} normal").format(first=a, last=b)
     t_min, t_max, rh = float(r.t_min_c), float(r.t_max_c), float(r.rh_percent)
     return MonthClimate(station, month, what, t_min, t_max, rh, _vapour(t_min, t_max, rh))
 
@@ -145,7 +153,7 @@ def _vapour(t_min: float, t_max: float, rh_mean: float) -> float:
 
     lo, hi = 0.0, max(ps)
     target = min(rh_mean, RH_CAP)
-    for _ in range(60):  # bisection: mean_rh rises monotonically with e
+    for _step in range(60):  # bisection: mean_rh rises monotonically with e
         mid = 0.5 * (lo + hi)
         lo, hi = (mid, hi) if mean_rh(mid) < target else (lo, mid)
     return 0.5 * (lo + hi)

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from lacquersim.errors import RecipeError
+from lacquersim.i18n import _, get_language
 from lacquersim.model import schema
 from lacquersim.model.schedule import Schedule, Step
 
@@ -139,17 +140,21 @@ class RefiningStep:
     def describe(self) -> str:
         """One line for people: ``kurome 60 min at 40 °C, 60 rpm, open``."""
         if self.step == "add_water":
-            return f"add {self.percent:g} % water"
+            return _("add {percent} % water").format(percent=f"{self.percent:g}")
         if self.step == "rest":
-            return f"rest {self.days:g} days at {self.temperature_c:g} °C, sealed"
-        text = (f"{self.step} {self.minutes:g} min at {self.temperature_c:g} °C, "
-                f"{self.rpm:g} rpm")
+            return _("rest {days} days at {t} °C, sealed").format(
+                days=f"{self.days:g}", t=f"{self.temperature_c:g}")
+        # the step's name stays as written in the recipe (nayashi, kurome)
+        text = _("{step} {minutes} min at {t} °C, {rpm} rpm").format(
+            step=self.step, minutes=f"{self.minutes:g}", t=f"{self.temperature_c:g}",
+            rpm=f"{self.rpm:g}")
         if self.step == "kurome":
-            text += ", open" if self.open_vessel in (None, True) else ", covered"
+            text += ", " + (_("open") if self.open_vessel in (None, True) else _("covered"))
             if self.repeat and self.repeat > 1:
-                text += f", {self.repeat} cycles"
+                text += ", " + _("{n} cycles").format(n=self.repeat)
             if self.add_water_percent:
-                text += f" (+{self.add_water_percent:g} % water before each)"
+                text += " " + _("(+{percent} % water before each)").format(
+                    percent=f"{self.add_water_percent:g}")
         return text
 
 
@@ -176,14 +181,15 @@ class AdditivesSpec:
     def describe(self) -> str:
         parts = []
         if self.metal_ppm:
-            parts.append(f"metal ions {self.metal_ppm:g} ppm")
+            parts.append(_("metal ions {ppm} ppm").format(ppm=f"{self.metal_ppm:g}"))
         if self.drier_percent:
-            parts.append(f"drier {self.drier_percent:g} %")
+            parts.append(_("drier {percent} %").format(percent=f"{self.drier_percent:g}"))
         if self.oil and self.oil_percent:
-            parts.append(f"{self.oil} oil {self.oil_percent:g} %")
+            parts.append(_("{oil} oil {percent} %").format(oil=self.oil,
+                                                           percent=f"{self.oil_percent:g}"))
         if self.thinner_percent:
-            parts.append(f"thinner {self.thinner_percent:g} %")
-        return ", ".join(parts) or "none"
+            parts.append(_("thinner {percent} %").format(percent=f"{self.thinner_percent:g}"))
+        return ", ".join(parts) or _("none")
 
 
 @dataclass(frozen=True)
@@ -198,6 +204,8 @@ class Recipe:
     ----------
     name : str
         Title shown in reports.
+    name_vi : str
+        The title in Vietnamese ("": none); :attr:`title` picks one.
     material : str
         One of :data:`lacquersim.schema.MATERIAL_NAMES`.
     film : FilmSpec
@@ -234,6 +242,13 @@ class Recipe:
     drying_preset: tuple[tuple[str, Any], ...] | None = None
     coats: CoatsSpec | None = None
     lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
+    name_vi: str = ""
+
+    @property
+    def title(self) -> str:
+        """The title in the language shown (:func:`lacquersim.set_language`):
+        ``name_vi`` in Vietnamese when the recipe has one, else ``name``."""
+        return self.name_vi if self.name_vi and get_language() == "vi" else self.name
 
     # -- construction -------------------------------------------------------
     @classmethod
@@ -258,6 +273,8 @@ class Recipe:
         ``steps`` (as written). ``source`` is not part of the data.
         """
         d: dict[str, Any] = {"name": self.name}
+        if self.name_vi:
+            d["name_vi"] = self.name_vi
         if self.description:
             d["description"] = self.description
         d["material"] = self.material
@@ -295,14 +312,14 @@ class Recipe:
             not the recipe file, is at fault).
         """
         if not isinstance(changes, Mapping):
-            raise RecipeError(f"changes must be a mapping of dotted field -> value, "
-                              f"got {type(changes).__name__}")
+            raise RecipeError(_("changes must be a mapping of dotted field -> value, got {type}")
+                              .format(type=type(changes).__name__))
         data = self.to_dict()
         for path, value in changes.items():
             if not isinstance(path, str) or not path or not path.isprintable() \
                     or any(not p for p in path.split(".")):
-                raise RecipeError(f"expected a dotted field name such as 'film.thickness_um', "
-                                  f"got {path!r}")
+                raise RecipeError(_("expected a dotted field name such as 'film.thickness_um', "
+                                    "got {path}").format(path=repr(path)))
             _set_path(data, path, copy.deepcopy(value))
         return _build(data, file=None, lines=None, source=self.source)
 
@@ -334,9 +351,10 @@ def _set_path(data: dict, path: str, value: Any) -> None:
             if len(steps) == 1 and parts[1] in {f.key for f in schema.children("drying.steps.*")}:
                 parts = ["drying", "steps", "0", parts[1]]
             elif len(steps) > 1 and parts[1] in {f.key for f in schema.children("drying.steps.*")}:
-                raise RecipeError(f"this recipe dries in {len(steps)} steps; address one of "
-                                  f"them as 'drying.steps.<i>.{parts[1]}' with i from 0 to "
-                                  f"{len(steps) - 1}", field=path)
+                raise RecipeError(_("this recipe dries in {n} steps; address one of them as "
+                                    "'drying.steps.<i>.{key}' with i from 0 to {last}").format(
+                                        n=len(steps), key=parts[1], last=len(steps) - 1),
+                                  field=path)
     node: Any = data
     for i, key in enumerate(parts[:-1]):
         here = ".".join(parts[: i + 1])
@@ -344,8 +362,8 @@ def _set_path(data: dict, path: str, value: Any) -> None:
             node = node[_index(node, key, here)]
             continue
         if not isinstance(node, dict):
-            raise RecipeError(f"'{here.rsplit('.', 1)[0]}' is not a section, cannot set "
-                              f"'{path}'", field=path)
+            raise RecipeError(_("'{section}' is not a section, cannot set '{path}'").format(
+                section=here.rsplit(".", 1)[0], path=path), field=path)
         if node.get(key) is None:
             node[key] = {}
         node = node[key]
@@ -355,18 +373,18 @@ def _set_path(data: dict, path: str, value: Any) -> None:
     elif isinstance(node, dict):
         node[last] = value
     else:
-        raise RecipeError(f"'{'.'.join(parts[:-1])}' is not a section, cannot set '{path}'",
-                          field=path)
+        raise RecipeError(_("'{section}' is not a section, cannot set '{path}'").format(
+            section=".".join(parts[:-1]), path=path), field=path)
 
 
 def _index(items: list, key: str, path: str) -> int:
     if not key.isdigit():
-        raise RecipeError(f"expected a step number (0 to {len(items) - 1}), got '{key}'",
-                          field=path)
+        raise RecipeError(_("expected a step number (0 to {last}), got '{key}'").format(
+            last=len(items) - 1, key=key), field=path)
     i = int(key)
     if i >= len(items):
-        raise RecipeError(f"index {i} does not exist; there are {len(items)} items "
-                          f"(0 to {len(items) - 1})", field=path)
+        raise RecipeError(_("index {i} does not exist; there are {n} items (0 to {last})").format(
+            i=i, n=len(items), last=len(items) - 1), field=path)
     return i
 
 
@@ -406,7 +424,7 @@ def _build(data: Any, *, file: str | None, lines: Mapping[str, int] | None,
                          for st in v["refining"])
     additives = AdditivesSpec(**v["additives"]) if "additives" in v else None
     coats = CoatsSpec(int(v["coats"]["count"]), float(v["coats"]["interval_hours"])) if "coats" in v else None
-    return Recipe(name=v["name"], material=v["material"],
+    return Recipe(name=v["name"], name_vi=v.get("name_vi", ""), material=v["material"],
                   film=FilmSpec(thickness_um=v["film"]["thickness_um"]),
                   drying=schedule, state=state,
                   description=v.get("description", ""), source=source,

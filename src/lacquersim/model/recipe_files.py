@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 import yaml
 
 from lacquersim.errors import RecipeError
+from lacquersim.i18n import _
 from lacquersim.model import schema
 from lacquersim.model.recipe import Recipe, _build
 from lacquersim.model.validation import printable
@@ -53,11 +54,13 @@ def _yaml_error(e: yaml.YAMLError, file: str) -> RecipeError:
     problem = getattr(e, "problem", None) or str(e).splitlines()[0]
     context = getattr(e, "context", None)
     ctx_mark = getattr(e, "context_mark", None)
-    msg = f"YAML syntax error: {problem}"
+    # PyYAML's own words (problem, context) stay English: they quote the file
+    msg = _("YAML syntax error: {problem}").format(problem=problem)
     if context:
-        msg += f" ({context}" + (f" on line {ctx_mark.line + 1}" if ctx_mark else "") + ")"
+        msg += f" ({context}" + (" " + _("on line {n}").format(n=ctx_mark.line + 1)
+                                 if ctx_mark else "") + ")"
     if "'\\t'" in problem:  # PyYAML spells the tab character as '\t'.
-        msg += "; indent with spaces, not tabs"
+        msg += "; " + _("indent with spaces, not tabs")
     return RecipeError(" ".join(msg.split()), file=file, line=mark.line + 1 if mark else None)
 
 
@@ -78,17 +81,17 @@ class _Composer:
     def build(self, node: yaml.Node, path: str) -> Any:
         self.visited += 1
         if self.visited > _MAX_NODES:
-            raise self.error(node, "the file is too large or uses too many YAML aliases "
-                                   "to be a recipe", path)
+            raise self.error(node, _("the file is too large or uses too many YAML aliases "
+                                     "to be a recipe"), path)
         if id(node) in self.active:
-            raise self.error(node, "recursive YAML alias", path)
+            raise self.error(node, _("recursive YAML alias"), path)
         if isinstance(node, yaml.ScalarNode):
             return self.scalar(node, path)
         if node.tag not in (_SEQ_TAG, _MAP_TAG):
             # Collections are built here, not by PyYAML, so explicit tags
             # (!!python/..., !!set, !!omap) would otherwise be silently ignored.
-            raise self.error(node, f"cannot read this value (YAML tag {node.tag!r}); "
-                                   f"only plain YAML values are allowed", path)
+            raise self.error(node, _("cannot read this value (YAML tag {tag}); only plain YAML "
+                                     "values are allowed").format(tag=repr(node.tag)), path)
         self.active.add(id(node))
         try:
             if isinstance(node, yaml.SequenceNode):
@@ -104,24 +107,26 @@ class _Composer:
                 for knode, vnode in node.value:
                     kline = knode.start_mark.line + 1
                     if knode.tag == _MERGE_TAG:
-                        raise self.error(knode, "YAML merge keys ('<<') are not supported in "
-                                                "recipes; write the fields out", path)
+                        raise self.error(knode, _("YAML merge keys ('<<') are not supported in "
+                                                  "recipes; write the fields out"), path)
                     if not isinstance(knode, yaml.ScalarNode):
-                        raise self.error(knode, "keys must be plain text", path)
+                        raise self.error(knode, _("keys must be plain text"), path)
                     key = self.scalar(knode, path)
                     if not isinstance(key, str):
                         allowed = ", ".join(f.key for f in schema.children(schema.pattern_of(path)))
-                        raise self.error(knode, f"keys must be text, got {key!r}"
-                                                + (f"; allowed keys here: {allowed}" if allowed
-                                                   else ""), path)
+                        raise self.error(knode, _("keys must be text, got {key}").format(
+                            key=repr(key)) + ("; " + _("allowed keys here: {keys}").format(
+                                keys=allowed) if allowed else ""), path)
                     p = f"{path}.{key}" if path else key
                     if key in seen:
-                        raise self.error(knode, f"given twice (first on line {seen[key]})", p)
+                        raise self.error(knode, _("given twice (first on line {n})").format(
+                            n=seen[key]), p)
                     seen[key] = kline
                     self.lines[p] = kline
                     out_m[key] = self.build(vnode, p)
                 return out_m
-            raise self.error(node, f"unsupported YAML node {type(node).__name__}", path)
+            raise self.error(node, _("unsupported YAML node {type}").format(
+                type=type(node).__name__), path)
         finally:
             self.active.discard(id(node))
 
@@ -132,8 +137,9 @@ class _Composer:
             return self.constructor.construct_object(node, deep=True)
         except (yaml.YAMLError, ValueError, TypeError, OverflowError) as e:
             problem = getattr(e, "problem", None) or str(e)
-            raise self.error(node, f"cannot read this value ({' '.join(problem.split())}); "
-                                   f"only plain YAML values are allowed", path) from None
+            raise self.error(node, _("cannot read this value ({problem}); only plain YAML values "
+                                     "are allowed").format(problem=" ".join(problem.split())),
+                             path) from None
 
 
 def _parse_yaml(text: str, file: str) -> tuple[Any, dict[str, int]]:
@@ -143,13 +149,13 @@ def _parse_yaml(text: str, file: str) -> tuple[Any, dict[str, int]]:
     except yaml.YAMLError as e:
         raise _yaml_error(e, file) from None
     if root is None:
-        raise RecipeError("the file is empty; a recipe needs at least: "
-                          + ", ".join(f.key for f in schema.children("") if f.required),
-                          file=file)
+        raise RecipeError(_("the file is empty; a recipe needs at least: {keys}").format(
+            keys=", ".join(f.key for f in schema.children("") if f.required)), file=file)
     comp = _Composer(file)
     if not isinstance(root, yaml.MappingNode):
-        raise RecipeError("the top level of a recipe must be a mapping (key: value lines) "
-                          "with: " + ", ".join(f.key for f in schema.children("")),
+        raise RecipeError(_("the top level of a recipe must be a mapping (key: value lines) "
+                            "with: {keys}").format(keys=", ".join(f.key for f in
+                                                                  schema.children(""))),
                           file=file, line=root.start_mark.line + 1)
     return comp.build(root, ""), comp.lines
 
@@ -157,22 +163,23 @@ def _parse_yaml(text: str, file: str) -> tuple[Any, dict[str, int]]:
 def _read_file(path: Path, shown: str) -> str:
     try:
         if not path.exists():
-            raise RecipeError("file not found", file=shown)
+            raise RecipeError(_("file not found"), file=shown)
         if path.is_dir():
-            raise RecipeError("is a folder, not a recipe file", file=shown)
+            raise RecipeError(_("is a folder, not a recipe file"), file=shown)
         if not path.is_file():
-            raise RecipeError("is not a regular file", file=shown)
+            raise RecipeError(_("is not a regular file"), file=shown)
         if path.stat().st_size > _MAX_BYTES:
-            raise RecipeError(f"file is larger than {_MAX_BYTES // 1000} kB; "
-                              f"not a recipe", file=shown)
+            raise RecipeError(_("file is larger than {n} kB; not a recipe").format(
+                n=_MAX_BYTES // 1000), file=shown)
         raw = path.read_bytes()
     except OSError as e:
-        raise RecipeError(f"cannot read the file: {e.strerror or e}", file=shown) from None
+        raise RecipeError(_("cannot read the file: {reason}").format(reason=e.strerror or e),
+                          file=shown) from None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
-        raise RecipeError("the file is not UTF-8 text", file=shown, line=line) from None
+        raise RecipeError(_("the file is not UTF-8 text"), file=shown, line=line) from None
 
 
 def _load_file(path: Path, shown: str) -> Recipe:
@@ -227,13 +234,13 @@ def load_recipe(path_or_name: str | os.PathLike) -> Recipe:
     if isinstance(path_or_name, Recipe):
         return path_or_name
     if not isinstance(path_or_name, (str, os.PathLike)):
-        raise RecipeError(f"expected a recipe file path or bundled recipe name, "
-                          f"got {type(path_or_name).__name__}")
+        raise RecipeError(_("expected a recipe file path or bundled recipe name, got {type}")
+                          .format(type=type(path_or_name).__name__))
     shown = os.fspath(path_or_name)
     if isinstance(shown, bytes):
         shown = os.fsdecode(shown)
     if not shown.strip():
-        raise RecipeError("empty recipe name")
+        raise RecipeError(_("empty recipe name"))
     path = Path(shown)
     if path.is_file():
         return _load_file(path, shown)
@@ -248,10 +255,11 @@ def load_recipe(path_or_name: str | os.PathLike) -> Recipe:
             return _load_file(p, str(p))
         if path.suffix == "" and not path.exists():
             close = difflib.get_close_matches(stem, list(bundled), n=1, cutoff=0.6)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            names = ", ".join(bundled) if bundled else f"none found in {recipes_dir()}"
-            raise RecipeError(f"no recipe file or bundled recipe named '{shown}'{hint} "
-                              f"(bundled recipes: {names})")
+            hint = "; " + _("did you mean '{name}'?").format(name=close[0]) if close else ""
+            names = ", ".join(bundled) if bundled else _("none found in {folder}").format(
+                folder=recipes_dir())
+            raise RecipeError(_("no recipe file or bundled recipe named '{name}'").format(
+                name=shown) + hint + " " + _("(bundled recipes: {names})").format(names=names))
     return _load_file(path, shown)
 
 
@@ -262,7 +270,8 @@ def bundled_recipes() -> "pd.DataFrame":
     -------
     pandas.DataFrame
         Columns ``name`` (file stem, what :func:`load_recipe` accepts),
-        ``title`` (the recipe's ``name``), ``material``, ``description``
+        ``title`` (the recipe's ``name``), ``title_vi`` (its ``name_vi``,
+        or ""), ``material``, ``description``
         (first line) and ``path``. Empty if the folder does not exist.
 
     Raises
@@ -276,9 +285,10 @@ def bundled_recipes() -> "pd.DataFrame":
     for stem, p in _bundled_files().items():
         r = _load_file(p, str(p))
         first = r.description.strip().splitlines()[0].strip() if r.description.strip() else ""
-        rows.append({"name": stem, "title": r.name, "material": r.material,
-                     "description": first, "path": str(p)})
-    return pd.DataFrame(rows, columns=["name", "title", "material", "description", "path"])
+        rows.append({"name": stem, "title": r.name, "title_vi": r.name_vi,
+                     "material": r.material, "description": first, "path": str(p)})
+    return pd.DataFrame(rows, columns=["name", "title", "title_vi", "material", "description",
+                                       "path"])
 
 
 def read_yaml_document(path, what: str, field: str, shape: str) -> tuple[dict, dict, str]:
@@ -289,19 +299,24 @@ def read_yaml_document(path, what: str, field: str, shape: str) -> tuple[dict, d
     p = Path(path)
     file = str(p)
     if p.suffix.lower() not in (".yaml", ".yml"):
-        raise RecipeError(f"a {what} ends in .yaml or .yml, got '{p.name}'", field=field)
+        raise RecipeError(_("a {what} ends in .yaml or .yml, got '{name}'").format(
+            what=_(what), name=p.name), field=field)
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise RecipeError(f"no such {what}: {file}", field=field) from None
+        raise RecipeError(_("no such {what}: {file}").format(what=_(what), file=file),
+                          field=field) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise RecipeError(f"cannot read the {what}: {exc}", field=field) from None
+        raise RecipeError(_("cannot read the {what}: {reason}").format(what=_(what), reason=exc),
+                          field=field) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise _yaml_error(exc, file) from None
     if not isinstance(data, Mapping):
-        raise RecipeError(f"a {what} is a mapping with {shape}", file=file)
+        raise RecipeError(_("a {what} is a mapping with {shape}").format(what=_(what),
+                                                                          shape=_(shape)),
+                          file=file)
     data, lines = _parse_yaml(text, file)
     return data, lines, file
 
@@ -331,5 +346,5 @@ def as_recipe(recipe: Any) -> Recipe:
         return recipe
     if isinstance(recipe, (str, os.PathLike)):
         return load_recipe(recipe)
-    raise RecipeError(f"expected a Recipe, a bundled recipe name or a recipe file, got "
-                      f"{type(recipe).__name__}", field="recipe")
+    raise RecipeError(_("expected a Recipe, a bundled recipe name or a recipe file, got {type}")
+                      .format(type=type(recipe).__name__), field="recipe")

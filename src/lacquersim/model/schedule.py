@@ -21,7 +21,6 @@ from the station records of :mod:`lacquersim.model.climate`).
 
 from __future__ import annotations
 
-import calendar
 import itertools
 import math
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ import pandas as pd
 import yaml
 
 from lacquersim.errors import RecipeError
+from lacquersim.i18n import N_, _
 from lacquersim.kernels.formulas import psat_water_c
 from lacquersim.model.climate import STATIONS, month_climate
 
@@ -117,7 +117,7 @@ class Schedule:
     def __post_init__(self):
         steps = tuple(self.steps)
         if len(steps) == 0:
-            raise RecipeError("a schedule needs at least one step", field="schedule.steps")
+            raise RecipeError(_("a schedule needs at least one step"), field="schedule.steps")
         for i, s in enumerate(steps):
             _check_step(s, i)
         object.__setattr__(self, "written", tuple(self.written) or steps)
@@ -153,8 +153,8 @@ class Schedule:
         d = _defaults("muro", temperature_c=temperature_c, rh_percent=rh_percent, hours=hours,
                       air_speed_m_s=air_speed_m_s)
         s = cls.constant(d["temperature_c"], d["rh_percent"], d["hours"], d["air_speed_m_s"])
-        return cls(s.steps, label=f"muro (humid cabinet): {_n(d['temperature_c'])} °C, "
-                                  f"{_n(d['rh_percent'])} % RH, {_n(d['hours'])} h")
+        return cls(s.steps, label=_("muro (humid cabinet): {t} °C, {rh} % RH, {h} h").format(
+            t=_n(d["temperature_c"]), rh=_n(d["rh_percent"]), h=_n(d["hours"])))
 
     @classmethod
     def oven(cls, temperature_c: float | None = None, hours: float | None = None,
@@ -174,11 +174,11 @@ class Schedule:
         if d["cool_hours"] > 0:
             steps.append(Step(d["room_temperature_c"], d["room_rh_percent"], d["cool_hours"],
                               air_speed_m_s=d["air_speed_m_s"]))
-        label = (f"oven: {_n(d['hours'])} h at {_n(d['temperature_c'])} °C, "
-                 f"{_n(d['rh_percent'])} % RH")
+        label = _("oven: {h} h at {t} °C, {rh} % RH").format(
+            h=_n(d["hours"]), t=_n(d["temperature_c"]), rh=_n(d["rh_percent"]))
         if d["cool_hours"] > 0:
-            label += (f", then {_n(d['cool_hours'])} h at {_n(d['room_temperature_c'])} °C, "
-                      f"{_n(d['room_rh_percent'])} % RH")
+            label += _(", then {h} h at {t} °C, {rh} % RH").format(
+                h=_n(d["cool_hours"]), t=_n(d["room_temperature_c"]), rh=_n(d["room_rh_percent"]))
         return cls(tuple(steps), label=label)
 
     @classmethod
@@ -219,10 +219,12 @@ class Schedule:
             steps.append(Step(ta, ra, b - a, end_temperature_c=tb, end_rh_percent=rb,
                               air_speed_m_s=float(d["air_speed_m_s"])))
         rhs = [clim.at(h)[1] for h in range(24)]
-        label = (f"workshop air, {STATIONS[clim.station]}, {calendar.month_name[clim.month]} "
-                 f"({clim.what}): {_n(round(clim.t_min_c, 1))}–{_n(round(clim.t_max_c, 1))} °C, "
-                 f"{_n(round(min(rhs)))}–{_n(round(max(rhs)))} % RH daily cycle, "
-                 f"{_n(d['days'])} days from {_clock(t0)}")
+        label = _("workshop air, {station}, {month} ({period}): {t_min}–{t_max} °C, "
+                  "{rh_min}–{rh_max} % RH daily cycle, {days} days from {clock}").format(
+            station=_(STATIONS[clim.station]), month=_month_name(clim.month), period=clim.what,
+            t_min=_n(round(clim.t_min_c, 1)), t_max=_n(round(clim.t_max_c, 1)),
+            rh_min=_n(round(min(rhs))), rh_max=_n(round(max(rhs))), days=_n(d["days"]),
+            clock=_clock(t0))
         return cls(tuple(steps), label=label)
 
     @classmethod
@@ -289,9 +291,12 @@ def _check_step(step: Step, i: int) -> None:
         ok = (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
               and (lo <= v if lo_ok else lo < v) and v <= hi)
         if not ok:
-            allowed = (f"{_n(lo)} to {_n(hi)}" if lo_ok
-                       else f"more than {_n(lo)} and at most {_n(hi)}")
-            raise RecipeError(f"{v!r} is out of range; allowed {allowed} {unit}",
+            allowed = (_("{low} to {high}").format(low=_n(lo), high=_n(hi)) if lo_ok
+                       else _("{lower} and {upper}").format(
+                           lower=_("more than {x}").format(x=_n(lo)),
+                           upper=_("at most {x}").format(x=_n(hi))))
+            raise RecipeError(_("{value} is out of range").format(value=repr(v)) + "; "
+                              + _("allowed {values}").format(values=f"{allowed} {unit}"),
                               field=f"schedule.steps.{i}.{name}")
     found = air_problem(step)
     if found is not None:
@@ -335,6 +340,15 @@ def _floor3(x: float) -> float:
         return x
     q = 10.0 ** (math.floor(math.log10(x)) - 2)
     return math.floor(x / q) * q
+
+
+_MONTHS = (N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"),
+           N_("July"), N_("August"), N_("September"), N_("October"), N_("November"),
+           N_("December"))
+
+
+def _month_name(month: int) -> str:
+    return _(_MONTHS[month - 1])
 
 
 def _n(x) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
+from lacquersim.i18n import N_, _
 from lacquersim.model.materials import material_names, non_sap_materials, oil_names
 from lacquersim.model.climate import FIRST_YEAR, LAST_YEAR
 from lacquersim.model.schedule import (PRESET_DEFAULTS, PRESET_NAMES, STATION_NAMES, STEP_LIMITS,
@@ -38,19 +39,19 @@ REFINING_STEPS: tuple[str, ...] = ("nayashi", "kurome", "add_water", "rest")
 # The declarations. Order matters: it is the order of to_dict(), of the
 # documentation and of "allowed keys" lists in messages.
 # ---------------------------------------------------------------------------
-def _step_fields(prefix: str, form: str | None, *, ramps: bool, doc_when: str,
-                 hours_doc: str) -> list[Field]:
+def _step_fields(prefix: str, form: str | None, *, ramps: bool, docs: tuple[str, str, str]
+                 ) -> list[Field]:
     """Temperature / RH / duration / air speed fields shared by both drying forms."""
     def lim(name):  # the Schedule's own limits (one range for Python and YAML)
         lo, hi, lo_ok, unit = STEP_LIMITS[name]
         return {"unit": unit, "min": lo, "max": hi, "min_inclusive": lo_ok}
 
     out = [
-        Field(f"{prefix}.temperature_c", "float", f"air temperature{doc_when}",
+        Field(f"{prefix}.temperature_c", "float", docs[0],
               required=True, form=form, **lim("temperature_c")),
-        Field(f"{prefix}.rh_percent", "float", f"relative humidity of the air{doc_when}",
+        Field(f"{prefix}.rh_percent", "float", docs[1],
               required=True, form=form, **lim("rh_percent")),
-        Field(f"{prefix}.hours", "float", hours_doc, required=True, form=form, **lim("hours")),
+        Field(f"{prefix}.hours", "float", docs[2], required=True, form=form, **lim("hours")),
     ]
     if ramps:
         out += [
@@ -98,8 +99,10 @@ def _drying_fields() -> list[Field]:
         Field("drying.steps", "list", "drying steps, applied one after the other",
               required=True, form="steps", min_items=1, max_items=1000),
         Field("drying.steps.*", "section", "one drying step"),
-        *_step_fields("drying.steps.*", None, ramps=True, doc_when=" at the start of the step",
-                      hours_doc="duration of the step"),
+        *_step_fields("drying.steps.*", None, ramps=True,
+                      docs=(N_("air temperature at the start of the step"),
+                            N_("relative humidity of the air at the start of the step"),
+                            N_("duration of the step"))),
         Field("drying.preset", "choice",
               "a preset schedule: muro (humid cabinet), oven (bake, then cool at room "
               "conditions) or outdoor (a Phu Tho workshop's air by station and month, daily cycle)",
@@ -141,6 +144,8 @@ _KNEAD = ("nayashi", "kurome")
 
 _DECLARATIONS: list[Field] = [
     Field("name", "str", "recipe title shown in reports", required=True),
+    Field("name_vi", "str", "the title in Vietnamese, shown instead of 'name' with --lang vi",
+          default=""),
     Field("description", "str",
           "what the recipe represents and where its numbers come from", default=""),
     Field("material", "choice", "lacquer material; sets composition and kinetics defaults",
@@ -217,9 +222,9 @@ _DECLARATIONS: list[Field] = [
 
 def _refining_needs_sap(v: Mapping) -> tuple[str, str] | None:
     if v.get("refining") and v.get("material") in NON_SAP_MATERIALS:
-        return ("refining", f"refining steps need a sap lacquer; '{v['material']}' has no water "
-                            "droplets or laccase: leave 'refining' out (thinner and drier go "
-                            "in 'additives')")
+        return ("refining", _("refining steps need a sap lacquer; '{material}' has no water "
+                              "droplets or laccase: leave 'refining' out (thinner and drier go "
+                              "in 'additives')").format(material=v["material"]))
     return None
 
 
@@ -235,8 +240,9 @@ def _coats_fit_the_schedule(v: Mapping) -> tuple[str, str] | None:
     total = sum(s["hours"] for s in steps)
     if last >= total:
         return ("coats.interval_hours",
-                f"the last of {c['count']} coats goes on at {last:g} h but the drying lasts "
-                f"{total:g} h; allowed: (count - 1) x interval_hours below the drying time")
+                _("the last of {count} coats goes on at {last} h but the drying lasts {total} h; "
+                  "allowed: (count - 1) x interval_hours below the drying time").format(
+                    count=c["count"], last=f"{last:g}", total=f"{total:g}"))
     return None
 
 
@@ -246,8 +252,8 @@ def _year_or_period(v: Mapping) -> tuple[str, str] | None:
         return None
     a, b = dr.get("period_from"), dr.get("period_to")
     if a is not None and b is not None and a > b:
-        return ("drying.period_to", f"the period ends ({b}) before it begins ({a}); "
-                                    f"allowed period_from ≤ period_to")
+        return ("drying.period_to", _("the period ends ({end}) before it begins ({begin}); "
+                                      "allowed period_from ≤ period_to").format(end=b, begin=a))
     return None
 
 
@@ -274,7 +280,7 @@ RULES: tuple[Rule, ...] = (
 )
 
 #: The recipe's schema; the functions below are its methods, for short calls.
-RECIPE_SCHEMA = Schema(_DECLARATIONS, RULES, what="the recipe")
+RECIPE_SCHEMA = Schema(_DECLARATIONS, RULES, what=N_("the recipe"))
 #: Every recipe field, keyed by dotted path (``*`` = list index), in document order.
 FIELDS: dict[str, Field] = RECIPE_SCHEMA.fields
 validate = RECIPE_SCHEMA.validate

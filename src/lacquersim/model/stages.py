@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Stage", "STAGE_TABLE", "STAGES", "STAGE_LABELS", "stage"]
+from lacquersim.i18n import _
+
+__all__ = ["Stage", "STAGE_TABLE", "STAGES", "STAGE_LABELS", "stage", "stage_label"]
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,8 @@ class Stage:
     name : str
         Identifier, used as column and key (``"tack_free"``).
     label : str
-        As people write it (``"tack free"``).
+        As people write it (``"tack free"``; :func:`stage_label` gives it in
+        the language shown).
     where : str
         Which part of the film is tested: ``"surface"`` (the cell at the
         air), ``"mean"`` (thickness average) or ``"substrate"`` (the cell at
@@ -71,9 +74,16 @@ STAGE_TABLE: tuple[Stage, ...] = (
 )
 #: Stage names in order.
 STAGES: tuple[str, ...] = tuple(s.name for s in STAGE_TABLE)
-#: Stage name -> label.
+#: Stage name -> label, in English (:func:`stage_label` translates).
 STAGE_LABELS: dict[str, str] = {s.name: s.label for s in STAGE_TABLE}
 assert [s.indicator for s in STAGE_TABLE] == list(range(len(STAGE_TABLE)))
+
+
+def stage_label(name: str) -> str:
+    """The label of stage ``name`` in the language shown (an unknown name as
+    words: ``"my_stage"`` -> ``"my stage"``)."""
+    label = STAGE_LABELS.get(name)
+    return _(label) if label else name.replace("_", " ")
 
 
 def stage(name: str) -> Stage:

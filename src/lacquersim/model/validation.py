@@ -55,6 +55,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from lacquersim.errors import RecipeError
+from lacquersim.i18n import N_, _, ngettext
 
 __all__ = ["Field", "Rule", "Schema", "KINDS", "pattern_of"]
 
@@ -176,34 +177,42 @@ class Field:
             lo, hi = self.min, self.max
             if lo is not None and hi is not None:
                 if self.min_inclusive and self.max_inclusive:
-                    return f"{_num(lo)} to {_num(hi)}{u}"
-                left = "at least" if self.min_inclusive else "more than"
-                right = "at most" if self.max_inclusive else "below"
-                return f"{left} {_num(lo)} and {right} {_num(hi)}{u}"
+                    return _("{low} to {high}").format(low=_num(lo), high=_num(hi)) + u
+                return _("{lower} and {upper}").format(lower=_lower(lo, self.min_inclusive),
+                                                       upper=_upper(hi, self.max_inclusive)) + u
             if lo is not None:
-                return f"{'at least' if self.min_inclusive else 'more than'} {_num(lo)}{u}"
+                return _lower(lo, self.min_inclusive) + u
             if hi is not None:
-                return f"{'at most' if self.max_inclusive else 'below'} {_num(hi)}{u}"
-            return f"any number{u}"
+                return _upper(hi, self.max_inclusive) + u
+            return _("any number") + u
         if self.kind == "choice":
-            return "one of " + ", ".join(self.choices)
+            return _("one of {choices}").format(choices=", ".join(self.choices))
         if self.kind == "str":
-            return "text"
+            return _("text")
         if self.kind == "bool":
-            return "true or false"
+            return _("true or false")
         if self.kind == "section":
-            return "a mapping of: " + ", ".join(c.key for c in kids)
+            return _("a mapping of: {keys}").format(keys=", ".join(c.key for c in kids))
         if self.kind == "list":
             n = self.min_items or 0
-            what = f"a list of at least {n} item{'s' if n != 1 else ''}" if n else "a list"
+            what = (ngettext("a list of at least {n} item", "a list of at least {n} items", n)
+                    .format(n=n) if n else _("a list"))
             if self.max_items is not None:
-                what += f" (at most {self.max_items})"
+                what += " " + _("(at most {n})").format(n=self.max_items)
             return what
         return self.kind  # pragma: no cover
 
     def allowed_text(self, kids: Iterable["Field"] = ()) -> str:
         """Allowed values plus the description: ``"0 to 100 % (relative humidity of the air)"``."""
-        return f"{self.range_text(kids)} ({self.doc})"
+        return f"{self.range_text(kids)} ({_(self.doc)})"
+
+
+def _lower(x: float, inclusive: bool) -> str:
+    return (_("at least {x}") if inclusive else _("more than {x}")).format(x=_num(x))
+
+
+def _upper(x: float, inclusive: bool) -> str:
+    return (_("at most {x}") if inclusive else _("below {x}")).format(x=_num(x))
 
 
 def _num(x: float) -> str:
@@ -240,10 +249,12 @@ def pattern_of(path: str) -> str:
 class Schema:
     """Fields (in document order) and rules across fields.
 
-    ``what`` names the whole document in messages ("the recipe").
+    ``what`` names the whole document in messages ("the recipe"; marked with
+    ``N_`` and translated where shown).
     """
 
-    def __init__(self, fields: Iterable[Field], rules: Iterable[Rule] = (), what: str = "the recipe"):
+    def __init__(self, fields: Iterable[Field], rules: Iterable[Rule] = (),
+                 what: str = N_("the recipe")):
         fields = list(fields)
         #: every field, keyed by dotted path (``*`` = list index), in document order
         self.fields: dict[str, Field] = {f.name: f for f in fields}
@@ -318,17 +329,17 @@ _short_repr.maxother = 40
 def _describe_value(v: Any) -> str:
     """How a wrong value is named in messages: "the text '80%'", "true", "a list"."""
     if v is None:
-        return "nothing (null)"
+        return _("nothing (null)")
     if isinstance(v, bool):
-        return f"the boolean {str(v).lower()}"
+        return _("the boolean {value}").format(value=str(v).lower())
     if isinstance(v, str):
-        return f"the text {_short_repr.repr(v)}"
+        return _("the text {value}").format(value=_short_repr.repr(v))
     if isinstance(v, numbers.Real):
-        return f"the number {_num_safe(v)}"
+        return _("the number {value}").format(value=_num_safe(v))
     if isinstance(v, Mapping):
-        return "a mapping"
+        return _("a mapping")
     if isinstance(v, (list, tuple)):
-        return "a list"
+        return _("a list")
     return f"{type(v).__name__} {_short_repr.repr(v)}"
 
 
@@ -337,6 +348,19 @@ def _num_safe(v: Any) -> str:
         return _num(v)
     except (OverflowError, ValueError, TypeError):
         return _short_repr.repr(v)
+
+
+def _allowed(text: str) -> str:
+    """``"; allowed 0 to 100 % (...)"``, the tail of most messages."""
+    return "; " + _("allowed {values}").format(values=text)
+
+
+def _out_of_range(value: str, allowed: str) -> str:
+    return _("{value} is out of range").format(value=value) + _allowed(allowed)
+
+
+def _did_you_mean(name: str) -> str:
+    return _("did you mean '{name}'?").format(name=name)
 
 
 def printable(text: str, limit: int = 80) -> str:
@@ -375,12 +399,13 @@ class _Validator:
     # -- walking ------------------------------------------------------------
     def section(self, value: Any, path: str, pattern: str) -> dict:
         if not isinstance(value, Mapping):
-            what = self.schema.what if not path else "this section"
+            what = _(self.schema.what) if not path else _("this section")
             f = self.schema.fields.get(pattern)
-            hint = f"; allowed {self.schema.allowed_text(f)}" if f else (
-                "; expected a mapping of: " + ", ".join(c.key for c in self.schema.children(pattern)))
-            raise self.error(path, f"{what} must be a mapping (key: value lines), "
-                                   f"got {_describe_value(value)}{hint}")
+            hint = _allowed(self.schema.allowed_text(f)) if f else (
+                "; " + _("expected a mapping of: {keys}").format(
+                    keys=", ".join(c.key for c in self.schema.children(pattern))))
+            raise self.error(path, _("{what} must be a mapping (key: value lines), got {value}")
+                             .format(what=what, value=_describe_value(value)) + hint)
         kids = self.schema.children(pattern)
         by_key = {f.key: f for f in kids}
         allowed = ", ".join(by_key)
@@ -389,14 +414,14 @@ class _Validator:
         # typo is the better thing to report.
         for key in value:
             if not isinstance(key, str):
-                raise self.error(path, f"keys must be text, got {_describe_value(key)}; "
-                                       f"allowed keys here: {allowed}")
+                raise self.error(path, _("keys must be text, got {value}; allowed keys here: "
+                                         "{keys}").format(value=_describe_value(key), keys=allowed))
             if key not in by_key:
                 close = difflib.get_close_matches(key, list(by_key), n=1, cutoff=0.6)
-                hint = f"did you mean '{close[0]}'? " if close else ""
-                where = f"in '{path}'" if path else "at the top level"
-                raise self.error(_join(path, key),
-                                 f"unknown field; {hint}allowed {where}: {allowed}")
+                hint = _did_you_mean(close[0]) + " " if close else ""
+                where = (_("allowed in '{section}': {keys}").format(section=path, keys=allowed)
+                         if path else _("allowed at the top level: {keys}").format(keys=allowed))
+                raise self.error(_join(path, key), _("unknown field") + "; " + hint + where)
 
         present = {k for k, v in value.items() if v is not None}
         form = self.pick_form(value, path, kids, present)
@@ -421,8 +446,8 @@ class _Validator:
                 if other not in present:
                     g = by_key[other]
                     raise self.error(_join(path, f.key),
-                                     f"needs '{_join(path, other)}' as well; allowed "
-                                     f"{self.schema.allowed_text(g)}")
+                                     _("needs '{field}' as well").format(field=_join(path, other))
+                                     + _allowed(self.schema.allowed_text(g)))
         return out
 
     def pick_form(self, value: Mapping, path: str, kids: list[Field], present: set) -> str | None:
@@ -444,7 +469,7 @@ class _Validator:
                 alts.append("'" + "/".join(keys) + "'")
             if selector is not None:
                 alts.append(f"'{selector.key}'")
-            return " or ".join(alts)
+            return _(" or ").join(alts)
 
         # A selector that is given picks the form by its value.
         if selector is not None and selector.key in present:
@@ -458,8 +483,9 @@ class _Validator:
                     used = [g.key for g in kids if (not g.forms or form in g.forms)
                             and g is not selector]
                     raise self.error(_join(path, key),
-                                     f"is not used with {selector.key} '{form}'; allowed with "
-                                     f"it: {', '.join(used)}")
+                                     _("is not used with {selector} '{form}'; allowed with it: "
+                                       "{keys}").format(selector=selector.key, form=form,
+                                                        keys=", ".join(used)))
             return form
 
         if selector is not None and not plain:  # e.g. a refining step without 'step'
@@ -480,29 +506,32 @@ class _Validator:
                 sel = selector.key if selector is not None else "?"
                 owners = ", ".join(n for n in f.forms)
                 raise self.error(_join(path, key),
-                                 f"is only used with {sel}: {owners}; add '{sel}: "
-                                 f"{f.forms[0]}' or remove it")
+                                 _("is only used with {selector}: {forms}; add '{selector}: "
+                                   "{form}' or remove it").format(selector=sel, forms=owners,
+                                                                  form=f.forms[0]))
             if possible is None:
                 possible, first_key = mine, key
                 continue
             if not (possible & mine):
                 raise self.error(_join(path, key),
-                                 f"cannot be combined with '{first_key}'; "
-                                 f"give either {alternatives()}")
+                                 _("cannot be combined with '{key}'; give either {alternatives}")
+                                 .format(key=first_key, alternatives=alternatives()))
             possible &= mine
         if possible is None:
             needs_form = any(f.is_required(n) for f in with_forms for n in f.forms)
             if needs_form:
-                raise self.error(path, f"incomplete; give either {alternatives()}")
+                raise self.error(path, _("incomplete; give either {alternatives}")
+                                 .format(alternatives=alternatives()))
             return None
         # several plain forms still possible: the first in declaration order
         return next(n for n in plain if n in possible)
 
     def missing_text(self, f: Field, parent: str, was_null: bool) -> str:
-        what = "has no value" if was_null else f"missing required field '{_join(parent, f.key)}'"
+        what = (_("has no value") if was_null else
+                _("missing required field '{field}'").format(field=_join(parent, f.key)))
         if f.kind in ("section", "list"):
-            return f"{what} ({f.doc})"
-        return f"{what}; allowed {self.schema.allowed_text(f)}"
+            return f"{what} ({_(f.doc)})"
+        return what + _allowed(self.schema.allowed_text(f))
 
     def value(self, v: Any, path: str, f: Field) -> Any:
         kind = f.kind
@@ -512,27 +541,29 @@ class _Validator:
             return self.list(v, path, f)
         if kind == "str":
             if not isinstance(v, str):
-                hint = "; put it in quotes" if isinstance(v, (bool, numbers.Real)) else ""
-                raise self.error(path, f"expected text, got {_describe_value(v)}{hint}; "
-                                       f"allowed {self.schema.allowed_text(f)}")
+                hint = "; " + _("put it in quotes") if isinstance(v, (bool, numbers.Real)) else ""
+                raise self.error(path, _("expected text, got {value}").format(
+                    value=_describe_value(v)) + hint + _allowed(self.schema.allowed_text(f)))
             if f.required and not v.strip():
-                raise self.error(path, f"must not be empty; allowed {self.schema.allowed_text(f)}")
+                raise self.error(path, _("must not be empty")
+                                 + _allowed(self.schema.allowed_text(f)))
             return v
         if kind == "choice":
             if not isinstance(v, str):
-                raise self.error(path, f"expected one of {', '.join(f.choices)}, "
-                                       f"got {_describe_value(v)} ({f.doc})")
+                raise self.error(path, _("expected one of {choices}, got {value}").format(
+                    choices=", ".join(f.choices), value=_describe_value(v)) + f" ({_(f.doc)})")
             norm = v.strip().lower()
             if norm not in f.choices:
                 close = difflib.get_close_matches(norm, list(f.choices), n=1, cutoff=0.6)
-                hint = f"did you mean '{close[0]}'? " if close else ""
-                raise self.error(path, f"{_short_repr.repr(v)} is not allowed; {hint}"
-                                       f"allowed {self.schema.allowed_text(f)}")
+                hint = _did_you_mean(close[0]) + " " if close else ""
+                raise self.error(path, _("{value} is not allowed").format(value=_short_repr.repr(v))
+                                 + "; " + hint + _("allowed {values}").format(
+                                     values=self.schema.allowed_text(f)))
             return norm
         if kind == "bool":
             if not isinstance(v, bool):
-                raise self.error(path, f"expected true or false, got {_describe_value(v)} "
-                                       f"({f.doc})")
+                raise self.error(path, _("expected true or false, got {value}").format(
+                    value=_describe_value(v)) + f" ({_(f.doc)})")
             return v
         if kind in ("float", "int"):
             return self.number(v, path, f)
@@ -544,39 +575,46 @@ class _Validator:
             if isinstance(v, str):
                 try:
                     float(v)
-                    hint = "; remove the quotes"
+                    hint = "; " + _("remove the quotes")
                 except ValueError:
                     if f.unit and f.unit.strip() in v:
-                        hint = f"; write the number only, the unit is {f.unit}"
-            what = "a whole number" if f.kind == "int" else "a number"
-            raise self.error(path, f"expected {what}, got {_describe_value(v)}{hint}; "
-                                   f"allowed {self.schema.allowed_text(f)}")
+                        hint = "; " + _("write the number only, the unit is {unit}").format(
+                            unit=f.unit)
+            what = (_("expected a whole number, got {value}") if f.kind == "int"
+                    else _("expected a number, got {value}"))
+            raise self.error(path, what.format(value=_describe_value(v)) + hint
+                             + _allowed(self.schema.allowed_text(f)))
         try:
             x = float(v)
         except (OverflowError, ValueError, TypeError):
-            raise self.error(path, f"{_num_safe(v)} is out of range; "
-                                   f"allowed {self.schema.allowed_text(f)}") from None
+            raise self.error(path, _out_of_range(_num_safe(v), self.schema.allowed_text(f))) \
+                from None
         if math.isnan(x):
-            raise self.error(path, f"NaN is not a usable number; allowed {self.schema.allowed_text(f)}")
+            raise self.error(path, _("NaN is not a usable number")
+                             + _allowed(self.schema.allowed_text(f)))
         if f.kind == "int":
             if not math.isfinite(x) or x != int(x):
-                raise self.error(path, f"expected a whole number, got {_num_safe(v)}; "
-                                       f"allowed {self.schema.allowed_text(f)}")
+                raise self.error(path, _("expected a whole number, got {value}").format(
+                    value=_num_safe(v)) + _allowed(self.schema.allowed_text(f)))
         too_low = f.min is not None and (x < f.min or (x == f.min and not f.min_inclusive))
         too_high = f.max is not None and (x > f.max or (x == f.max and not f.max_inclusive))
         if too_low or too_high or not math.isfinite(x):
-            raise self.error(path, f"{_num_safe(x)} is out of range; allowed {self.schema.allowed_text(f)}")
+            raise self.error(path, _out_of_range(_num_safe(x), self.schema.allowed_text(f)))
         return int(x) if f.kind == "int" else x
 
     def list(self, v: Any, path: str, f: Field) -> list:
         if isinstance(v, (str, bytes)) or not isinstance(v, (list, tuple)):
-            raise self.error(path, f"expected a list, got {_describe_value(v)} ({f.doc})")
+            raise self.error(path, _("expected a list, got {value}").format(
+                value=_describe_value(v)) + f" ({_(f.doc)})")
         n = len(v)
         if f.min_items is not None and n < f.min_items:
-            what = "the list is empty" if n == 0 else f"has {n} item{'s' if n != 1 else ''}"
-            raise self.error(path, f"{what}; at least {f.min_items} needed ({f.doc})")
+            what = (_("the list is empty") if n == 0 else
+                    ngettext("has {n} item", "has {n} items", n).format(n=n))
+            raise self.error(path, what + "; " + _("at least {n} needed").format(n=f.min_items)
+                             + f" ({_(f.doc)})")
         if f.max_items is not None and n > f.max_items:
-            raise self.error(path, f"has {n} items; at most {f.max_items} allowed ({f.doc})")
+            raise self.error(path, _("has {n} items; at most {max} allowed").format(
+                n=n, max=f.max_items) + f" ({_(f.doc)})")
         item = self.schema.fields.get(f.name + ".*")
         out = []
         for i, x in enumerate(v):
@@ -584,7 +622,7 @@ class _Validator:
             if item is None:  # pragma: no cover - a list must declare its items
                 out.append(x)
             elif x is None:
-                raise self.error(p, f"list item has no value ({item.doc})")
+                raise self.error(p, _("list item has no value") + f" ({_(item.doc)})")
             else:
                 out.append(self.value(x, p, item))
         return out
@@ -603,11 +641,13 @@ def describe(schema: Schema, width: int = 80) -> str:
             return str(v).lower()
         return _num(v) if isinstance(v, numbers.Real) else str(v)
 
+    kinds = {"str": N_("text"), "float": N_("number"), "int": N_("integer"),
+             "section": N_("section"), "list": N_("list"), "choice": N_("choice"),
+             "bool": N_("boolean")}
     for f in schema.fields.values():
         if f.key == "*":
             continue
-        kind = {"str": "text", "float": "number", "int": "integer", "section": "section",
-                "list": "list", "choice": "choice", "bool": "boolean"}[f.kind]
+        kind = _(kinds[f.kind])
         if f.kind in ("float", "int"):
             allowed = schema.range_text(f)
         elif f.kind == "choice":
@@ -620,13 +660,13 @@ def describe(schema: Schema, width: int = 80) -> str:
         forms = "/".join(f.forms)
         if f.selector:
             # a list item's selector is always needed; a section's picks one of its forms
-            req = "yes" if f.parent.endswith("*") else f"yes, for {forms}"
+            req = _("yes") if f.parent.endswith("*") else _("yes, for {forms}").format(forms=forms)
         elif f.required:
             req_forms = "/".join(f.required_forms) if f.required_forms is not None else forms
-            req = f"yes ({req_forms} form)" if req_forms else "yes"
+            req = _("yes ({forms} form)").format(forms=req_forms) if req_forms else _("yes")
         else:
-            req = f"no ({forms} form)" if forms else "no"
-        rows.append((f.display_name, kind, allowed, default, req, f.doc))
+            req = _("no ({forms} form)").format(forms=forms) if forms else _("no")
+        rows.append((f.display_name, kind, allowed, default, req, _(f.doc)))
 
     def wrap(text: str) -> list[str]:
         return textwrap.wrap(text, width, initial_indent="    ", subsequent_indent="    ",
@@ -634,12 +674,16 @@ def describe(schema: Schema, width: int = 80) -> str:
 
     lines = []
     for name, kind, allowed, default, req, doc in rows:
-        facts = ", ".join(x for x in (kind, allowed) if x) + f"; required: {req}"
-        lines += [name] + wrap(facts) + (wrap(f"default: {default}") if default else []) + wrap(doc)
-    lines += ["", "Notes:",
-              "  'required' applies when the enclosing section is given: state.water_percent",
-              "  is required only if 'state' is present.",
-              "  Sections with forms take exactly one of them (the top level: at most one):"]
+        facts = ", ".join(x for x in (kind, allowed) if x) + "; " + _("required: {answer}").format(
+            answer=req)
+        lines += [name] + wrap(facts) + (wrap(_("default: {value}").format(value=default))
+                                         if default else []) + wrap(doc)
+    lines += ["", _("Notes:")]
+    # lines broken by hand (translations too), each within the width
+    lines += ["  " + line for line in _(
+        "'required' applies when the enclosing section is given: state.water_percent\n"
+        "is required only if 'state' is present.\n"
+        "Sections with forms take exactly one of them (the top level: at most one):").splitlines()]
     for sec in [Field("", "section", schema.what)] + list(schema.fields.values()):
         if sec.kind != "section":
             continue
@@ -653,24 +697,26 @@ def describe(schema: Schema, width: int = 80) -> str:
                     forms.setdefault(name, []).append(c.key)
         if not forms:
             continue
-        where = sec.display_name or "top level"
+        where = sec.display_name or _("top level")
         plain = [f"{name}: {', '.join(keys)}" for name, keys in forms.items()
                  if name not in selected]
         if selector is not None:
-            picked = "; ".join(f"{name}: {', '.join(forms.get(name, [])) or '(nothing else)'}"
+            picked = "; ".join(f"{name}: {', '.join(forms.get(name, [])) or _('(nothing else)')}"
                                for name in selector.choices)
-            plain.append(f"{selector.key}: <{'|'.join(selector.choices)}>, which then takes "
-                         f"[{picked}]")
-        lines += textwrap.wrap(f"{where}: " + "; or ".join(plain), width, initial_indent="    ",
-                               subsequent_indent="      ", break_on_hyphens=False)
-    lines.append("  Checks across fields:")
+            plain.append(_("{selector}: <{choices}>, which then takes [{forms}]").format(
+                selector=selector.key, choices="|".join(selector.choices), forms=picked))
+        lines += textwrap.wrap(f"{where}: " + _("; or ").join(plain), width,
+                               initial_indent="    ", subsequent_indent="      ",
+                               break_on_hyphens=False)
+    lines.append("  " + _("Checks across fields:"))
     for rule in schema.rules:
-        lines += wrap(rule.doc)
+        lines += wrap(_(rule.doc))
     for f in schema.fields.values():
         if f.requires:
-            lines += wrap(f"{f.display_name} needs "
-                          + ", ".join(f"{f.parent.replace('.*', '[i]')}.{k}" for k in f.requires))
-    lines += textwrap.wrap("List items (drying.steps[i], refining[i]) are numbered from 0 in "
-                           "messages: drying.steps.0.hours.", width, initial_indent="  ",
+            lines += wrap(_("{field} needs {others}").format(
+                field=f.display_name,
+                others=", ".join(f"{f.parent.replace('.*', '[i]')}.{k}" for k in f.requires)))
+    lines += textwrap.wrap(_("List items (drying.steps[i], refining[i]) are numbered from 0 in "
+                             "messages: drying.steps.0.hours."), width, initial_indent="  ",
                            subsequent_indent="  ")
     return "\n".join(lines)

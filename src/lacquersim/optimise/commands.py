@@ -11,6 +11,7 @@ error (exit 0, with the least infeasible candidates).
 
 from __future__ import annotations
 
+from lacquersim.i18n import N_, _
 from lacquersim.notices import compile_notice
 
 __all__ = ["add_commands", "format_summary", "run_summary"]
@@ -21,8 +22,8 @@ WIDTH = 80
 def add_commands(sub) -> None:
     """Declare ``lacquersim optimise`` on ``sub`` (argparse subparsers)."""
     op = sub.add_parser(
-        "optimise", help="search recipes and drying practice against a competitor",
-        description="Search the space file's recipe variables and drying practice (NSGA-II) "
+        "optimise", help=_("search recipes and drying practice against a competitor"),
+        description=_("Search the space file's recipe variables and drying practice (NSGA-II) "
                     "for what dries as fast as the competitor month by month in a Phu Tho "
                     "workshop, and at what cost (see docs/optimise.md). Writes to DIR: "
                     "front.csv, recipes/*.yaml (each runnable with 'lacquersim run'), "
@@ -30,30 +31,30 @@ def add_commands(sub) -> None:
                     "generation: after Ctrl-C (exit 130) the same command with --resume "
                     "continues it. If no candidate meets the constraints, it says so, writes "
                     "the least infeasible candidates (and which constraints they break) to "
-                    "front.csv, and exits 0.")
-    op.add_argument("space", metavar="SPACE.yaml", help="the space file")
+                    "front.csv, and exits 0."))
+    op.add_argument("space", metavar="SPACE.yaml", help=_("the space file"))
     op.add_argument("--budget", type=int, required=True, metavar="N",
-                    help="candidates evaluated (at least the space's population)")
+                    help=_("candidates evaluated (at least the space's population)"))
     op.add_argument("--seed", type=int, default=0, metavar="S",
-                    help="random seed: the same seed and budget give the same front "
-                         "(default 0)")
+                    help=_("random seed: the same seed and budget give the same front "
+                         "(default 0)"))
     op.add_argument("--out", required=True, metavar="DIR",
-                    help="folder for the checkpoint and the results (created; its parent "
-                         "must exist)")
+                    help=_("folder for the checkpoint and the results (created; its parent "
+                         "must exist)"))
     op.add_argument("--resume", action="store_true",
-                    help="continue the run checkpointed in --out")
+                    help=_("continue the run checkpointed in --out"))
     op.add_argument("--workers", type=int, metavar="N",
-                    help="worker processes of the --dask cluster (default: one per core)")
+                    help=_("worker processes of the --dask cluster (default: one per core)"))
     where = op.add_mutually_exclusive_group()
     where.add_argument("--dask", action="store_true",
-                       help="score each generation on a local Dask cluster started for the run")
+                       help=_("score each generation on a local Dask cluster started for the run"))
     where.add_argument("--scheduler", metavar="ADDR",
-                       help="score on an existing Dask cluster, e.g. tcp://host:8786")
+                       help=_("score on an existing Dask cluster, e.g. tcp://host:8786"))
     op.add_argument("--no-band", action="store_true",
-                    help="skip checking the front against the parameter ensemble (the 90 %% "
-                         "band of the time ratio)")
+                    help=_("skip checking the front against the parameter ensemble (the 90 %% "
+                         "band of the time ratio)"))
     op.add_argument("--json", action="store_true",
-                    help="print a JSON summary on stdout, nothing else (no progress bar)")
+                    help=_("print a JSON summary on stdout, nothing else (no progress bar)"))
     op.set_defaults(func=_cmd_optimise)
 
 
@@ -133,8 +134,8 @@ def _cmd_optimise(args) -> int:
             bar.close()
         paths = write_outputs(result, args.out, budget=args.budget, command=_command(args))
     except KeyboardInterrupt:
-        print(f"interrupted; run the same command with --resume (the checkpoint is in "
-              f"{args.out})", file=sys.stderr)
+        print(_("interrupted; run the same command with --resume (the checkpoint is in "
+                "{folder})").format(folder=args.out), file=sys.stderr)
         return 130
     except RecipeError as exc:
         raise _option_error(exc) from None
@@ -161,7 +162,7 @@ def run_summary(result, paths: dict, *, budget: int | None = None) -> dict:
 
     space = result.space
     by_cand = {}   # candidate -> its front recipe (written first), relative to the folder
-    for p, (c, _) in paths.get("recipe_files", {}).items():
+    for p, (c, _r) in paths.get("recipe_files", {}).items():
         by_cand.setdefault(int(c), f"recipes/{p.name}")
     front = front_table(result, by_cand)
     comp = result.competitor
@@ -212,13 +213,22 @@ def _kinds(result) -> dict:
     return {int(c): k for c in a.candidate}
 
 
-SHORT_KINDS = {"workshop": "workshop", "humid_cabinet": "humid cab.",
-               "heated_cabinet": "heated cab."}
+SHORT_KINDS = {"workshop": N_("workshop"), "humid_cabinet": N_("humid cab."),
+               "heated_cabinet": N_("heated cab.")}
+_MONTH_ABBR = (N_("Jan"), N_("Feb"), N_("Mar"), N_("Apr"), N_("May"), N_("Jun"), N_("Jul"),
+               N_("Aug"), N_("Sep"), N_("Oct"), N_("Nov"), N_("Dec"))
+
+
+def _abbr(month: int) -> str:
+    return _(_MONTH_ABBR[month - 1])
+
+
+def _kind(kind: str) -> str:
+    return _(SHORT_KINDS[kind]) if kind in SHORT_KINDS else kind
 
 
 def format_summary(s: dict, width: int = WIDTH) -> list[str]:
     """The summary printed after a run, within ``width`` columns."""
-    import calendar
     import os
     import textwrap
 
@@ -227,54 +237,59 @@ def format_summary(s: dict, width: int = WIDTH) -> list[str]:
                              break_on_hyphens=False)
 
     lines = wrap(s["space"])
-    lines += wrap(f"{s['n_evals']} candidates evaluated in {s['seconds']:.0f} s (seed "
-                  f"{s['seed']}); " + (f"front: {s['front_size']} recipes" if s["feasible"]
-                                       else "no candidate met the constraints"))
+    lines += wrap(_("{n} candidates evaluated in {s} s (seed {seed}); ").format(
+        n=s["n_evals"], s=f"{s['seconds']:.0f}", seed=s["seed"])
+        + (_("front: {n} recipes").format(n=s["front_size"]) if s["feasible"]
+           else _("no candidate met the constraints")))
     if not s["feasible"]:
-        lines += [""] + wrap("No candidate met the constraints: there is no Pareto front. The "
-                             "least infeasible candidates are in front.csv, with the "
-                             "constraints they break:")
+        lines += [""] + wrap(_("No candidate met the constraints: there is no Pareto front. The "
+                               "least infeasible candidates are in front.csv, with the "
+                               "constraints they break:"))
         for c in s["least_infeasible"][:5]:
             lines += wrap(f"  #{c['candidate']}: " + "; ".join(c["violates"]))
-        lines += wrap("Loosen the constraints or widen the variables' ranges and run again.")
+        lines += wrap(_("Loosen the constraints or widen the variables' ranges and run again."))
     best = s["best"]
     if best is not None:
         comp = [m["competitor_cost_vnd_m2"] for m in s["months"]
                 if m["competitor_cost_vnd_m2"] is not None]
-        comp_txt = (f" (competitor {sum(comp) / len(comp):,.0f})" if comp else "")
-        lines += wrap(f"fastest on the front: #{best['candidate']} "
-                      f"({best['kind'].replace('_', ' ')}), time ratio {best['time_ratio']:.2f}"
-                      f" in its worst month ({calendar.month_abbr[best['worst_month']]}), at "
-                      f"{best['cost_vnd_m2']:,.0f} VND/m2 per coat{comp_txt}")
+        comp_txt = (" " + _("(competitor {cost})").format(cost=f"{sum(comp) / len(comp):,.0f}")
+                    if comp else "")
+        lines += wrap(_("fastest on the front: #{candidate} ({kind}), time ratio {ratio} in its "
+                        "worst month ({month}), at {cost} VND/m2 per coat").format(
+                            candidate=best["candidate"], kind=_kind(best["kind"]),
+                            ratio=f"{best['time_ratio']:.2f}", month=_abbr(best["worst_month"]),
+                            cost=f"{best['cost_vnd_m2']:,.0f}") + comp_txt)
     if any(m["best"] is not None or m["fastest"] is not None for m in s["months"]):
         band = s["band_checked"]
-        head = (f"{'month':<6}{'cheapest that beats it':<24}{'ratio':>6}{'VND/m2':>9}"
-                + (f"{'band':>6}" if band else "") + f"  {'no heated cabinet':<17}{'ratio':>6}")
+        head = (f"{_('month'):<6}{_('cheapest that beats it'):<24}{_('ratio'):>6}{'VND/m2':>9}"
+                + (f"{_('band'):>6}" if band else "")
+                + f"  {_('no heated cabinet'):<17}{_('ratio'):>6}")
         lines += ["", head, "-" * len(head)]
         for m in s["months"]:
             b, u, f = m["best"], m["unheated"], m["fastest"]
             if b is not None:
-                pick = f"{SHORT_KINDS.get(b['kind'], b['kind'])} #{b['candidate']}"
-                row = f"{calendar.month_abbr[m['month']]:<6}{pick:<24}{b['time_ratio']:>6.2f}" \
+                pick = f"{_kind(b['kind'])} #{b['candidate']}"
+                row = f"{_abbr(m['month']):<6}{pick:<24}{b['time_ratio']:>6.2f}" \
                       f"{b['cost_vnd_m2']:>9,.0f}"
             else:
-                pick = (f"none (fastest {f['time_ratio']:.2f})" if f is not None else "none")
-                row = f"{calendar.month_abbr[m['month']]:<6}{pick:<24}{'':>6}{'':>9}"
+                pick = (_("none (fastest {ratio})").format(ratio=f"{f['time_ratio']:.2f}")
+                        if f is not None else _("none"))
+                row = f"{_abbr(m['month']):<6}{pick:<24}{'':>6}{'':>9}"
             if band:
-                inband = {None: "", True: "yes", False: "no"}[m["beats_in_band"]]
+                inband = {None: "", True: _("yes"), False: _("no")}[m["beats_in_band"]]
                 row += f"{inband:>6}"
             if u is not None:
-                plain = f"{SHORT_KINDS.get(u['kind'], u['kind'])} #{u['candidate']}"
+                plain = f"{_kind(u['kind'])} #{u['candidate']}"
                 row += f"  {plain:<17}{u['time_ratio']:>6.2f}"
             else:
-                row += f"  {'none':<17}"
+                row += f"  {_('none'):<17}"
             lines.append(row.rstrip())
-        lines += wrap("ratio: time to the competitor's (< 1 is faster); " + (
-            "band: still beats it within the 90 % band of the model's uncertainty" if band
-            else "the 90 % band was not checked (--no-band)"))
+        lines += wrap(_("ratio: time to the competitor's (< 1 is faster); ") + (
+            _("band: still beats it within the 90 % band of the model's uncertainty") if band
+            else _("the 90 % band was not checked (--no-band)")))
     files = s["files"]
     folder = os.path.dirname(files["report"]) or "."
-    lines += ["", *wrap(f"written to {folder}:"),
+    lines += ["", *wrap(_("written to {folder}:").format(folder=folder)),
               "  report.md, front.csv, pareto.png, curves.png, months.png",
-              f"  recipes/: {len(files['recipes'])} recipe files"]
+              "  recipes/: " + _("{n} recipe files").format(n=len(files["recipes"]))]
     return lines

@@ -8,6 +8,7 @@ line, no traceback), as everywhere in the CLI.
 
 from __future__ import annotations
 
+from lacquersim.i18n import _, ngettext
 from lacquersim.notices import compile_notice
 
 __all__ = ["add_commands"]
@@ -23,28 +24,28 @@ def add_commands(sub, conditions) -> None:
 # -- sweep ---------------------------------------------------------------------
 def _add_sweep(sub) -> None:
     sw = sub.add_parser(
-        "sweep", help="run a study: a grid or a sample of cases",
-        description="Run every case of a study file (a grid, or an lhs / sobol / morris "
+        "sweep", help=_("run a study: a grid or a sample of cases"),
+        description=_("Run every case of a study file (a grid, or an lhs / sobol / morris "
                     "sample over ranges; see docs/studies.md) and write one row per case "
                     "to a Parquet file, chunk by chunk: an interrupted study continues "
-                    "with --resume.")
-    sw.add_argument("study", metavar="STUDY.yaml", help="the study file")
+                    "with --resume."))
+    sw.add_argument("study", metavar="STUDY.yaml", help=_("the study file"))
     sw.add_argument("--out", required=True, metavar="FILE.parquet",
-                    help="results file (its chunks sit in FILE.parquet.parts/ while it runs)")
+                    help=_("results file (its chunks sit in FILE.parquet.parts/ while it runs)"))
     sw.add_argument("--resume", action="store_true",
-                    help="continue the study stored in --out: run only the missing cases")
+                    help=_("continue the study stored in --out: run only the missing cases"))
     sw.add_argument("--workers", type=int, metavar="N",
-                    help="kernel threads here, or worker processes with --dask "
-                         "(default: all cores)")
+                    help=_("kernel threads here, or worker processes with --dask "
+                         "(default: all cores)"))
     where = sw.add_mutually_exclusive_group()
     where.add_argument("--dask", action="store_true",
-                       help="run on a local Dask cluster started for the study")
+                       help=_("run on a local Dask cluster started for the study"))
     where.add_argument("--scheduler", metavar="ADDR",
-                       help="run on an existing Dask cluster, e.g. tcp://host:8786")
+                       help=_("run on an existing Dask cluster, e.g. tcp://host:8786"))
     sw.add_argument("--chunk-size", type=int, metavar="N",
-                    help="cases per chunk written (default: about a second of work)")
+                    help=_("cases per chunk written (default: about a second of work)"))
     sw.add_argument("--json", action="store_true",
-                    help="print a JSON summary on stdout, nothing else (no progress bar)")
+                    help=_("print a JSON summary on stdout, nothing else (no progress bar)"))
     sw.set_defaults(func=_cmd_sweep)
 
 
@@ -66,8 +67,9 @@ def _cmd_sweep(args) -> int:
     except KeyboardInterrupt:
         import sys
 
-        print(f"interrupted: the finished chunks are kept in {args.out}.parts; run the same "
-              f"command with --resume to finish the study", file=sys.stderr)
+        print(_("interrupted: the finished chunks are kept in {folder}; run the same command "
+                "with --resume to finish the study").format(folder=f"{args.out}.parts"),
+              file=sys.stderr)
         return 130
     except RecipeError as exc:
         raise _option_error(exc) from None
@@ -115,55 +117,57 @@ def study_summary(df, study) -> dict:
 def format_summary(summary: dict, study) -> list[str]:
     import textwrap
 
-    from lacquersim.model.stages import STAGE_LABELS
+    from lacquersim.model.stages import stage_label
 
     n = summary["n_cases"]
-    lines = textwrap.wrap(f"{summary['recipe']}: {summary['method']} study, {n} cases, "
-                          f"inputs {', '.join(summary['inputs'])}", 80,
-                          subsequent_indent="  ")
+    lines = textwrap.wrap(_("{recipe}: {method} study, {n} cases, inputs {inputs}").format(
+        recipe=study.recipe.title, method=summary["method"], n=n,
+        inputs=", ".join(summary["inputs"])), 80, subsequent_indent="  ")
     st = ", ".join(f"{k} {v}" for k, v in summary["status"].items())
-    lines += [f"status: {st}", ""]
-    header = f"{'stage':<14}{'reached':>14}{'median h':>11}{'5 % h':>10}{'95 % h':>10}"
+    lines += [_("status: {counts}").format(counts=st), ""]
+    wl = max(14, *(len(stage_label(k)) + 1 for k in summary["stages"]))
+    header = (f"{_('stage'):<{wl}}{_('reached'):>14}{_('median h'):>11}{_('5 % h'):>10}"
+              f"{_('95 % h'):>10}")
     lines += [header, "-" * len(header)]
 
     def h(x):
         return "-" if x is None else f"{x:.2f}"
 
     for k, v in summary["stages"].items():
-        reached = f"{v['reached']} of {n}"
-        lines.append(f"{STAGE_LABELS[k]:<14}{reached:>14}{h(v['median_h']):>11}"
+        reached = _("{n} of {total}").format(n=v["reached"], total=n)
+        lines.append(f"{stage_label(k):<{wl}}{reached:>14}{h(v['median_h']):>11}"
                      f"{h(v['p5_h']):>10}{h(v['p95_h']):>10}")
-    lines += ["", "times over the cases that reached the stage within "
-                  f"{study.recipe.drying.total_hours:g} h",
-              f"{summary['seconds']:.1f} s; wrote {summary['out']}"]
+    lines += ["", _("times over the cases that reached the stage within {h} h").format(
+                  h=f"{study.recipe.drying.total_hours:g}"),
+              _("{s} s; wrote {file}").format(s=f"{summary['seconds']:.1f}", file=summary["out"])]
     return lines
 
 
 # -- sensitivity -----------------------------------------------------------------
 def _add_sensitivity(sub) -> None:
     sp = sub.add_parser(
-        "sensitivity", help="Sobol or Morris sensitivity indices of one output of a study",
-        description="Which inputs of a sobol or morris study decide one output: Sobol first- "
+        "sensitivity", help=_("Sobol or Morris sensitivity indices of one output of a study"),
+        description=_("Which inputs of a sobol or morris study decide one output: Sobol first- "
                     "and total-order indices, or Morris mu*, mu and sigma, with bootstrap "
                     "confidence intervals (SALib). A stage not reached within the horizon "
                     "counts as the horizon (censored at the horizon, which understates the "
                     "inputs that stop the coat drying); the outputs dries:<stage>_h are 1 "
-                    "where the stage is reached and 0 where not.")
-    sp.add_argument("study", metavar="STUDY.yaml", help="the study file (method sobol or morris)")
+                    "where the stage is reached and 0 where not."))
+    sp.add_argument("study", metavar="STUDY.yaml", help=_("the study file (method sobol or morris)"))
     sp.add_argument("--output", required=True, metavar="OUTPUT",
-                    help="the output analysed: set_to_touch_h, tack_free_h, dry_hard_h, "
+                    help=_("the output analysed: set_to_touch_h, tack_free_h, dry_hard_h, "
                          "dry_through_h, wrinkle_index, final_tg_minus_t_c, or "
-                         "dries:<stage>_h (e.g. dries:tack_free_h)")
+                         "dries:<stage>_h (e.g. dries:tack_free_h)"))
     sp.add_argument("--results", metavar="FILE.parquet",
-                    help="the study's results (from lacquersim sweep --out); default: run "
-                         "the study here")
+                    help=_("the study's results (from lacquersim sweep --out); default: run "
+                         "the study here"))
     sp.add_argument("--plot", metavar="FILE.png",
-                    help="save a tornado chart (format from the suffix: png, pdf, svg, ...)")
+                    help=_("save a tornado chart (format from the suffix: png, pdf, svg, ...)"))
     sp.add_argument("--censor", choices=("horizon", "none"), default="horizon",
-                    help="a stage not reached within the horizon: count it as the horizon "
-                         "(default), or refuse (none)")
+                    help=_("a stage not reached within the horizon: count it as the horizon "
+                         "(default), or refuse (none)"))
     sp.add_argument("--json", action="store_true",
-                    help="print the indices as JSON on stdout, nothing else (no progress bar)")
+                    help=_("print the indices as JSON on stdout, nothing else (no progress bar)"))
     sp.set_defaults(func=_cmd_sensitivity)
 
 
@@ -193,9 +197,10 @@ def _cmd_sensitivity(args) -> int:
             results, meta = read_results(args.results)
             differ = sa.definition_differences(meta.get("definition") or {}, study)
             if differ:
-                raise RecipeError(f"{args.results} holds another study's results (it differs "
-                                  f"in: {', '.join(differ)}); run this study with lacquersim "
-                                  f"sweep, or leave out --results to run it here",
+                raise RecipeError(_("{file} holds another study's results (it differs in: "
+                                    "{fields}); run this study with lacquersim sweep, or leave "
+                                    "out --results to run it here").format(
+                                        file=args.results, fields=", ".join(differ)),
                                   field="--results")
         else:
             from lacquersim.studies.execution import evaluate
@@ -229,7 +234,7 @@ def _cmd_sensitivity(args) -> int:
         return 0
     print("\n".join(format_sensitivity(indices, study)))
     if args.plot:
-        print(f"\nwrote {args.plot}")
+        print("\n" + _("wrote {file}").format(file=args.plot))
     return 0
 
 
@@ -239,7 +244,7 @@ def format_sensitivity(indices, study, width: int = 80) -> list[str]:
     import math
     import textwrap
 
-    from lacquersim.model.stages import STAGE_LABELS
+    from lacquersim.model.stages import STAGE_LABELS, stage_label
     from lacquersim.studies.sensitivity import DRIES, describe
 
     a = indices.attrs
@@ -248,13 +253,14 @@ def format_sensitivity(indices, study, width: int = 80) -> list[str]:
     pct = f"±{a['conf_level'] * 100:g}%"
     if sobol:
         cols = [("S1", "S1"), ("S1_conf", pct), ("ST", "ST"), ("ST_conf", pct)]
-        key, what = "ST", "Sobol indices (shares of the variance)"
+        key, what = "ST", _("Sobol indices (shares of the variance)")
     else:
         cols = [("mu_star", "mu*"), ("mu_star_conf", pct), ("mu", "mu"), ("sigma", "sigma")]
-        key, what = "mu_star", f"Morris indices ({a['unit'] or 'output'} per whole range)"
+        key, what = "mu_star", _("Morris indices ({unit} per whole range)").format(
+            unit=a["unit"] or _("output"))
     df = indices.sort_values(key, ascending=False, kind="stable")
     cw = 10
-    nw = min(max(len("input"), *(len(str(n)) for n in df.index)), width - cw * len(cols))
+    nw = min(max(len(_("input")), *(len(str(n)) for n in df.index)), width - cw * len(cols))
 
     def name(n):
         n = str(n)
@@ -266,27 +272,32 @@ def format_sensitivity(indices, study, width: int = 80) -> list[str]:
 
     head = f"{a['output']} ({describe(a['output'])}{unit}): {what}"
     lines = textwrap.wrap(head, width, subsequent_indent="  ")
-    lines += textwrap.wrap(f"{study.recipe.name}, {a['n_cases']} cases, intervals at "
-                           f"{a['conf_level'] * 100:g} %", width, subsequent_indent="  ")
-    header = f"{'input':<{nw}}" + "".join(f"{label:>{cw}}" for _, label in cols)
+    lines += textwrap.wrap(_("{recipe}, {n} cases, intervals at {level} %").format(
+        recipe=study.recipe.title, n=a["n_cases"], level=f"{a['conf_level'] * 100:g}"),
+        width, subsequent_indent="  ")
+    header = f"{_('input'):<{nw}}" + "".join(f"{label:>{cw}}" for _c, label in cols)
     lines += ["", header, "-" * len(header)]
     for n, row in df.iterrows():
-        lines.append(f"{name(n):<{nw}}" + "".join(f"{num(row[c]):>{cw}}" for c, _ in cols))
+        lines.append(f"{name(n):<{nw}}" + "".join(f"{num(row[c]):>{cw}}" for c, _l in cols))
     horizon, output, n = a["horizon_h"], a["output"], a["n_cases"]
     column = output.removeprefix(DRIES)
-    stage = STAGE_LABELS.get(column.removesuffix("_h"))
+    name_ = column.removesuffix("_h")
+    stage = stage_label(name_) if name_ in STAGE_LABELS else None
     if output.startswith(DRIES):
-        note = (f"{output} is 1 where {stage} is reached within {horizon:g} h and 0 where "
-                f"not ({a['not_reached']} of {n} cases did not); nothing censored.")
+        note = _("{output} is 1 where {stage} is reached within {h} h and 0 where not "
+                 "({k} of {n} cases did not); nothing censored.").format(
+                     output=output, stage=stage, h=f"{horizon:g}", k=a["not_reached"], n=n)
     elif stage is None:
-        note = f"{output} is not a stage time: nothing censored."
+        note = _("{output} is not a stage time: nothing censored.").format(output=output)
     elif a["censored"]:
-        note = (f"{a['censored']} of {n} cases did not reach {stage} within {horizon:g} h: "
-                f"their time counts as {horizon:g} h (censored at the horizon), which "
-                f"understates the effect of the inputs that stop the coat drying; see also "
-                f"--output {DRIES}{output}.")
+        note = _("{k} of {n} cases did not reach {stage} within {h} h: their time counts as "
+                 "{h} h (censored at the horizon), which understates the effect of the inputs "
+                 "that stop the coat drying; see also --output {option}.").format(
+                     k=a["censored"], n=n, stage=stage, h=f"{horizon:g}",
+                     option=f"{DRIES}{output}")
     else:
-        note = f"All {n} cases reached {stage} within {horizon:g} h: nothing censored."
+        note = _("All {n} cases reached {stage} within {h} h: nothing censored.").format(
+            n=n, stage=stage, h=f"{horizon:g}")
     lines += [""] + textwrap.wrap(note, width)
     return lines
 
@@ -300,31 +311,32 @@ def _add_map(sub, conditions) -> None:
     from lacquersim.studies.maps import DEFAULT_TEMPERATURES_C as T
 
     mp = sub.add_parser(
-        "map", help="drying map: tack-free and dry-hard time over temperature × humidity",
-        description=f"Run the recipe under constant air on a grid of temperature ({T[0]:g} "
-                    f"to {T[-1]:g} °C) and relative humidity ({RH[0]:g} to {RH[-1]:g} %) "
-                    "and draw its tack-free and "
-                    "dry-hard time: the conditions under which it does not dry within the "
-                    "horizon hatched, and with --months a Phu Tho workshop's air in each "
-                    "month (station records) drawn on it. Prints in which months the "
-                    "workshop air makes the coat tack free within 8 h, 24 h or not at all.")
+        "map", help=_("drying map: tack-free and dry-hard time over temperature × humidity"),
+        description=_("Run the recipe under constant air on a grid of temperature ({t0} to "
+                      "{t1} °C) and relative humidity ({rh0} to {rh1} %) and draw its "
+                      "tack-free and dry-hard time: the conditions under which it does not "
+                      "dry within the horizon hatched, and with --months a Phu Tho "
+                      "workshop's air in each month (station records) drawn on it. Prints in "
+                      "which months the workshop air makes the coat tack free within 8 h, "
+                      "24 h or not at all.").format(t0=f"{T[0]:g}", t1=f"{T[-1]:g}",
+                                                    rh0=f"{RH[0]:g}", rh1=f"{RH[-1]:g}"))
     mp.add_argument("recipe", metavar="RECIPE",
-                    help="recipe file (.yaml) or bundled recipe name (one coat)")
+                    help=_("recipe file (.yaml) or bundled recipe name (one coat)"))
     mp.add_argument("--out", metavar="FILE.png",
-                    help="save the map (format from the suffix: png, pdf, svg, ...)")
+                    help=_("save the map (format from the suffix: png, pdf, svg, ...)"))
     mp.add_argument("--station", default="viet-tri", choices=tuple(STATIONS),
-                    help="station whose records give the workshop air (default viet-tri)")
+                    help=_("station whose records give the workshop air (default viet-tri)"))
     mp.add_argument("--months", action="store_true",
-                    help="draw the workshop air of the 12 months on the map")
+                    help=_("draw the workshop air of the 12 months on the map"))
     mp.add_argument("--period", default=f"{DEFAULT_PERIOD[0]}-{DEFAULT_PERIOD[1]}",
                     metavar="YYYY-YYYY",
-                    help="years averaged for the months (default %(default)s; or one year)")
+                    help=_("years averaged for the months (default %(default)s; or one year)"))
     mp.add_argument("--horizon", type=float, default=72.0, metavar="H",
-                    help="how long each film dries, h (default 72)")
+                    help=_("how long each film dries, h (default 72)"))
     mp.add_argument("--cells", type=int, default=30, metavar="N",
-                    help="grid cells through the film thickness (3 to 2000, default 30)")
+                    help=_("grid cells through the film thickness (3 to 2000, default 30)"))
     mp.add_argument("--json", action="store_true",
-                    help="print the map as JSON records on stdout, nothing else")
+                    help=_("print the map as JSON records on stdout, nothing else"))
     mp.set_defaults(func=_cmd_map)
 
 
@@ -339,7 +351,7 @@ def _cmd_map(args) -> int:
 
     from lacquersim.errors import RecipeError
     from lacquersim.model.recipe_files import load_recipe
-    from lacquersim.model.stages import STAGE_LABELS
+    from lacquersim.model.stages import stage_label
     from lacquersim.studies import maps as dm
 
     recipe = load_recipe(args.recipe)
@@ -369,36 +381,40 @@ def _cmd_map(args) -> int:
 
     horizon = table.attrs["horizon_h"]
     t, rh = sorted(set(table.temperature_c)), sorted(set(table.rh_percent))
-    lines = [recipe.name + (f"  ({recipe.source})" if recipe.source else ""),
-             f"  conditions   {t[0]:g} to {t[-1]:g} °C × {rh[0]:g} to {rh[-1]:g} % RH "
-             f"({len(t)} × {len(rh)}), each",
-             f"               constant for {horizon:g} h, air "
-             f"{table.attrs['air_speed_m_s']:g} m/s, {table.attrs['n_cells']} cells"]
+    lines = [recipe.title + (f"  ({recipe.source})" if recipe.source else "")]
+    lines += ["  " + line for line in _(
+        "conditions   {t0} to {t1} °C × {rh0} to {rh1} % RH ({nt} × {nrh}), each\n"
+        "             constant for {h} h, air {air} m/s, {cells} cells").format(
+            t0=f"{t[0]:g}", t1=f"{t[-1]:g}", rh0=f"{rh[0]:g}", rh1=f"{rh[-1]:g}", nt=len(t),
+            nrh=len(rh), h=f"{horizon:g}", air=f"{table.attrs['air_speed_m_s']:g}",
+            cells=table.attrs["n_cells"]).splitlines()]
     for stage in ("tack_free", "dry_hard"):
         dry = int(table[f"{stage}_h"].notna().sum())
-        lines.append(f"  {STAGE_LABELS[stage]:<12} within {horizon:g} h in {dry} of "
-                     f"{len(table)} conditions")
+        lines.append(f"  {stage_label(stage):<12} " + _("within {h} h in {k} of {n} conditions")
+                     .format(h=f"{horizon:g}", k=dry, n=len(table)))
     failed = int((table.status != "ok").sum())
     if failed:
-        lines.append(f"  solver       failed in {failed} conditions (marked x on the map)")
+        lines.append("  " + _("solver       failed in {n} conditions (marked x on the map)")
+                     .format(n=failed))
 
     read = dm.months_on_map(table, months, stages=("tack_free",))
     a, b = months.attrs["period"]
     when = f"{a}" if a == b else f"{a}–{b}"
-    lines += ["", f"Workshop air in {months.attrs['station_name']}, {when}, daily mean of "
-                  "each month, on the map:"]
+    lines += ["", _("Workshop air in {station}, {when}, daily mean of each month, on the map:")
+              .format(station=_(months.attrs["station_name"]), when=when)]
     h = read.tack_free_h
-    groups = [("tack free within 8 h", read.on_map & (h <= 8.0)),
-              ("in 8 to 24 h", read.on_map & (h > 8.0) & (h <= 24.0))]
+    groups = [(_("tack free within 8 h"), read.on_map & (h <= 8.0)),
+              (_("in 8 to 24 h"), read.on_map & (h > 8.0) & (h <= 24.0))]
     if horizon > 24.0:
-        groups.append((f"in 24 to {horizon:g} h", read.on_map & (h > 24.0)))
-    groups.append((f"not within {horizon:g} h", read.on_map & h.isna()))
+        groups.append((_("in 24 to {h} h").format(h=f"{horizon:g}"), read.on_map & (h > 24.0)))
+    groups.append((_("not within {h} h").format(h=f"{horizon:g}"), read.on_map & h.isna()))
     if not read.on_map.all():
-        groups.append(("outside the map", ~read.on_map))
+        groups.append((_("outside the map"), ~read.on_map))
+    wl = max(22, *(len(label) for label, _m in groups))
     for label, mask in groups:
-        lines.append(f"  {label:<22} {_month_list(read.month[mask].tolist())}")
+        lines.append(f"  {label:<{wl}} {_month_list(read.month[mask].tolist())}")
     if args.out:
-        lines += ["", f"wrote {args.out}"]
+        lines += ["", _("wrote {file}").format(file=args.out)]
     print("\n".join(lines))
     return 0
 
@@ -413,15 +429,15 @@ def _map_period(text: str) -> tuple[int, int]:
     except ValueError:
         years = []
     if len(years) not in (1, 2):
-        raise RecipeError(f"expected years as FIRST-LAST, such as 1991-2015, or one year, "
-                          f"got {text!r}", field="--period")
+        raise RecipeError(_("expected years as FIRST-LAST, such as 1991-2015, or one year, "
+                            "got {text}").format(text=repr(text)), field="--period")
     return years[0], years[-1]
 
 
 def _month_list(months: list[int]) -> str:
     """[3, 4, 5, 6, 9] -> "months 3–6, 9"; runs of three or more are joined."""
     if not months:
-        return "none"
+        return _("none")
     parts, run = [], [months[0]]
     for m in months[1:] + [None]:
         if m is not None and m == run[-1] + 1:
@@ -429,4 +445,4 @@ def _month_list(months: list[int]) -> str:
             continue
         parts.append(f"{run[0]}–{run[-1]}" if len(run) >= 3 else ", ".join(map(str, run)))
         run = [m]
-    return ("month " if len(months) == 1 else "months ") + ", ".join(parts)
+    return ngettext("month {list}", "months {list}", len(months)).format(list=", ".join(parts))
