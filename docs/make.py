@@ -84,7 +84,8 @@ def cli_blocks() -> dict:
         for command in [None] + list(cli.COMMANDS):
             buf = io.StringIO()
             with contextlib.redirect_stdout(buf):
-                cli.main(["--help"] if command is None else [command, "--help"])
+                cli.main(["--lang", "en", "--help"] if command is None
+                         else ["--lang", "en", command, "--help"])
             out[f"help {command or 'lacquersim'}"] = "```text\n" + buf.getvalue().rstrip() + "\n```"
     finally:
         if old is None:
@@ -104,7 +105,7 @@ def readme_run_block() -> str:
 
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
-        cli.main(["run", "vietnam-raw"])
+        cli.main(["--lang", "en", "run", "vietnam-raw"])
     lines = buf.getvalue().splitlines()
     lines[0] = lines[0].replace(str(DOCS.parent) + os.sep, "")  # the checkout's path is not the reader's
     start = lines.index("Drying stages (hours after application)")

@@ -65,23 +65,25 @@ def _print_error(message: str) -> None:
           file=sys.stderr)
 
 
-def _language_option(argv: Sequence[str]) -> str | None:
-    """The value of ``--lang`` wherever it is given (None: not given). Read
+def _language_option(argv: list[str]) -> tuple[str | None, list[str]]:
+    """``--lang`` taken out of ``argv``, wherever it is given (a global option,
+    also after the command): (its value or None, the other arguments). Read
     before the parser is built, since its help texts are translated then."""
-    for i, arg in enumerate(argv):
+    lang, rest, i = None, [], 0
+    while i < len(argv):
+        arg = argv[i]
         if arg == "--":
+            rest += argv[i:]
             break
         if arg == "--lang" and i + 1 < len(argv):
-            return argv[i + 1]
+            lang, i = argv[i + 1], i + 2
+            continue
         if arg.startswith("--lang="):
-            return arg.split("=", 1)[1]
-    return None
-
-
-def _add_language_option(parser: argparse.ArgumentParser, default) -> None:
-    parser.add_argument("--lang", choices=i18n.LANGUAGES, default=default,
-                        help=_("language of the output: en (English) or vi (Vietnamese); "
-                               "default: from the locale (LANG), else English"))
+            lang, i = arg.split("=", 1)[1], i + 1
+            continue
+        rest.append(arg)
+        i += 1
+    return lang, rest
 
 
 def _cells(text: str) -> int:
@@ -123,8 +125,12 @@ def _build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog=PROG, description="Simulate how lacquer films dry.")
     from lacquersim import __version__
 
-    p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
-    _add_language_option(p, None)
+    p.add_argument("--version", action="version", version=f"{PROG} {__version__}",
+                   help=_("show program's version number and exit"))
+    # for --help and for argparse's message on a wrong value; main() reads it first
+    p.add_argument("--lang", choices=i18n.LANGUAGES,
+                   help=_("language of the output: en (English) or vi (Vietnamese), also "
+                          "after the command; default: from the locale (LANG), else English"))
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True,
                            parser_class=_Parser)
 
@@ -187,20 +193,20 @@ def _build_parser() -> argparse.ArgumentParser:
 
     add_studies(sub, conditions)
     add_optimise(sub)
-    # --lang after the command too (lacquersim run RECIPE --lang vi); read by main() before
-    for command in sub.choices.values():
-        _add_language_option(command, argparse.SUPPRESS)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0, 2 or 3)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    lang = _language_option(argv)
+    lang, argv = _language_option(argv)
     # argparse's own texts (usage:, options, its errors) through our catalogue
     argparse._ = i18n._
     argparse.ngettext = i18n.ngettext
     with i18n.using(lang if lang in i18n.LANGUAGES else i18n.get_language()):
+        if lang is not None and lang not in i18n.LANGUAGES:
+            # argparse's own message for a wrong choice
+            return _main(["--lang", lang])
         return _main(argv)
 
 
