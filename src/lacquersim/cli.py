@@ -24,10 +24,10 @@ from typing import Any, Sequence
 
 from lacquersim import i18n
 from lacquersim.errors import RecipeError, SolverError
-from lacquersim.i18n import _
-from lacquersim.model.stages import STAGE_LABELS, STAGE_TABLE, STAGES
+from lacquersim.i18n import N_, _, ngettext
+from lacquersim.model.stages import STAGE_TABLE, STAGES, stage_label
 from lacquersim.progress import Bar
-from lacquersim.textout import ljust, plain, table, width, wrap
+from lacquersim.textout import ljust, plain, rjust, table, width, wrap
 
 __all__ = ["main"]
 
@@ -36,14 +36,17 @@ PROG = "lacquersim"
 COMMANDS = ("run", "compare", "refine", "parameters", "recipes", "schema", "sweep", "sensitivity",
             "map", "optimise")
 
-# (summary key, label, unit, format) of the end-of-run numbers shown by `run`.
+# (summary key, label, unit, format) of the end-of-run numbers shown by `run`
+# (labels translated where shown).
 SUMMARY_ROWS = (
-    ("wrinkle_index", "wrinkle index at set", "", ".3g"),
-    ("final_tg_minus_t_c", "Tg - T at the end", "°C", ".1f"),
-    ("water_left_percent", "water left", "%", ".3g"),
-    ("o2_consumed_mol_m2", "O2 consumed", "mol/m²", ".3g"),
-    ("catechol_converted_percent", "catechol converted", "%", ".1f"),
+    ("wrinkle_index", N_("wrinkle index at set"), "", ".3g"),
+    ("final_tg_minus_t_c", N_("Tg - T at the end"), "°C", ".1f"),
+    ("water_left_percent", N_("water left"), "%", ".3g"),
+    ("o2_consumed_mol_m2", N_("O2 consumed"), "mol/m²", ".3g"),
+    ("catechol_converted_percent", N_("catechol converted"), "%", ".1f"),
 )
+# the same for a lacquer whose volatile is a thinner (see _summary_label)
+N_("thinner left")
 # Recipe field -> the option that sets it, so errors name what the user typed.
 OPTION_FIELDS = {"drying.temperature_c": "--temperature", "drying.rh_percent": "--rh",
                  "drying.hours": "--hours", "film.thickness_um": "--thickness"}
@@ -92,37 +95,40 @@ def _cells(text: str) -> int:
     try:
         n = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            _("expected a whole number, got {value}").format(value=repr(text))) from None
     if not N_CELLS_MIN <= n <= N_CELLS_MAX:
         raise argparse.ArgumentTypeError(
-            f"{n} is out of range; allowed {N_CELLS_MIN} to {N_CELLS_MAX} cells")
+            _("{n} is out of range; allowed {low} to {high} cells").format(
+                n=n, low=N_CELLS_MIN, high=N_CELLS_MAX))
     return n
 
 
 def _build_parser() -> argparse.ArgumentParser:
     conditions = argparse.ArgumentParser(add_help=False)
     g = conditions.add_argument_group(
-        "conditions (override the recipe)",
-        "Giving any of --temperature/--rh/--hours replaces the recipe's schedule by "
-        "constant conditions; values not given come from the recipe's first step "
-        "(hours: its total).")
-    g.add_argument("--temperature", type=float, metavar="C", help="air temperature, °C")
-    g.add_argument("--rh", type=float, metavar="PCT", help="relative humidity, %%")
-    g.add_argument("--hours", type=float, metavar="H", help="drying time, h")
-    g.add_argument("--thickness", type=float, metavar="UM", help="wet film thickness, µm")
+        _("conditions (override the recipe)"),
+        _("Giving any of --temperature/--rh/--hours replaces the recipe's schedule by "
+          "constant conditions; values not given come from the recipe's first step "
+          "(hours: its total)."))
+    g.add_argument("--temperature", type=float, metavar="C", help=_("air temperature, °C"))
+    g.add_argument("--rh", type=float, metavar="PCT", help=_("relative humidity, %%"))
+    g.add_argument("--hours", type=float, metavar="H", help=_("drying time, h"))
+    g.add_argument("--thickness", type=float, metavar="UM", help=_("wet film thickness, µm"))
     conditions.add_argument("--cells", type=_cells, default=50, metavar="N",
-                            help="grid cells through the film thickness (3 to 2000, default 50)")
+                            help=_("grid cells through the film thickness (3 to 2000, default 50)"))
     conditions.add_argument("--json", action="store_true",
-                            help="print the result as JSON on stdout, nothing else")
+                            help=_("print the result as JSON on stdout, nothing else"))
     pg = conditions.add_argument_group(
-        "model parameters", "See 'lacquersim parameters' for every parameter, its unit and range.")
+        _("model parameters"),
+        _("See 'lacquersim parameters' for every parameter, its unit and range."))
     pg.add_argument("--parameters", metavar="SET",
-                    help="a parameter set: a bundled set's name or a set file (.yaml)")
+                    help=_("a parameter set: a bundled set's name or a set file (.yaml)"))
     pg.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                    help="override one parameter, e.g. k_L=0.5 or 'vietnam.Ea_d=180 kJ/mol' "
-                         "(repeatable; in the table's unit unless one is given)")
+                    help=_("override one parameter, e.g. k_L=0.5 or 'vietnam.Ea_d=180 kJ/mol' "
+                         "(repeatable; in the table's unit unless one is given)"))
 
-    p = _Parser(prog=PROG, description="Simulate how lacquer films dry.")
+    p = _Parser(prog=PROG, description=_("Simulate how lacquer films dry."))
     from lacquersim import __version__
 
     p.add_argument("--version", action="version", version=f"{PROG} {__version__}",
@@ -134,58 +140,58 @@ def _build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True,
                            parser_class=_Parser)
 
-    run = sub.add_parser("run", parents=[conditions], help="simulate one recipe",
-                         description="Simulate one recipe and print its drying stages.")
+    run = sub.add_parser("run", parents=[conditions], help=_("simulate one recipe"),
+                         description=_("Simulate one recipe and print its drying stages."))
     run.add_argument("recipe", metavar="RECIPE",
-                     help="recipe file (.yaml) or bundled recipe name (see 'lacquersim recipes')")
+                     help=_("recipe file (.yaml) or bundled recipe name (see 'lacquersim recipes')"))
     run.add_argument("--plot", metavar="FILE.png",
-                     help="save a figure of the run (format from the suffix: png, pdf, svg, ...)")
+                     help=_("save a figure of the run (format from the suffix: png, pdf, svg, ...)"))
     run.add_argument("--no-band", action="store_true",
-                     help="skip the 90 %% band of the stage times (the run under every member of "
-                          "the parameter ensemble; about a second)")
+                     help=_("skip the 90 %% band of the stage times (the run under every member of "
+                          "the parameter ensemble; about a second)"))
     run.set_defaults(func=_cmd_run)
 
-    cmp_ = sub.add_parser("compare", parents=[conditions], help="simulate several recipes",
-                          description="Simulate several recipes under the same conditions "
-                                      "and tabulate their drying stages.")
-    cmp_.add_argument("recipes", nargs="+", metavar="RECIPE", help="recipe files or names")
+    cmp_ = sub.add_parser("compare", parents=[conditions], help=_("simulate several recipes"),
+                          description=_("Simulate several recipes under the same conditions "
+                                        "and tabulate their drying stages."))
+    cmp_.add_argument("recipes", nargs="+", metavar="RECIPE", help=_("recipe files or names"))
     cmp_.add_argument("--plot", metavar="FILE.png",
-                      help="save a figure of every recipe's drying curves, overlaid (format from "
-                           "the suffix: png, pdf, svg, ...)")
+                      help=_("save a figure of every recipe's drying curves, overlaid (format "
+                             "from the suffix: png, pdf, svg, ...)"))
     cmp_.set_defaults(func=_cmd_compare)
 
-    ref = sub.add_parser("refine", help="show the refined state of a recipe",
-                         description="Run the recipe's refining steps (or take its measured "
+    ref = sub.add_parser("refine", help=_("show the refined state of a recipe"),
+                         description=_("Run the recipe's refining steps (or take its measured "
                                      "state) and print the state the film starts from: water, "
-                                     "monomer, droplet size, active laccase, viscosity.")
-    ref.add_argument("recipe", metavar="RECIPE", help="recipe file (.yaml) or bundled recipe name")
+                                     "monomer, droplet size, active laccase, viscosity."))
+    ref.add_argument("recipe", metavar="RECIPE", help=_("recipe file (.yaml) or bundled recipe name"))
     ref.add_argument("--steps", action="store_true",
-                     help="also print the state after every refining step")
+                     help=_("also print the state after every refining step"))
     ref.add_argument("--json", action="store_true",
-                     help="print the refined state as JSON on stdout, nothing else")
+                     help=_("print the refined state as JSON on stdout, nothing else"))
     ref.set_defaults(func=_cmd_refine)
 
-    rec = sub.add_parser("recipes", help="list the bundled recipes",
-                         description="List the bundled recipes (folder: $LACQUERSIM_RECIPES "
-                                     "or the repository's recipes/).")
+    rec = sub.add_parser("recipes", help=_("list the bundled recipes"),
+                         description=_("List the bundled recipes (folder: $LACQUERSIM_RECIPES "
+                                     "or the repository's recipes/)."))
     rec.set_defaults(func=_cmd_recipes)
 
-    par = sub.add_parser("parameters", help="list the model parameters",
-                         description="List every model parameter: value, unit, allowed range "
+    par = sub.add_parser("parameters", help=_("list the model parameters"),
+                         description=_("List every model parameter: value, unit, allowed range "
                                      "and where the value is set; for one material, the values "
-                                     "it is simulated with.")
+                                     "it is simulated with."))
     par.add_argument("material", nargs="?", metavar="MATERIAL",
-                     help="a material (see 'lacquersim schema'); default: the whole table")
+                     help=_("a material (see 'lacquersim schema'); default: the whole table"))
     par.add_argument("--parameters", metavar="SET",
-                     help="a parameter set: a bundled set's name or a set file (.yaml)")
-    par.add_argument("--sources", action="store_true", help="also print where each value comes from")
+                     help=_("a parameter set: a bundled set's name or a set file (.yaml)"))
+    par.add_argument("--sources", action="store_true", help=_("also print where each value comes from"))
     par.add_argument("--json", action="store_true",
-                     help="print the table as JSON records on stdout, nothing else")
+                     help=_("print the table as JSON records on stdout, nothing else"))
     par.set_defaults(func=_cmd_parameters)
 
-    sch = sub.add_parser("schema", help="describe every recipe field",
-                         description="Print every recipe field with its unit, range and "
-                                     "meaning.")
+    sch = sub.add_parser("schema", help=_("describe every recipe field"),
+                         description=_("Print every recipe field with its unit, range and "
+                                     "meaning."))
     sch.set_defaults(func=_cmd_schema)
 
     from lacquersim.optimise.commands import add_commands as add_optimise
@@ -261,12 +267,14 @@ def _apply_conditions(recipe, args):
         if len(written) > 1 or recipe.drying_preset:
             # never flatten a bake or a daily cycle without saying so
             d = changes["drying"]
-            steps = f"{len(written)} step{'s' if len(written) > 1 else ''}"
+            steps = ngettext("{n} step", "{n} steps", len(written)).format(n=len(written))
             what = f"{recipe.drying.label}; {steps}" if recipe.drying.label else steps
-            print("\n".join(textwrap.wrap(
-                f"note: {recipe.name}: the options replace its drying schedule ({what}) by "
-                f"constant conditions: {d['temperature_c']:.1f} °C, {d['rh_percent']:.0f} % RH "
-                f"for {d['hours']:g} h", 80, subsequent_indent="  ")), file=sys.stderr)
+            print("\n".join(wrap(
+                _("note: {recipe}: the options replace its drying schedule ({what}) by constant "
+                  "conditions: {t} °C, {rh} % RH for {h} h").format(
+                    recipe=recipe.title, what=what, t=f"{d['temperature_c']:.1f}",
+                    rh=f"{d['rh_percent']:.0f}", h=f"{d['hours']:g}"), "", "  ")),
+                file=sys.stderr)
     if args.thickness is not None:
         changes["film.thickness_um"] = args.thickness
     if not changes:
@@ -311,7 +319,8 @@ def _parameter_set(args):
     for text in getattr(args, "param", None) or []:
         name, sep, value = text.partition("=")
         if not sep or not name.strip() or not value.strip():
-            raise RecipeError(f"expected NAME=VALUE, such as k_L=0.5, got {text!r}", field="--param")
+            raise RecipeError(_("expected NAME=VALUE, such as k_L=0.5, got {text}").format(
+                text=repr(text)), field="--param")
         overrides[name.strip()] = value.strip()
     if overrides:
         try:
@@ -349,7 +358,7 @@ def _jsonable(x: Any) -> Any:
 def _fmt(x: Any, spec: str = ".4g", unit: str = "") -> str:
     """``x`` in ``spec``; a "g" spec gives plain notation (no exponent)."""
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "n/a"
+        return _("n/a")
     if spec.endswith("g"):
         s = plain(x, int(spec[1:-1] or 6))
     else:
@@ -373,10 +382,19 @@ def _schedule_lines(schedule) -> list[str]:
                                      if s.end_temperature_c is not None else "")
         rh = _num(s.rh_percent) + (f"→{_num(s.end_rh_percent)}"
                                    if s.end_rh_percent is not None else "")
-        out.append(f"{t} °C, {rh} % RH, {_num(s.hours)} h, air {_num(s.air_speed_m_s)} m/s")
+        out.append(_("{t} °C, {rh} % RH, {h} h, air {air} m/s").format(
+            t=t, rh=rh, h=_num(s.hours), air=_num(s.air_speed_m_s)))
     if len(out) > 1:
-        out = [f"step {i + 1}: {line}" for i, line in enumerate(out)]
+        out = [_("step {i}: {conditions}").format(i=i + 1, conditions=line)
+               for i, line in enumerate(out)]
     return out
+
+
+# the initial state's words (key without its unit suffix), translated where shown
+_STATE_WORDS = {"water": N_("water"), "monomer": N_("monomer"), "droplet": N_("droplet"),
+                "laccase": N_("laccase"), "viscosity": N_("viscosity"), "thinner": N_("thinner"),
+                "water volume fraction": N_("water volume fraction"),
+                "thinner volume fraction": N_("thinner volume fraction")}
 
 
 def _labelled(key: str, value: Any) -> str:
@@ -384,8 +402,13 @@ def _labelled(key: str, value: Any) -> str:
     for suffix, unit in (("_percent", "%"), ("_um", "µm"), ("_pa_s", "Pa·s"), ("_c", "°C"),
                          ("_h", "h")):
         if key.endswith(suffix):
-            return f"{key[: -len(suffix)].replace('_', ' ')} {_fmt(value)} {unit}"
-    return f"{key.replace('_', ' ')} {_fmt(value)}"
+            return f"{_word(key[: -len(suffix)])} {_fmt(value)} {unit}"
+    return f"{_word(key)} {_fmt(value)}"
+
+
+def _word(key: str) -> str:
+    words = key.replace("_", " ")
+    return _(_STATE_WORDS[words]) if words in _STATE_WORDS else words
 
 
 def _stage_order(stages: dict) -> list[str]:
@@ -417,7 +440,7 @@ def _cmd_run(args) -> int:
         return 0
     print(_format_run(recipe, summary))
     if plot is not None:
-        print(f"\nplot saved to {plot[0]}")
+        print("\n" + _("plot saved to {file}").format(file=plot[0]))
     return 0
 
 
@@ -443,104 +466,118 @@ def _finite(x: float):
 def _band_text(band) -> str:
     lo, hi = band
     if lo is None:
-        return "(90 % band: never)"
-    return f"(90 % band: {lo:.2f}–{hi:.2f} h)" if hi != "never" else f"(90 % band: {lo:.2f} h–never)"
+        return _("(90 % band: never)")
+    if hi == "never":
+        return _("(90 % band: {low} h–never)").format(low=f"{lo:.2f}")
+    return _("(90 % band: {low}–{high} h)").format(low=f"{lo:.2f}", high=f"{hi:.2f}")
 
 
 def _format_run(recipe, summary: dict) -> str:
     lines = _title(recipe)
-    lines.append(f"  material     {recipe.material}")
-    lines.append(f"  film         {_num(recipe.film.thickness_um)} µm wet")
+    lines.append(_field_line(N_("material"), recipe.material))
+    lines.append(_field_line(N_("film"), _("{t} µm wet").format(t=_num(recipe.film.thickness_um))))
     lines += _preparation_lines(recipe)
     sched = _schedule_lines(recipe.drying)
-    lines += _wrap_parts(sched[0].split(", "), "  drying       ")
+    lines += _wrap_parts(sched[0].split(", "), _field_line(N_("drying"), ""))
     for more in sched[1:]:
         lines += _wrap_parts(more.split(", "), " " * 15)
     mat = _material_or_none(recipe.material)
     init = summary.get("initial_state")
     if isinstance(init, dict) and init:
         parts = [_labelled(_state_key(k, mat), v) for k, v in init.items() if _applies(k, mat)]
-        lines += _wrap_parts(parts, "  initial      ")
+        lines += _wrap_parts(parts, _field_line(N_("initial"), ""))
     elif recipe.state is None:
-        lines.append("  initial      material defaults")
+        lines.append(_field_line(N_("initial"), _("material defaults")))
 
     stages = summary.get("stages_h") or {}
     reasons = summary.get("reasons") or {}
     bands = summary.get("band_90_h") or {}
-    lines += ["", "Drying stages (hours after application)"]
-    width = max([len(STAGE_LABELS.get(s, s)) for s in stages] + [12])
+    heading = _("Drying stages (hours after application)")
+    lines += ["", heading]
+    label_width = max([width(stage_label(s)) for s in stages] + [12])
     held, previous = False, None
     for s in _stage_order(stages):
         h = stages[s]
-        label = STAGE_LABELS.get(s, s.replace("_", " "))
+        label = stage_label(s)
         if h is None:
             why = reasons.get(s) or ""
-            text = "not reached" + (f" ({why})" if why else "")
+            text = _("not reached") + (f" ({why})" if why else "")
         else:
             text = f"{h:8.2f} h"
             if previous is not None and stages.get(previous) == h:
                 # the kernel reports a condition that already held at the
                 # previous stage at that stage's time: say so, not a coincidence
-                text += f"  (already so at {STAGE_LABELS.get(previous, previous)}*)"
+                text += "  " + _("(already so at {stage}*)").format(stage=stage_label(previous))
                 held = True
         previous = s
         if s in bands:
             text += "  " + _band_text(bands[s])
-        indent = " " * (width + 4)
-        lines += textwrap.wrap(f"  {label.ljust(width)}  {text}", width=80, subsequent_indent=indent,
+        # textwrap keeps the aligned spaces inside the text (len = columns for
+        # Vietnamese in NFC: no wide characters)
+        lines += textwrap.wrap(f"  {ljust(label, label_width)}  {text}", width=80,
+                               subsequent_indent=" " * (label_width + 4),
                                break_long_words=False, break_on_hyphens=False)
     if bands:
-        lines.append("  (90 % band: this run under every member of the fitted parameter ensemble)")
+        lines += wrap(_("(90 % band: this run under every member of the fitted parameter "
+                        "ensemble)"), "  ", "   ")
     if held:
-        lines += wrap("* a stage counts only after the one before it, as on a drying "
-                      "recorder; its condition already held when the previous stage was "
-                      "reached.", "  ", "    ")
+        lines += wrap(_("* a stage counts only after the one before it, as on a drying "
+                        "recorder; its condition already held when the previous stage was "
+                        "reached."), "  ", "    ")
     lines += _stage_legend()
 
     coats = summary.get("coats")
     if coats:
-        head = ["coat", "applied (h)"] + [STAGE_LABELS[s] for s in STAGES] + ["wrinkle"]
-        lines += ["", "Coats (stages in hours after that coat went on; — = not reached)",
+        head = [_("coat"), _("applied (h)")] + [stage_label(s) for s in STAGES] + [_("wrinkle")]
+        lines += ["", _("Coats (stages in hours after that coat went on; — = not reached)"),
                   "  " + "  ".join(head)]
         for c in coats:
             cells = ([str(c["coat"]), _fmt(c["applied_h"], ".4g")]
                      + [_fmt(c.get(s), ".2f") if c.get(s) is not None else "—" for s in STAGES]
                      + [_fmt(c.get("wrinkle_index"), ".3g") if c.get("wrinkle_index") is not None
                         else "—"])
-            lines.append("  " + "  ".join(v.rjust(len(h)) for v, h in zip(cells, head)))
+            lines.append("  " + "  ".join(rjust(v, width(h)) for v, h in zip(cells, head)))
             if c.get("reason"):
-                lines.append(f"        coat {c['coat']}: {c['reason']}")
-        lines[lines.index("Drying stages (hours after application)")] = \
-            "Drying stages of the top coat (hours after it went on)"
-    end = f"end of the {_num(recipe.drying.total_hours)} h schedule"
-    head = (f"Whole build at the {end} (" if summary.get("figures_of") == "whole build"
-            else f"Film figures ({end}; ")
-    lines += [""] + wrap(head + "wrinkle index > 1 = wrinkle risk)")
-    rows = [(key, _summary_label(label, mat), unit, spec) for key, label, unit, spec in SUMMARY_ROWS
-            if key in summary and _applies(key, mat)]
-    width = max(len(r[1]) for r in rows)
+                lines.append("        " + _("coat {n}: {reason}").format(n=c["coat"],
+                                                                        reason=c["reason"]))
+        lines[lines.index(heading)] = _("Drying stages of the top coat (hours after it went on)")
+    h = _num(recipe.drying.total_hours)
+    head = (_("Whole build at the end of the {h} h schedule (wrinkle index > 1 = wrinkle risk)")
+            if summary.get("figures_of") == "whole build" else
+            _("Film figures (end of the {h} h schedule; wrinkle index > 1 = wrinkle risk)"))
+    lines += [""] + wrap(head.format(h=h))
+    rows = [(key, _(_summary_label(label, mat)), unit, spec)
+            for key, label, unit, spec in SUMMARY_ROWS if key in summary and _applies(key, mat)]
+    label_width = max(width(r[1]) for r in rows)
     for key, label, unit, spec in rows:
-        lines.append(f"  {label.ljust(width)}  {_fmt(summary[key], spec, unit)}")
+        lines.append(f"  {ljust(label, label_width)}  {_fmt(summary[key], spec, unit)}")
     return "\n".join(lines + _coat_figure_lines(coats or [], mat))
 
 
 def _coat_figure_lines(coats: list, mat) -> list[str]:
     """Each coat's own end-of-schedule figures (its cells only), under a build's."""
-    cols = [("final_tg_minus_t_c", "Tg - T at its top (°C)", ".1f"),
-            ("water_left_percent", _summary_label("water left (%)", mat), ".3g"),
-            ("catechol_converted_percent", "catechol converted (%)", ".1f")]
+    cols = [("final_tg_minus_t_c", N_("Tg - T at its top (°C)"), ".1f"),
+            ("water_left_percent", _summary_label(N_("water left (%)"), mat), ".3g"),
+            ("catechol_converted_percent", N_("catechol converted (%)"), ".1f")]
     cols = [c for c in cols if _applies(c[0], mat)]
-    if not coats or not all(k in coats[0] for k, _, _ in cols):
+    if not coats or not all(k in coats[0] for k, _h, _f in cols):
         return []
-    rows = [[str(c["coat"])] + [_fmt(c[k], f) for k, _, f in cols] for c in coats]
-    return (["", "Each coat at the end of the schedule (its own cells)"]
-            + ["  " + line for line in table(["coat"] + [h for _, h, _ in cols], rows, limit=78)])
+    rows = [[str(c["coat"])] + [_fmt(c[k], f) for k, _h, f in cols] for c in coats]
+    return (["", _("Each coat at the end of the schedule (its own cells)")]
+            + ["  " + line for line in table([_("coat")] + [_(h) for _k, h, _f in cols], rows,
+                                             limit=78)])
+
+
+def _field_line(label: str, value: str) -> str:
+    """``  material     vietnam``: a label (marked with N_) in a 12-column field."""
+    return f"  {ljust(_(label), 12)} {value}"
 
 
 def _stage_legend() -> list[str]:
     """What each stage means, from the model's stage table."""
-    text = "; ".join(f"{s.label} = {s.criterion}" for s in STAGE_TABLE)
-    return wrap(text + ".", "  stages: ", " " * 10)
+    text = "; ".join(f"{stage_label(s.name)} = {_(s.criterion)}" for s in STAGE_TABLE)
+    prefix = _("stages:")
+    return wrap(text + ".", f"  {prefix} ", " " * (width(prefix) + 3))
 
 
 def _material_or_none(name: str):
@@ -582,10 +619,10 @@ def _summary_label(label: str, mat) -> str:
 
 def _title(recipe) -> list[str]:
     """The recipe's name and file; the file on a line of its own if both do not fit."""
-    line = recipe.name + (f"  ({recipe.source})" if recipe.source else "")
+    line = recipe.title + (f"  ({recipe.source})" if recipe.source else "")
     if width(line) <= 80 or not recipe.source:
         return [line]
-    return wrap(recipe.name) + [f"  ({recipe.source})"]
+    return wrap(recipe.title) + [f"  ({recipe.source})"]
 
 
 def _preparation_lines(recipe) -> list[str]:
@@ -593,21 +630,22 @@ def _preparation_lines(recipe) -> list[str]:
     out = []
     steps = getattr(recipe, "refining", None) or ()
     for i, st in enumerate(steps):
-        out += wrap(st.describe(), f"  {'refining' if i == 0 else '':<12} ")
+        out += wrap(st.describe(), _field_line(N_("refining"), "") if i == 0 else " " * 15)
     if getattr(recipe, "state", None) is not None and not steps:
-        out.append("  refining     measured state given")
+        out.append(_field_line(N_("refining"), _("measured state given")))
     additives = getattr(recipe, "additives", None)
     if additives is not None:
-        out.append(f"  additives    {additives.describe()}")
+        out.append(_field_line(N_("additives"), additives.describe()))
     return out
 
 
-STATE_LABELS = {"water_percent": ("water", "%", ".3g"),
-                "monomer_percent": ("catechol monomer", "% of lipid", ".3g"),
-                "droplet_um": ("droplet diameter", "µm", ".3g"),
-                "laccase_percent": ("active laccase", "% of raw sap", ".3g"),
-                "viscosity_pa_s": ("viscosity at 25 °C", "Pa·s", ".3g"),
-                "water_volume_fraction": ("water volume fraction", "", ".3g")}
+# key -> (label, unit, format); labels and units marked, translated where shown
+STATE_LABELS = {"water_percent": (N_("water"), "%", ".3g"),
+                "monomer_percent": (N_("catechol monomer"), N_("% of lipid"), ".3g"),
+                "droplet_um": (N_("droplet diameter"), "µm", ".3g"),
+                "laccase_percent": (N_("active laccase"), N_("% of raw sap"), ".3g"),
+                "viscosity_pa_s": (N_("viscosity at 25 °C"), "Pa·s", ".3g"),
+                "water_volume_fraction": (N_("water volume fraction"), "", ".3g")}
 
 
 def _cmd_refine(args) -> int:
@@ -617,7 +655,7 @@ def _cmd_refine(args) -> int:
     state = refine(recipe)
     history = None
     if args.steps and recipe.refining:
-        _, history = process(recipe.material, recipe.refining, history=True,
+        _state, history = process(recipe.material, recipe.refining, history=True,
                              source=recipe.source, lines=recipe.lines)
     if args.json:
         out: dict[str, Any] = {"recipe": recipe.name, "material": recipe.material,
@@ -626,28 +664,29 @@ def _cmd_refine(args) -> int:
             out["steps"] = _jsonable(history.to_dict(orient="records"))
         print(json.dumps(out, indent=2))
         return 0
-    lines = _title(recipe) + [f"  material     {recipe.material}"]
+    lines = _title(recipe) + [_field_line(N_("material"), recipe.material)]
     from lacquersim.model.materials import get_material, non_sap_materials
 
     prep = _preparation_lines(recipe)
-    lines += prep if prep else ["  refining     none (as sold)" if recipe.material in non_sap_materials()
-                                else "  refining     none (raw sap)"]
-    lines += ["", "Refined state (what the film starts from)"]
+    lines += prep if prep else [_field_line(N_("refining"), _("none (as sold)")
+                                            if recipe.material in non_sap_materials()
+                                            else _("none (raw sap)"))]
+    lines += ["", _("Refined state (what the film starts from)")]
 
     mat = get_material(recipe.material)
     labels = dict(STATE_LABELS)
     if not mat.is_water:
-        labels["water_percent"] = ("thinner (volatile)", "%", ".3g")
-        labels["water_volume_fraction"] = ("thinner volume fraction", "", ".3g")
+        labels["water_percent"] = (N_("thinner (volatile)"), "%", ".3g")
+        labels["water_volume_fraction"] = (N_("thinner volume fraction"), "", ".3g")
     if mat.catechol == "none":
-        labels["monomer_percent"] = ("monomer", "% of lipid", ".3g")
+        labels["monomer_percent"] = (N_("monomer"), N_("% of lipid"), ".3g")
     shown = [(k, v) for k, v in state.items() if _applies(k, mat)]
-    width = max(len(labels.get(k, (k,))[0]) for k, _ in shown)
+    label_width = max(width(_(labels[k][0]) if k in labels else k) for k, _v in shown)
     for key, value in shown:
         label, unit, spec = labels.get(key, (key.replace("_", " "), "", ".4g"))
-        lines.append(f"  {label.ljust(width)}  {_fmt(float(value), spec, unit)}")
+        lines.append(f"  {ljust(_(label), label_width)}  {_fmt(float(value), spec, _(unit))}")
     if history is not None:
-        lines += ["", "After each refining step"] + _steps_table(history, mat)
+        lines += ["", _("After each refining step")] + _steps_table(history, mat)
     print("\n".join(lines))
     return 0
 
@@ -655,22 +694,31 @@ def _cmd_refine(args) -> int:
 def _steps_table(history, mat) -> list[str]:
     """The state after each refining step: steps numbered as in the recipe
     (from 1), a repeated kurome's cycles counted, headers with units."""
-    cols = [("water_percent", "water %" if mat.is_water else "thinner %"),
-            ("monomer_percent", "monomer % of lipid"), ("laccase_percent", "laccase %"),
-            ("droplet_um", "droplet µm")]
+    cols = [("water_percent", _("water %") if mat.is_water else _("thinner %")),
+            ("monomer_percent", _("monomer % of lipid")), ("laccase_percent", _("laccase %")),
+            ("droplet_um", _("droplet µm"))]
     cols = [(k, h) for k, h in cols if _applies(k, mat)]
-    header = ["step", "what", "cycle", "after (min)"] + [h for _, h in cols]
+    header = [_("step"), _("what"), _("cycle"), _("after (min)")] + [h for _k, h in cols]
     rows, seen = [], {}
     for r in history.itertuples(index=False):
         # a repeated kurome's cycles: the n-th time this kind occurs in this step
         n = seen[(r.step, r.kind)] = seen.get((r.step, r.kind), 0) + 1
-        rows.append([str(r.step + 1), r.kind.replace("_", " "), str(n), plain(r.minutes, 4)]
-                    + [plain(getattr(r, k), 3) for k, _ in cols])
+        rows.append([str(r.step + 1), _step_kind(r.kind), str(n), plain(r.minutes, 4)]
+                    + [plain(getattr(r, k), 3) for k, _h in cols])
     if all(row[2] == "1" for row in rows):  # nothing repeated: no cycle column
         header.pop(2)
         rows = [row[:2] + row[3:] for row in rows]
     lines = table(header, rows, limit=78, align="ll" + "r" * (len(header) - 2))
     return ["  " + line for line in lines]
+
+
+# refining steps as shown: the recipe's keywords nayashi and kurome stay (the
+# craft's loanwords), the others are words
+_STEP_KINDS = {"add_water": N_("add water"), "rest": N_("rest")}
+
+
+def _step_kind(kind: str) -> str:
+    return _(_STEP_KINDS[kind]) if kind in _STEP_KINDS else kind.replace("_", " ")
 
 
 def _cmd_compare(args) -> int:
@@ -695,26 +743,27 @@ def _cmd_compare(args) -> int:
                 stage_keys.append(k)
     stage_keys = _stage_order(dict.fromkeys(stage_keys))
 
-    header = ["recipe"] + [STAGE_LABELS.get(k, k) for k in stage_keys] \
-        + ["wrinkle index", "Tg - T °C"]
+    header = [_("recipe")] + [stage_label(k) for k in stage_keys] \
+        + [_("wrinkle index"), "Tg - T °C"]
     rows = []
     for r, s in zip(recipes, summaries):
         st = s.get("stages_h") or {}
-        rows.append([r.name] + [_fmt(st.get(k), ".2f") if st.get(k) is not None else "—"
-                                for k in stage_keys]
+        rows.append([r.title] + [_fmt(st.get(k), ".2f") if st.get(k) is not None else "—"
+                                 for k in stage_keys]
                     + [_fmt(s.get("wrinkle_index"), ".3g"),
                        _fmt(s.get("final_tg_minus_t_c"), ".1f")])
     out = []
-    overrides = [f"{label} {_num(v)} {unit}" for label, v, unit in (
-        ("temperature", args.temperature, "°C"), ("RH", args.rh, "%"),
-        ("hours", args.hours, "h"), ("film", args.thickness, "µm")) if v is not None]
+    overrides = [f"{_(label)} {_num(v)} {unit}" for label, v, unit in (
+        (N_("temperature"), args.temperature, "°C"), (N_("RH"), args.rh, "%"),
+        (N_("hours"), args.hours, "h"), (N_("film"), args.thickness, "µm")) if v is not None]
     if overrides:
-        out += wrap("all recipes with " + ", ".join(overrides) + " (the rest from each recipe)") + [""]
-    out += ["Drying stages (hours after application) and film figures at the end", ""]
+        out += wrap(_("all recipes with {overrides} (the rest from each recipe)").format(
+            overrides=", ".join(overrides))) + [""]
+    out += [_("Drying stages (hours after application) and film figures at the end"), ""]
     out += table(header, rows)
     if any("—" in row for row in rows):
-        out += [""] + wrap("— = not reached within the schedule (see 'lacquersim run RECIPE' "
-                           "for why)")
+        out += [""] + wrap(_("— = not reached within the schedule (see 'lacquersim run RECIPE' "
+                             "for why)"))
     print("\n".join(out))
     if plot is not None:
         print(f"\nplot saved to {plot[0]}")
@@ -726,26 +775,28 @@ def _cmd_recipes(args) -> int:
 
     df = bundled_recipes()
     if df.empty:
-        print(f"no recipes found in {recipes_dir()}")
+        print(_("no recipes found in {folder}").format(folder=recipes_dir()))
         return 0
-    wn = max(len("name"), *(len(n) for n in df["name"]))
-    wm = max(len("material"), *(len(m) for m in df["material"]))
+    vi = i18n.get_language() == "vi"
+    name_h, material_h = _("name"), _("material")
+    wn = max(width(name_h), *(len(n) for n in df["name"]))
+    wm = max(width(material_h), *(len(m) for m in df["material"]))
     indent = wn + wm + 4
-    print(f"{'name'.ljust(wn)}  {'material'.ljust(wm)}  description")
+    print(f"{ljust(name_h, wn)}  {ljust(material_h, wm)}  "
+          + (_("title") if vi else _("description")))
     for row in df.itertuples(index=False):
-        # the description wrapped in its column (80 columns; a long one below the name)
-        text = row.description or row.title
+        # the description wrapped in its column (80 columns; a long one below the name);
+        # in Vietnamese the recipe's Vietnamese title (descriptions are English)
+        text = (row.title_vi or row.title) if vi else (row.description or row.title)
         if indent > 50:
             print(f"{row.name.ljust(wn)}  {row.material}")
-            print("\n".join(textwrap.wrap(text, 80, initial_indent="    ",
-                                           subsequent_indent="    ")))
+            print("\n".join(wrap(text, "    ")))
             continue
-        print("\n".join(textwrap.wrap(f"{row.name.ljust(wn)}  {row.material.ljust(wm)}  {text}",
-                                       80, subsequent_indent=" " * indent)))
+        print("\n".join(wrap(text, f"{row.name.ljust(wn)}  {row.material.ljust(wm)}  ",
+                             " " * indent)))
     print("")
-    print("\n".join(textwrap.wrap(f"{len(df)} recipes in {recipes_dir()}; run one with "
-                                   f"'lacquersim run NAME'", 80, break_long_words=False,
-                                   break_on_hyphens=False)))
+    print("\n".join(wrap(_("{n} recipes in {folder}; run one with 'lacquersim run NAME'").format(
+        n=len(df), folder=recipes_dir()))))
     return 0
 
 
@@ -756,10 +807,11 @@ def _cmd_parameters(args) -> int:
     if args.json:
         print(json.dumps(_jsonable(df.to_dict(orient="records")), indent=2, ensure_ascii=False))
         return 0
-    head = ("name", "value", "unit", "allowed", "set for")
+    head = (_("name"), _("value"), _("unit"), _("allowed"), _("set for"))
     # exact values in the table's own units: 3e-10 m2/s stays 3e-10, not "< 0.001"
     rows = [(r.name, format(r.value, ".4g"), "" if r.unit == "1" else r.unit,
-             f"{format(r.min, 'g')} to {format(r.max, 'g')}", r.material) for r in df.itertuples()]
+             _("{low} to {high}").format(low=format(r.min, "g"), high=format(r.max, "g")),
+             r.material) for r in df.itertuples()]
     widths = [max(width(x[i]) for x in rows + [head]) for i in range(len(head))]
     gap = "  " if sum(widths) + 2 * (len(widths) - 1) <= 80 else " "  # 80 columns
 
@@ -774,10 +826,12 @@ def _cmd_parameters(args) -> int:
             lines += ["", f"[{section}]"]
         lines.append(line(row))
         if args.sources:
-            lines += wrap(f"{r.about}; source: {r.source}", "    ")
-    what = f"material {args.material}" if args.material else "every material ('all': unless a material gives its own)"
-    lines += [""] + wrap(f"{len(df)} values, for {what}; override one with --param NAME=VALUE "
-                         "on 'run' or 'compare'")
+            # the table's texts (what a value means, its source) are English
+            lines += wrap(f"{r.about}; " + _("source: {source}").format(source=r.source), "    ")
+    what = (_("material {name}").format(name=args.material) if args.material
+            else _("every material ('all': unless a material gives its own)"))
+    lines += [""] + wrap(_("{n} values, for {what}; override one with --param NAME=VALUE on "
+                           "'run' or 'compare'").format(n=len(df), what=what))
     print("\n".join(lines))
     return 0
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lacquersim.i18n import _
+from lacquersim.i18n import N_, _
 
 __all__ = ["Stage", "STAGE_TABLE", "STAGES", "STAGE_LABELS", "stage", "stage_label"]
 
@@ -34,7 +34,7 @@ class Stage:
         air), ``"mean"`` (thickness average) or ``"substrate"`` (the cell at
         the substrate).
     criterion : str
-        The condition, in words.
+        The condition, in words (marked for translation: ``_(criterion)``).
     threshold : str
         What is compared with what.
     indicator : int
@@ -59,17 +59,17 @@ class Stage:
 
 STAGE_TABLE: tuple[Stage, ...] = (
     Stage("set_to_touch", "set to touch", "surface",
-          "the surface has gelled", "network conversion alpha ≥ alpha_gel", 0,
+          N_("the surface has gelled"), "network conversion alpha ≥ alpha_gel", 0,
           "dust-free (DF); set-to-touch, ASTM D5895"),
     Stage("tack_free", "tack free", "surface",
-          "the surface has gelled and vitrified", "Tg(alpha) − T ≥ 0", 1,
+          N_("the surface has gelled and vitrified"), "Tg(alpha) − T ≥ 0", 1,
           "touch-free (TF); tack-free, ASTM D5895"),
     Stage("dry_hard", "dry hard", "mean",
-          "the film has gelled through its thickness on average",
+          N_("the film has gelled through its thickness on average"),
           "mean network conversion ≥ alpha_gel", 2,
           "hard dry (HD); dry-hard, ASTM D5895"),
     Stage("dry_through", "dry through", "substrate",
-          "the film has vitrified at the substrate", "Tg(alpha) − T ≥ 0 at the substrate", 3,
+          N_("the film has vitrified at the substrate"), "Tg(alpha) − T ≥ 0 at the substrate", 3,
           "dry-through, ASTM D5895; through-dry, ISO 9117-1"),
 )
 #: Stage names in order.

@@ -22,6 +22,7 @@ from lacquersim.kernels import film, laws
 
 from lacquersim.kernels import layout
 from lacquersim.errors import RecipeError
+from lacquersim.i18n import _
 from lacquersim.model.problem import FilmProblem, initial_vector
 from lacquersim.sim.prepared import PreparedFilm
 from lacquersim.sim.result import FIGURES, Result
@@ -189,16 +190,19 @@ def simulate_coats(prepared: PreparedFilm, n_coats: int, interval_hours, rtol: f
     """
     n_coats = int(n_coats)
     if not 1 <= n_coats <= 20:
-        raise RecipeError(f"{n_coats} coats is not allowed; 1 to 20", field="coats.count")
+        raise RecipeError(_("{n} coats is not allowed; 1 to 20").format(n=n_coats),
+                          field="coats.count")
     gaps = np.broadcast_to(np.asarray(interval_hours, dtype=float), (max(n_coats - 1, 0),))
     if np.any(~np.isfinite(gaps)) or np.any(gaps <= 0):
-        raise RecipeError("intervals between coats must be > 0 h", field="coats.interval_hours")
+        raise RecipeError(_("intervals between coats must be > 0 h"),
+                          field="coats.interval_hours")
     schedule = prepared.schedule
     applied = np.concatenate([[0.0], np.cumsum(gaps)])
     if applied[-1] >= schedule.total_hours:
         raise RecipeError(
-            f"the last coat goes on at {applied[-1]:g} h but the drying schedule lasts only "
-            f"{schedule.total_hours:g} h; make the schedule longer than the coats' total interval",
+            _("the last coat goes on at {last} h but the drying schedule lasts only {total} h; "
+              "make the schedule longer than the coats' total interval").format(
+                  last=f"{applied[-1]:g}", total=f"{schedule.total_hours:g}"),
             field="coats.interval_hours")
     state = prepared.state
     base = prepared.problem
@@ -214,7 +218,7 @@ def simulate_coats(prepared: PreparedFilm, n_coats: int, interval_hours, rtol: f
         bounds, params = _clip(base, a_s, b_s)
         params = [p.copy() for p in params]
         coat = initial_vector(params[0], state, N)[: nf * N]
-        T0, _ = laws.conditions(a_s, params[0])
+        T0, _rh0 = laws.conditions(a_s, params[0])
         coat[layout.F_C::nf] = laws.c_saturation(T0, params[0])
         y0 = np.concatenate([cells, coat, quad])
         pr = FilmProblem(dz=np.tile(base.dz, j + 1), y0=y0, t_bounds=bounds, params=params,
@@ -226,8 +230,8 @@ def simulate_coats(prepared: PreparedFilm, n_coats: int, interval_hours, rtol: f
         if j < n_coats - 1:
             first = next((k for k in range(len(STAGES)) if not np.isfinite(rel[k])), None)
             if first is not None:
-                reasons[first] = (f"not reached before the next coat went on "
-                                  f"({(b_s - a_s) / 3600.0:g} h after this one)")
+                reasons[first] = _("not reached before the next coat went on ({h} h after this "
+                                   "one)").format(h=f"{(b_s - a_s) / 3600.0:g}")
         info_rel = StageInfo(times_s=rel, reasons=reasons, wrinkle_index=info.wrinkle_index)
         res = Result(prepared, traj, info_rel, problem=pr, applied_h=applied[j])
         results.append(res)

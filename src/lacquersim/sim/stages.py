@@ -22,7 +22,8 @@ from lacquersim.kernels import laws
 from lacquersim.kernels import layout
 from lacquersim.kernels.film import NF, F_E
 from lacquersim.kernels.indicators import N_STAGES, indicator, indicators, wrinkle
-from lacquersim.model.stages import STAGE_TABLE, STAGES
+from lacquersim.i18n import N_, _
+from lacquersim.model.stages import STAGE_TABLE, STAGES, stage_label
 
 __all__ = ["STAGES", "StageInfo", "detect_stages", "indicators", "end_figures"]
 
@@ -95,8 +96,16 @@ def _reasons(problem, traj, material, k, alpha_gel) -> list:
     if k < N_STAGES:
         why = _why_not(problem, traj, material, k, alpha_gel)
         for kk in range(k, N_STAGES):
-            reasons[kk] = why if kk == k else f"{STAGE_TABLE[k].label.replace(' ', '-')} not reached first"
+            reasons[kk] = why if kk == k else _("{stage} not reached first").format(
+                stage=_(_HYPHENATED.get(STAGE_TABLE[k].name, STAGE_TABLE[k].label)))
     return reasons
+
+
+# a stage's name as a modifier ("set-to-touch not reached first")
+_HYPHENATED = {"set_to_touch": N_("set-to-touch"), "tack_free": N_("tack-free"),
+               "dry_hard": N_("dry-hard"), "dry_through": N_("dry-through")}
+# the part of the film a reason quotes (Stage.where)
+_WHERE = {"surface": N_("surface"), "mean": N_("mean"), "substrate": N_("substrate")}
 
 
 class _End:
@@ -123,7 +132,7 @@ def end_figures(problem, material, y_end, times_s) -> tuple[float, str]:
         return hardness, ""
     k = int(np.argmin(reached))
     why = _why_not(problem, _End(problem, y_end), material, k, float(material["alpha_gel"]))
-    return hardness, f"{STAGE_TABLE[k].label}: {why}"
+    return hardness, f"{stage_label(STAGE_TABLE[k].name)}: {why}"
 
 
 def wrinkle_index(problem, traj, t_set: float) -> float:
@@ -148,35 +157,40 @@ def _why_not(problem, traj, material, k, alpha_gel) -> str:
     w = problem.dz[i0:i1] / problem.dz[i0:i1].sum()
     cell = {"surface": i1 - 1, "substrate": i0}.get(stage.where)
     if cell is None:  # the thickness average, as the stage tests it
-        where = "mean"
+        where = _(_WHERE["mean"])
         a_here, tg_here, aw_here, h_here = (float(w @ diag[i0:i1, j]) for j in range(4))
     else:
-        where = stage.where
+        where = _(_WHERE.get(stage.where, stage.where))
         a_here, tg_here, aw_here, h_here = diag[cell]
     tg1_c = p[layout.P_TG1] - 273.15
     glass = stage.indicator in (1, 3)
     if glass and T_end - 273.15 >= tg1_c - 1.0:
-        return (f"film temperature {T_end - 273.15:.0f} °C is above the cured film's Tg "
-                f"({tg1_c:.0f} °C); it can only vitrify on cooling")
+        return _("film temperature {t} °C is above the cured film's Tg ({tg} °C); it can only "
+                 "vitrify on cooling").format(t=f"{T_end - 273.15:.0f}", tg=f"{tg1_c:.0f}")
     if material.enzymatic and not glass:
         dead = e_mean < 0.02
         if dead and t_max_c > 40.0:
-            return (f"laccase inactivated by heat (up to {t_max_c:.0f} °C); "
-                    f"{where} conversion stalled at {a_here:.2f} (gel point {alpha_gel:.2f})")
+            return _("laccase inactivated by heat (up to {t} °C); {where} conversion stalled at "
+                     "{a} (gel point {gel})").format(t=f"{t_max_c:.0f}", where=where,
+                                                     a=f"{a_here:.2f}", gel=f"{alpha_gel:.2f}")
         # a dried-out film stops its laccase at once, long before the enzyme is gone
         # (quoted for the part of the film the stage tests)
         if h_here < 0.5:
-            return (f"film dried out: {where} water activity {aw_here:.2f} is below the "
-                    f"laccase hydration threshold {p[layout.P_ACRIT]:.2f} (air {rh_end * 100:.0f} % RH), "
-                    f"so the laccase stopped{' and died' if dead else ' there'}")
+            return (_("film dried out: {where} water activity {aw} is below the laccase "
+                      "hydration threshold {threshold} (air {rh} % RH), so the laccase stopped")
+                    .format(where=where, aw=f"{aw_here:.2f}", threshold=f"{p[layout.P_ACRIT]:.2f}",
+                            rh=f"{rh_end * 100:.0f}")
+                    + (_(" and died") if dead else _(" there")))
         if dead:
-            return "laccase inactivated before the film gelled"
+            return _("laccase inactivated before the film gelled")
     # vitrified below the gel point: reactions frozen (cold)
     mu = 1.0 / (1.0 + np.exp(np.clip((tg_here - T_end) / p[layout.P_WG], -700, 700)))
     if not glass and mu < 0.05:
-        return (f"reactions frozen: at {T_end - 273.15:.0f} °C the film vitrified "
-                f"({where} Tg {tg_here - 273.15:.0f} °C) at {where} conversion {a_here:.2f}, "
-                f"below the gel point {alpha_gel:.2f}")
-    return (f"horizon too short: not reached within {hours:.4g} h "
-            f"({where} conversion {a_here:.2f}, gel point {alpha_gel:.2f}, {where} Tg "
-            f"{tg_here - 273.15:.0f} °C)")
+        return _("reactions frozen: at {t} °C the film vitrified ({where} Tg {tg} °C) at "
+                 "{where} conversion {a}, below the gel point {gel}").format(
+                     t=f"{T_end - 273.15:.0f}", where=where, tg=f"{tg_here - 273.15:.0f}",
+                     a=f"{a_here:.2f}", gel=f"{alpha_gel:.2f}")
+    return _("horizon too short: not reached within {h} h ({where} conversion {a}, gel point "
+             "{gel}, {where} Tg {tg} °C)").format(h=f"{hours:.4g}", where=where, a=f"{a_here:.2f}",
+                                                   gel=f"{alpha_gel:.2f}",
+                                                   tg=f"{tg_here - 273.15:.0f}")
