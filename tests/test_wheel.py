@@ -53,6 +53,8 @@ def test_a_wheel_installs_and_runs_outside_the_source_tree(tmp_path):
     assert "90 % band:" in run  # the parameter ensemble ships with the table
     july = _run([exe, "run", "vietnam-kurome-phu-tho-july", "--no-band", "--cells", "20"], cwd=elsewhere, env=env)
     assert "Viet Tri" in july or "viet-tri" in july  # the station records ship too
+    vi = _run([exe, "--lang", "vi", "recipes"], cwd=elsewhere, env=env)
+    assert "Sơn ta" in vi and "tên gọi" in vi  # the compiled Vietnamese catalogue ships
     where = _run([str(bin_dir / "python"), "-c",
                   "import lacquersim, lacquersim.model.parameters as p; "
                   "print(lacquersim.__file__); print(p.TABLE_FILE)"], cwd=elsewhere, env=env)

@@ -45,7 +45,7 @@ def extract():
         keywords = KEYWORDS if shown != "argparse.py" else {"_": None, "ngettext": (1, 2)}
         # Babel reports every f-string in a keyword's call on stderr, also
         # Field(f"{prefix}.hours", ...) whose doc is no f-string: silenced, the
-        # tests look for _(f"...") instead
+        # tests look for an f-string inside _() instead
         with open(path, "rb") as fh, contextlib.redirect_stderr(io.StringIO()):
             for lineno, message, comments, context in babel_extract(
                     "python", fh, keywords=keywords, comment_tags=("TRANSLATORS:",),
