@@ -10,6 +10,8 @@ import os
 import sys
 from pathlib import Path
 
+from lacquersim.i18n import _
+
 __all__ = ["compile_notice"]
 
 
@@ -41,5 +43,5 @@ def compile_notice(kernel: str) -> None:
         return
     _NOTICED.add(kernel)
     if _cached(kernel) is False:
-        print("lacquersim: compiling the solver (first run on this machine, ~20 s)...",
+        print(_("lacquersim: compiling the solver (first run on this machine, ~20 s)..."),
               file=sys.stderr, flush=True)

@@ -11,6 +11,8 @@ import re
 import unicodedata
 from typing import Sequence
 
+from lacquersim.i18n import _
+
 __all__ = ["WIDTH", "plain", "width", "ljust", "rjust", "wrap", "table"]
 
 WIDTH = 80
@@ -21,13 +23,13 @@ def plain(x, sig: int = 3) -> str:
     "< 0.001", 1234.5 → "1235", 0.01234 → "0.0123". Below 0.001 in size a
     value reads as "< 0.001" (or "0"), the resolution a table can show."""
     if x is None:
-        return "n/a"
+        return _("n/a")
     try:
         x = float(x)
     except (TypeError, ValueError):
         return str(x)
     if not math.isfinite(x):
-        return "n/a"
+        return _("n/a")
     if x == 0:
         return "0"
     if abs(x) < 1e-3:

@@ -43,6 +43,7 @@ from typing import Any, Mapping
 import yaml
 
 from lacquersim.errors import RecipeError
+from lacquersim.i18n import N_, _
 from lacquersim.model import units
 
 __all__ = ["ParameterInfo", "MaterialInfo", "ParameterTable", "ParameterSet", "parameters",
@@ -55,7 +56,7 @@ TABLE_FILE = DATA_DIR / "parameters.yaml"
 SETS_DIR = DATA_DIR / "sets"
 #: Sections of the table: per material (film), per oil (oils), or one value (refining, thinner).
 SECTIONS = ("film", "refining", "oils", "thinner")
-_PER_MATERIAL = {"film": "material", "oils": "oil"}
+_PER_MATERIAL = {"film": N_("material"), "oils": N_("oil")}
 ALL = "all"
 
 
@@ -76,9 +77,12 @@ class ParameterInfo:
     def check(self, value: float, where: str) -> float:
         """``value`` if within the range, else a RecipeError naming ``where``."""
         if not (math.isfinite(value) and self.low <= value <= self.high):
-            raise RecipeError(f"{_num(value)} {self.unit_text()} is out of range; allowed "
-                              f"{_num(self.low)} to {_num(self.high)} {self.unit_text()} "
-                              f"({self.about})", field=where)
+            # the table's texts (what a parameter means) are English
+            raise RecipeError(
+                _("{value} is out of range").format(value=f"{_num(value)} {self.unit_text()}")
+                + "; " + _("allowed {values}").format(values=_("{low} to {high}").format(
+                    low=_num(self.low), high=_num(self.high)) + f" {self.unit_text()}")
+                + f" ({self.about})", field=where)
         return value
 
     def unit_text(self) -> str:
@@ -144,7 +148,7 @@ class ParameterTable:
                 b = self.materials[b].base
         for p in self.info.values():
             allowed = self.materials if p.section == "film" else self.oils if p.section == "oils" else ()
-            for item, (v, _) in p.per_item.items():
+            for item, (v, _source) in p.per_item.items():
                 if item not in allowed:
                     raise RecipeError(f"parameter {p.name!r}: {item!r} is not a "
                                       f"{_PER_MATERIAL.get(p.section, 'material')} of the table",
@@ -246,8 +250,8 @@ class ParameterSet:
     # -- construction --------------------------------------------------------
     def _checked(self, overrides: Mapping[str, Any], where: str) -> dict[str, float]:
         if not isinstance(overrides, Mapping):
-            raise RecipeError(f"expected a mapping of parameter name -> value, got "
-                              f"{type(overrides).__name__}", field=where)
+            raise RecipeError(_("expected a mapping of parameter name -> value, got {type}").format(
+                type=type(overrides).__name__), field=where)
         out = {}
         for key, value in overrides.items():
             here = f"{where}.{key}"
@@ -255,24 +259,26 @@ class ParameterSet:
             try:
                 v = units.parse_quantity(value, info.unit)
             except units.UnitError as exc:
-                raise RecipeError(f"{exc}; {info.name} is in {info.unit}", field=here) from None
+                raise RecipeError(f"{exc}; " + _("{name} is in {unit}").format(
+                    name=info.name, unit=info.unit), field=here) from None
             except ValueError as exc:
-                raise RecipeError(f"{exc}; allowed {_num(info.low)} to {_num(info.high)} "
-                                  f"{info.unit_text()} ({info.about})", field=here) from None
+                raise RecipeError(f"{exc}; " + _("allowed {values}").format(
+                    values=_("{low} to {high}").format(low=_num(info.low), high=_num(info.high))
+                    + f" {info.unit_text()}") + f" ({info.about})", field=here) from None
             out[key if item is None else f"{item}.{info.name}"] = info.check(v, here)
         return out
 
     def _lookup(self, key: Any, here: str) -> tuple[ParameterInfo, str | None]:
         if not isinstance(key, str) or not key:
-            raise RecipeError(f"a parameter name must be text such as 'k_L' or 'vietnam.Ea_d', "
-                              f"got {key!r}", field=here)
-        item, _, name = key.rpartition(".")
+            raise RecipeError(_("a parameter name must be text such as 'k_L' or 'vietnam.Ea_d', "
+                                "got {key}").format(key=repr(key)), field=here)
+        item, _dot, name = key.rpartition(".")
         info = self.table.info.get(name)
         if info is None:
             close = difflib.get_close_matches(name, list(self.table.info), n=1, cutoff=0.6)
-            hint = f"did you mean '{close[0]}'? " if close else ""
-            raise RecipeError(f"unknown parameter '{name}'; {hint}see lacquersim.parameters() "
-                              f"for the names", field=here)
+            hint = _("did you mean '{name}'?").format(name=close[0]) + " " if close else ""
+            raise RecipeError(_("unknown parameter '{name}'").format(name=name) + "; " + hint
+                              + _("see lacquersim.parameters() for the names"), field=here)
         if not item:
             return info, None
         if info.section == "film":
@@ -280,12 +286,12 @@ class ParameterSet:
         elif info.section == "oils":
             allowed = self.table.oils
         else:
-            raise RecipeError(f"'{name}' is the same for every material; write it without "
-                              f"'{item}.'", field=here)
+            raise RecipeError(_("'{name}' is the same for every material; write it without "
+                                "'{item}.'").format(name=name, item=item), field=here)
         if item not in allowed:
-            what = _PER_MATERIAL[info.section]
-            raise RecipeError(f"'{item}' is not a {what}; choose one of {', '.join(allowed)}",
-                              field=here)
+            what = _(_PER_MATERIAL[info.section])
+            raise RecipeError(_("'{item}' is not a {what}; choose one of {allowed}").format(
+                item=item, what=what, allowed=", ".join(allowed)), field=here)
         return info, item
 
     def with_overrides(self, overrides: Mapping[str, Any], *, name: str | None = None,
@@ -327,22 +333,25 @@ class ParameterSet:
                 path = bundled
             else:
                 names = ", ".join(["default"] + bundled_sets())
-                raise RecipeError(f"no parameter-set file or bundled set named {key!r} "
-                                  f"(bundled sets: {names})", field="parameters")
+                raise RecipeError(_("no parameter-set file or bundled set named {name} (bundled "
+                                    "sets: {names})").format(name=repr(key), names=names),
+                                  field="parameters")
         try:
             data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
         except OSError as exc:
-            raise RecipeError(f"cannot read the file: {exc.strerror or exc}", file=str(path)) from None
+            raise RecipeError(_("cannot read the file: {reason}").format(
+                reason=exc.strerror or exc), file=str(path)) from None
         except yaml.YAMLError as exc:
-            raise RecipeError(f"YAML syntax error: {exc}", file=str(path)) from None
+            raise RecipeError(_("YAML syntax error: {problem}").format(problem=exc),
+                              file=str(path)) from None
         if isinstance(data, Mapping) and "materials" in data and "film" in data:
             # a whole table (an edited copy of data/parameters.yaml)
             return cls(name=path.stem, provenance=f"the parameter table {path}",
                        base_table=ParameterTable(data, path))
         if not isinstance(data, Mapping) or not isinstance(data.get("parameters"), Mapping):
-            raise RecipeError("a parameter-set file needs a 'parameters' mapping of name -> value "
-                              "(or it is a whole parameter table, with 'materials' and 'film')",
-                              file=str(path))
+            raise RecipeError(_("a parameter-set file needs a 'parameters' mapping of name -> "
+                                "value (or it is a whole parameter table, with 'materials' and "
+                                "'film')"), file=str(path))
         try:
             return cls(data["parameters"], name=str(data.get("name", path.stem)),
                        provenance=str(data.get("provenance", "")),
@@ -375,8 +384,8 @@ class ParameterSet:
         if hit is not None:
             return hit
         if material not in self.table.materials:
-            raise RecipeError(f"unknown material {material!r}; choose one of "
-                              f"{', '.join(self.table.materials)}", field="material")
+            raise RecipeError(_("unknown material {name}; choose one of {names}").format(
+                name=repr(material), names=", ".join(self.table.materials)), field="material")
         chain = self.table.chain(material)
         out = {}
         for name, info in self.table.info.items():
@@ -408,8 +417,8 @@ class ParameterSet:
     def oil(self, oil: str) -> Mapping[str, float]:
         """Values of a blending oil's parameters (``oil_*``), in the table's units."""
         if oil not in self.table.oils:
-            raise RecipeError(f"unknown oil {oil!r}; choose one of {', '.join(self.table.oils)}",
-                              field="additives.oil")
+            raise RecipeError(_("unknown oil {name}; choose one of {names}").format(
+                name=repr(oil), names=", ".join(self.table.oils)), field="additives.oil")
         out = {}
         for name, info in self.table.info.items():
             if info.section == "oils":

@@ -17,6 +17,14 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
+from lacquersim.i18n import N_, _
+
+# the kinds of unit, as messages name them (translated where shown)
+_KINDS = (N_("amount per mass"), N_("concentration"), N_("density"), N_("diffusivity"),
+          N_("dimensionless"), N_("inverse length"), N_("length"), N_("molar energy"),
+          N_("molar mass"), N_("molar volume"), N_("pressure"), N_("rate"), N_("temperature"),
+          N_("temperature difference"), N_("time"), N_("viscosity"))
+
 __all__ = ["Unit", "unit", "to_si", "convert", "parse_quantity", "UnitError", "KNOWN"]
 
 
@@ -140,7 +148,8 @@ def unit(name: str) -> Unit:
     """The :class:`Unit` spelled ``name`` (some aliases accepted: "um", "degC", "m²/s")."""
     s = _canonical(name)
     if s not in KNOWN:
-        raise UnitError(f"unknown unit {name!r}; known units: {', '.join(KNOWN)}")
+        raise UnitError(_("unknown unit {name}; known units: {units}").format(
+            name=repr(name), units=", ".join(KNOWN)))
     return KNOWN[s]
 
 
@@ -163,7 +172,8 @@ def convert(value: float, from_unit: str, to_unit: str) -> float:
     if a.kind == "temperature" and b.name == "K":
         return _apply(float(value), a.factor) + a.offset
     if a.kind != b.kind:
-        raise UnitError(f"{from_unit!r} is a {a.kind} unit, not a {b.kind} unit like {to_unit!r}")
+        raise UnitError(_("{unit} is a {kind} unit, not a {other_kind} unit like {other}").format(
+            unit=repr(from_unit), kind=_(a.kind), other_kind=_(b.kind), other=repr(to_unit)))
     if a is b:
         return float(value)
     if a.offset == 0.0 and b.offset == 0.0:
@@ -181,7 +191,7 @@ def parse_quantity(value: Any, target_unit: str) -> float:
     unit of another kind and ``ValueError`` for anything that is not a
     finite number."""
     if isinstance(value, bool):
-        raise ValueError(f"expected a number, got {value!r}")
+        raise ValueError(_("expected a number, got {value}").format(value=repr(value)))
     if isinstance(value, (tuple, list)) and len(value) == 2 and isinstance(value[1], str):
         number, given = value
         return parse_quantity(number, target_unit) if not given.strip() else \
@@ -189,8 +199,8 @@ def parse_quantity(value: Any, target_unit: str) -> float:
     if isinstance(value, str):
         m = _QUANTITY.match(value)
         if not m:
-            raise ValueError(f"expected a number with an optional unit, such as "
-                             f"'0.5 {target_unit}', got {value!r}")
+            raise ValueError(_("expected a number with an optional unit, such as '0.5 {unit}', "
+                               "got {value}").format(unit=target_unit, value=repr(value)))
         number, given = float(m.group(1)), m.group(2)
         return _finite(number) if not given else _quantity(_finite(number), given, target_unit)
     return _finite(value)
@@ -198,7 +208,8 @@ def parse_quantity(value: Any, target_unit: str) -> float:
 
 def _quantity(value: float, given: str, target_unit: str) -> float:
     if unit(target_unit).kind == "temperature difference" and unit(given).kind == "temperature":
-        raise UnitError(f"{given!r} is a temperature; give this temperature difference in K")
+        raise UnitError(_("{unit} is a temperature; give this temperature difference in K").format(
+            unit=repr(given)))
     return convert(value, given, target_unit)
 
 
@@ -206,7 +217,7 @@ def _finite(x: Any) -> float:
     try:
         v = float(x)
     except (TypeError, ValueError):
-        raise ValueError(f"expected a number, got {x!r}") from None
+        raise ValueError(_("expected a number, got {value}").format(value=repr(x))) from None
     if not math.isfinite(v):
-        raise ValueError(f"expected a finite number, got {x!r}")
+        raise ValueError(_("expected a finite number, got {value}").format(value=repr(x)))
     return v
