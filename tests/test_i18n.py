@@ -262,3 +262,35 @@ def test_english_output_is_the_default_and_unchanged_by_lang_en(case, capsys, mo
     assert not re.search(r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệịỉĩọỏốồổỗộớờởỡợụủứừửữựỳỷỹỵ]", text)
     if case == "run":
         assert "Drying stages (hours after application)" in text and "tack free" in text
+
+
+def _figure_texts(fig) -> list[str]:
+    from matplotlib.text import Text
+
+    return [t.get_text() for t in fig.findobj(Text) if t.get_text().strip()]
+
+
+@pytest.mark.parametrize("kind", ["run", "build", "compare"])
+def test_plot_labels_in_vietnamese(kind, po):
+    import matplotlib.pyplot as plt
+
+    from lacquersim.sim.figures import compare_figure
+
+    with i18n.using("vi"):
+        if kind == "compare":
+            fig = compare_figure([ls.simulate(r, n_cells=20)
+                                  for r in ("vietnam-raw", "cashew-workshop")])
+        else:
+            name = "vietnam-raw" if kind == "run" else "vietnam-kneaded-3-coats"
+            fig = ls.simulate(name, n_cells=20).plot()
+    try:
+        texts = _figure_texts(fig)
+    finally:
+        plt.close(fig)
+    joined = "\n".join(unicodedata.normalize("NFC", t) for t in texts)
+    assert "khô se mặt" in joined and "Sơn" in joined
+    for english in _english_messages(po):
+        assert english not in joined, english
+    for t in texts:
+        found = _FUNCTION_WORDS.search(_TYPED.sub(" ", t))
+        assert not found, f"English word {found.group(0)!r} in {t!r}"

@@ -46,7 +46,7 @@ SUMMARY_ROWS = (
     ("catechol_converted_percent", N_("catechol converted"), "%", ".1f"),
 )
 # the same for a lacquer whose volatile is a thinner (see _summary_label)
-N_("thinner left")
+N_("thinner left"), N_("thinner left (%)")
 # Recipe field -> the option that sets it, so errors name what the user typed.
 OPTION_FIELDS = {"drying.temperature_c": "--temperature", "drying.rh_percent": "--rh",
                  "drying.hours": "--hours", "film.thickness_um": "--thickness"}
@@ -428,7 +428,7 @@ def _cmd_run(args) -> int:
     if not args.no_band:
         from lacquersim.sim.band import stage_band
 
-        with Bar("member") as bar:
+        with Bar(_("member")) as bar:
             band = stage_band(recipe, n_cells=args.cells, parameters=pset, progress=bar)
         if len(band):
             summary["band_90_h"] = {s: [_finite(band.at[s, "low_h"]), _finite(band.at[s, "high_h"])]
@@ -557,6 +557,7 @@ def _format_run(recipe, summary: dict) -> str:
 def _coat_figure_lines(coats: list, mat) -> list[str]:
     """Each coat's own end-of-schedule figures (its cells only), under a build's."""
     cols = [("final_tg_minus_t_c", N_("Tg - T at its top (°C)"), ".1f"),
+            # (N_ marks both: _summary_label may give the thinner's)
             ("water_left_percent", _summary_label(N_("water left (%)"), mat), ".3g"),
             ("catechol_converted_percent", N_("catechol converted (%)"), ".1f")]
     cols = [c for c in cols if _applies(c[0], mat)]
@@ -726,7 +727,7 @@ def _cmd_compare(args) -> int:
     plot = _check_plot_target(args.plot) if args.plot else None
     pset = _parameter_set(args)
     results = []
-    with _options_named(args), Bar("recipe") as bar:
+    with _options_named(args), Bar(_("recipe")) as bar:
         for r in recipes:
             results.append(_simulate(r, args.cells, pset))
             bar(len(results), len(recipes))
@@ -766,7 +767,7 @@ def _cmd_compare(args) -> int:
                              "for why)"))
     print("\n".join(out))
     if plot is not None:
-        print(f"\nplot saved to {plot[0]}")
+        print("\n" + _("plot saved to {file}").format(file=plot[0]))
     return 0
 
 

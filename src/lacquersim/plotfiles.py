@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from lacquersim.errors import RecipeError
+from lacquersim.i18n import _
 
 __all__ = ["image_format", "save_figure"]
 
@@ -35,13 +36,16 @@ def image_format(path, *, field: str = "path") -> str:
     fmt = target.suffix.lower().lstrip(".")
     supported = FigureCanvasBase.get_supported_filetypes()
     if fmt not in supported:
-        raise RecipeError(f"cannot tell the image format of {str(path)!r}; end the file name "
-                          f"with one of: {', '.join('.' + k for k in sorted(supported))}",
+        raise RecipeError(_("cannot tell the image format of {file}; end the file name with one "
+                            "of: {suffixes}").format(
+                                file=repr(str(path)),
+                                suffixes=", ".join("." + k for k in sorted(supported))),
                           field=field)
     if not target.parent.is_dir():
-        raise RecipeError(f"folder {str(target.parent)!r} does not exist", field=field)
+        raise RecipeError(_("folder {folder} does not exist").format(
+            folder=repr(str(target.parent))), field=field)
     if target.is_dir():
-        raise RecipeError(f"{str(path)!r} is a folder", field=field)
+        raise RecipeError(_("{file} is a folder").format(file=repr(str(path))), field=field)
     return fmt
 
 
@@ -55,7 +59,8 @@ def save_figure(fig, path, *, field: str = "path", dpi: float | None = None) -> 
         fig.savefig(tmp, format=fmt, **({} if dpi is None else {"dpi": dpi}))
         os.replace(tmp, target)
     except OSError as e:
-        raise RecipeError(f"cannot write {str(target)!r}: {e.strerror or e}", field=field) from None
+        raise RecipeError(_("cannot write {file}: {reason}").format(
+            file=repr(str(target)), reason=e.strerror or e), field=field) from None
     finally:
         try:
             os.unlink(tmp)

@@ -469,7 +469,7 @@ class ParameterSet:
                         self._override_source()
                     row(info, item, value, src)
                 else:
-                    value, _, src = self._value(info, (item,))
+                    value, _where, src = self._value(info, (item,))
                     row(info, item, value, src)
         return pd.DataFrame(rows)
 

@@ -407,7 +407,8 @@ def _build(data: Any, *, file: str | None, lines: Mapping[str, int] | None,
                 raise
             name = e.field.rsplit(".", 1)[1]
             path = f"drying.{name}" if name in params else "drying"
-            raise RecipeError(f"the {dr['preset']} preset's air: {e.problem}", field=path,
+            raise RecipeError(_("the {preset} preset's air: {problem}").format(
+                preset=dr["preset"], problem=e.problem), field=path,
                               file=file, line=(lines or {}).get(path, (lines or {}).get("drying"))
                               ) from None
         preset = (("preset", dr["preset"]),) + tuple(params.items())

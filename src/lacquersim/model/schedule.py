@@ -326,11 +326,13 @@ def air_problem(step) -> tuple[str, str] | None:
         top = air_max_rh_percent(t)
         if rh > top * (1 + 1e-9):
             name = "rh_percent" if f == 0.0 or get("end_rh_percent") is None else "end_rh_percent"
-            at = "" if f in (0.0, 1.0) else f" (reached {_n(round(f * float(get('hours')), 3))} h into the step)"
-            return name, (f"{_n(round(rh, 3))} % RH at {_n(round(t, 3))} °C{at} is more water "
-                          f"vapour than air at 1 atm can hold; allowed at most "
-                          f"{_n(_floor3(top))} % RH at that temperature (above 100 °C the "
-                          f"vapour's pressure cannot exceed 1 atm)")
+            at = "" if f in (0.0, 1.0) else " " + _("(reached {h} h into the step)").format(
+                h=_n(round(f * float(get("hours")), 3)))
+            return name, (_("{rh} % RH at {t} °C").format(rh=_n(round(rh, 3)), t=_n(round(t, 3)))
+                          + at + " " + _("is more water vapour than air at 1 atm can hold; "
+                                         "allowed at most {top} % RH at that temperature "
+                                         "(above 100 °C the vapour's pressure cannot exceed "
+                                         "1 atm)").format(top=_n(_floor3(top))))
     return None
 
 

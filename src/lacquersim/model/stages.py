@@ -36,7 +36,7 @@ class Stage:
     criterion : str
         The condition, in words (marked for translation: ``_(criterion)``).
     threshold : str
-        What is compared with what.
+        What is compared with what (marked for translation too).
     indicator : int
         The kernel's indicator of the condition (≥ 0 when it holds).
     measured_as : str
@@ -59,17 +59,17 @@ class Stage:
 
 STAGE_TABLE: tuple[Stage, ...] = (
     Stage("set_to_touch", "set to touch", "surface",
-          N_("the surface has gelled"), "network conversion alpha ≥ alpha_gel", 0,
+          N_("the surface has gelled"), N_("network conversion alpha ≥ alpha_gel"), 0,
           "dust-free (DF); set-to-touch, ASTM D5895"),
     Stage("tack_free", "tack free", "surface",
           N_("the surface has gelled and vitrified"), "Tg(alpha) − T ≥ 0", 1,
           "touch-free (TF); tack-free, ASTM D5895"),
     Stage("dry_hard", "dry hard", "mean",
           N_("the film has gelled through its thickness on average"),
-          "mean network conversion ≥ alpha_gel", 2,
+          N_("mean network conversion ≥ alpha_gel"), 2,
           "hard dry (HD); dry-hard, ASTM D5895"),
     Stage("dry_through", "dry through", "substrate",
-          N_("the film has vitrified at the substrate"), "Tg(alpha) − T ≥ 0 at the substrate", 3,
+          N_("the film has vitrified at the substrate"), N_("Tg(alpha) − T ≥ 0 at the substrate"), 3,
           "dry-through, ASTM D5895; through-dry, ISO 9117-1"),
 )
 #: Stage names in order.

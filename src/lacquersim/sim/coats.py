@@ -109,7 +109,7 @@ class BuildResult:
         nf, n = layout.NF, top.n_cells
         N = n // len(self.coats)
         p = top.trajectory.params[-1]
-        T, _ = laws.conditions(top.trajectory.t_end, p)
+        T, _rh = laws.conditions(top.trajectory.t_end, p)
         diag = np.empty((n, 4))
         film.cell_diagnostics(y, n, p, T, diag)
         cells = y[: nf * n].reshape(n, nf)

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from lacquersim.errors import RecipeError
+from lacquersim.i18n import _
 from lacquersim.model.materials import Material, get_material
 from lacquersim.model.parameters import ParameterSet, as_set
 from lacquersim.model.problem import (FilmProblem, check_n_cells, initial_vector, material_vector,
@@ -150,9 +151,11 @@ def _check_humidity(mat: Material, schedule: Schedule, recipe: Recipe) -> None:
         shown = math.floor(top * 10.0) / 10.0
         mine = path.startswith("drying")  # else the caller's schedule, not the file's
         raise RecipeError(
-            f"at {rh:g} % RH a {mat.name} film would take up water until it held more than a "
-            f"lacquer can ({MAX_WATER_PERCENT:g} % water by weight; nearer saturation its "
-            f"uptake has no limit); allowed at most {shown:g} % RH for this lacquer",
+            _("at {rh} % RH a {material} film would take up water until it held more than a "
+              "lacquer can ({water} % water by weight; nearer saturation its uptake has no "
+              "limit); allowed at most {top} % RH for this lacquer").format(
+                  rh=f"{rh:g}", material=mat.name, water=f"{MAX_WATER_PERCENT:g}",
+                  top=f"{shown:g}"),
             field=path, file=recipe.source if mine else None,
             line=_line_of(recipe, path) if mine else None)
 
