@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 
 from lacquersim.errors import RecipeError
+from lacquersim.i18n import _
 from lacquersim.plotfiles import image_format, save_figure  # noqa: F401 (re-exported)
-from lacquersim.model.stages import STAGE_LABELS, STAGES
+from lacquersim.model.stages import STAGES, stage_label
 
 __all__ = ["drying_map", "workshop_months", "months_on_map", "plot_drying_map",
            "plot_drying_maps", "DEFAULT_TEMPERATURES_C",
@@ -112,7 +113,7 @@ def drying_map(recipe, temperatures_c: Sequence[float] | None = None,
     res = sweep(base, {_T: temps, _RH: rhs}, n_cells=n_cells, parameters=parameters)
     table = res.rename(columns={_T: "temperature_c", _RH: "rh_percent",
                                 **{s: f"{s}_h" for s in STAGES}})[list(COLUMNS)]
-    table.attrs = {"recipe": recipe.name, "horizon_h": float(base.drying.total_hours),
+    table.attrs = {"recipe": recipe.title, "horizon_h": float(base.drying.total_hours),
                    "air_speed_m_s": float(base.drying.steps[0].air_speed_m_s), "n_cells": n_cells}
     return table
 
@@ -331,12 +332,13 @@ def plot_drying_map(table: pd.DataFrame, *, stage: str = "tack_free",
     if ax is None:
         fig, ax = plt.subplots(figsize=(7.0, 5.5), layout="constrained")
     fig = ax.figure
-    label = STAGE_LABELS[stage]
-    within = f"within {horizon:g} h" if horizon else "within the horizon"
+    label = stage_label(stage)
+    not_dry = (_("not {stage} within {h} h").format(stage=label, h=f"{horizon:g}") if horizon
+               else _("not {stage} within the horizon").format(stage=label))
 
     # Not reached: the background shows through the squares contourf leaves out.
     ax.add_patch(Rectangle((t[0], r[0]), t[-1] - t[0], r[-1] - r[0], zorder=0.5, **_NOT_DRY))
-    handles = [Patch(label=f"not {label} {within}", **_NOT_DRY)]
+    handles = [Patch(label=not_dry, **_NOT_DRY)]
     finite = z[np.isfinite(z)]
     if finite.size:
         top = max(float(horizon or 0.0), float(finite.max()))
@@ -345,7 +347,7 @@ def plot_drying_map(table: pd.DataFrame, *, stage: str = "tack_free",
         cf = ax.contourf(t, r, np.ma.masked_invalid(z), levels=levels, cmap=cmap,
                          norm=BoundaryNorm(levels, cmap.N), zorder=1)
         cbar = fig.colorbar(cf, ax=ax, ticks=levels)
-        cbar.set_label(f"{label} (hours after application)")
+        cbar.set_label(_("{stage} (hours after application)").format(stage=label))
         cbar.ax.set_yticklabels([f"{x:g}" for x in levels])
         lines = [x for x in _LABELLED_H if finite.min() < x < finite.max()]
         if lines:
@@ -355,7 +357,8 @@ def plot_drying_map(table: pd.DataFrame, *, stage: str = "tack_free",
     failed = table[table["status"] != "ok"] if "status" in table else table.iloc[:0]
     if len(failed):
         ax.plot(failed.temperature_c, failed.rh_percent, "x", color="red", ms=5, zorder=3)
-        handles.append(Line2D([], [], ls="none", marker="x", color="red", label="solver failed"))
+        handles.append(Line2D([], [], ls="none", marker="x", color="red",
+                              label=_("solver failed")))
 
     if months is not None and len(months):
         halo = [pe.withStroke(linewidth=2.5, foreground="white")]
@@ -374,13 +377,15 @@ def plot_drying_map(table: pd.DataFrame, *, stage: str = "tack_free",
         where = months.attrs.get("station_name", "")
         period = months.attrs.get("period")
         when = f", {period[0]}–{period[1]}" if period else ""
+        air = (_("workshop air in {station}").format(station=_(where)) if where
+               else _("workshop air"))
         handles.append(Line2D([], [], color="black", marker="o", mfc="white", ms=5,
-                              label=f"workshop air{' in ' + where if where else ''}{when}:\n"
-                                    "month's mean (number) and daily range"))
+                              label=f"{air}{when}:\n"
+                                    + _("month's mean (number) and daily range")))
     ax.set_xlim(t[0], t[-1])
     ax.set_ylim(r[0], r[-1])
-    ax.set_xlabel("air temperature (°C)")
-    ax.set_ylabel("relative humidity (%)")
+    ax.set_xlabel(_("air temperature (°C)"))
+    ax.set_ylabel(_("relative humidity (%)"))
     name = table.attrs.get("recipe")
     ax.set_title(title if title is not None else
                  f"{label[0].upper() + label[1:]}" + (f": {name}" if name else ""), fontsize=10)
@@ -410,13 +415,13 @@ def plot_drying_maps(table: pd.DataFrame, *, months: pd.DataFrame | None = None,
                              layout="constrained")
     for ax, s in zip(axes[0], stages):
         plot_drying_map(table, stage=s, months=months, ax=ax, horizon_h=horizon_h,
-                        title=STAGE_LABELS[s][0].upper() + STAGE_LABELS[s][1:])
+                        title=stage_label(s)[0].upper() + stage_label(s)[1:])
     if title is None:
         a = table.attrs
         parts = [a.get("recipe", "")]
         if "horizon_h" in a and "air_speed_m_s" in a:
-            parts.append(f"each dried {a['horizon_h']:g} h in constant air, "
-                         f"{a['air_speed_m_s']:g} m/s")
+            parts.append(_("each dried {h} h in constant air, {air} m/s").format(
+                h=f"{a['horizon_h']:g}", air=f"{a['air_speed_m_s']:g}"))
         title = " — ".join(p for p in parts if p)
     if title:
         fig.suptitle(title)
