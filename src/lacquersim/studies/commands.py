@@ -348,6 +348,7 @@ _MAP_OPTIONS = {"horizon_h": "--horizon", "n_cells": "--cells", "station": "--st
 def _cmd_map(args) -> int:
     import json
     import math
+    import textwrap
 
     from lacquersim.errors import RecipeError
     from lacquersim.model.recipe_files import load_recipe
@@ -388,9 +389,10 @@ def _cmd_map(args) -> int:
             t0=f"{t[0]:g}", t1=f"{t[-1]:g}", rh0=f"{rh[0]:g}", rh1=f"{rh[-1]:g}", nt=len(t),
             nrh=len(rh), h=f"{horizon:g}", air=f"{table.attrs['air_speed_m_s']:g}",
             cells=table.attrs["n_cells"]).splitlines()]
+    lw = max(12, *(len(stage_label(s)) for s in ("tack_free", "dry_hard")))
     for stage in ("tack_free", "dry_hard"):
         dry = int(table[f"{stage}_h"].notna().sum())
-        lines.append(f"  {stage_label(stage):<12} " + _("within {h} h in {k} of {n} conditions")
+        lines.append(f"  {stage_label(stage):<{lw}} " + _("within {h} h in {k} of {n} conditions")
                      .format(h=f"{horizon:g}", k=dry, n=len(table)))
     failed = int((table.status != "ok").sum())
     if failed:
@@ -400,8 +402,9 @@ def _cmd_map(args) -> int:
     read = dm.months_on_map(table, months, stages=("tack_free",))
     a, b = months.attrs["period"]
     when = f"{a}" if a == b else f"{a}–{b}"
-    lines += ["", _("Workshop air in {station}, {when}, daily mean of each month, on the map:")
-              .format(station=_(months.attrs["station_name"]), when=when)]
+    lines += [""] + textwrap.wrap(
+        _("Workshop air in {station}, {when}, daily mean of each month, on the map:").format(
+            station=_(months.attrs["station_name"]), when=when), 80, subsequent_indent="  ")
     h = read.tack_free_h
     groups = [(_("tack free within 8 h"), read.on_map & (h <= 8.0)),
               (_("in 8 to 24 h"), read.on_map & (h > 8.0) & (h <= 24.0))]
