@@ -62,6 +62,7 @@ import numpy as np
 import pandas as pd
 
 from lacquersim.errors import RecipeError
+from lacquersim.i18n import N_, _
 from lacquersim.model.stages import STAGE_LABELS
 from lacquersim.studies.definition import Study
 
@@ -425,7 +426,7 @@ def definition_differences(stored: dict, study: Study) -> list[str]:
 
 def _label(column: str) -> str:
     stage = column[:-2] if column.endswith("_h") else column
-    return STAGE_LABELS.get(stage, column)
+    return _(STAGE_LABELS[stage]) if stage in STAGE_LABELS else column
 
 
 def _unit(output: str) -> str:
@@ -441,11 +442,11 @@ def _unit(output: str) -> str:
 def describe(output: str) -> str:
     """A reader's name of an output: "time to tack free", "whether dry through is reached"."""
     if output.startswith(DRIES):
-        return f"whether {_label(output[len(DRIES):])} is reached"
+        return _("whether {stage} is reached").format(stage=_label(output[len(DRIES):]))
     if output in _STAGE_COLUMNS:
-        return f"time to {_label(output)}"
-    return {"wrinkle_index": "wrinkle index", "final_tg_minus_t_c": "Tg − T at the end"}.get(
-        output, output)
+        return _("time to {stage}").format(stage=_label(output))
+    names = {"wrinkle_index": N_("wrinkle index"), "final_tg_minus_t_c": N_("Tg − T at the end")}
+    return _(names[output]) if output in names else output
 
 
 # ---------------------------------------------------------------------------
@@ -505,18 +506,19 @@ def plot_sensitivity(indices: pd.DataFrame, *, title: str | None = None, ax: Any
     h = 0.38
     if sobol:
         ax.barh(pos + h / 2, df["ST"], height=h, color="#6baed6", xerr=df["ST_conf"],
-                error_kw=err, label="total order ST (with interactions)")
+                error_kw=err, label=_("total order ST (with interactions)"))
         ax.barh(pos - h / 2, df["S1"], height=h, color="#08519c", xerr=df["S1_conf"],
-                error_kw=err, label="first order S1 (alone)")
+                error_kw=err, label=_("first order S1 (alone)"))
         ax.axvline(0.0, color="0.3", linewidth=0.8)
-        ax.set_xlabel(f"Sobol index: share of the variance of {named}")
+        ax.set_xlabel(_("Sobol index: share of the variance of {output}").format(output=named))
         method = "Sobol"
     else:
         ax.barh(pos + h / 2, df["mu_star"], height=h, color="#e6550d", xerr=df["mu_star_conf"],
-                error_kw=err, label="μ* (mean |effect|)")
+                error_kw=err, label=_("μ* (mean |effect|)"))
         ax.barh(pos - h / 2, df["sigma"], height=h, color="#fdae6b",
-                label="σ (spread: non-linearity, interaction)")
-        ax.set_xlabel(f"Morris: change of {named} as the input crosses its range")
+                label=_("σ (spread: non-linearity, interaction)"))
+        ax.set_xlabel(_("Morris: change of {output} as the input crosses its range").format(
+            output=named))
         method = "Morris"
     ax.set_yticks(pos, list(df.index))
     if not sobol:  # mu_star, sigma >= 0; a small-sample Sobol estimate may dip below 0
@@ -525,9 +527,10 @@ def plot_sensitivity(indices: pd.DataFrame, *, title: str | None = None, ax: Any
     ax.set_axisbelow(True)
     ax.legend(loc="best", fontsize="small", frameon=False)
     if title is None:
-        title = f"{method} indices of {output}"
+        title = _("{method} indices of {output}").format(method=method, output=output)
         if attrs.get("censored"):
-            title += (f"\n{attrs['censored']} of {attrs.get('n_cases', '?')} cases censored at "
-                      f"{attrs.get('horizon_h', float('nan')):g} h")
+            title += "\n" + _("{k} of {n} cases censored at {h} h").format(
+                k=attrs["censored"], n=attrs.get("n_cases", "?"),
+                h=f"{attrs.get('horizon_h', float('nan')):g}")
     ax.set_title(title, fontsize="medium")
     return fig
