@@ -17,6 +17,7 @@ from typing import Mapping
 import numpy as np
 
 from lacquersim.errors import RecipeError
+from lacquersim.i18n import _
 from lacquersim.kernels import laws
 from lacquersim.kernels import layout
 from lacquersim.kernels.formulas import R_GAS, T_REF, T_THERMAL_REF
@@ -88,8 +89,9 @@ class FilmProblem:
 def check_n_cells(n_cells, field: str = "n_cells") -> int:
     if isinstance(n_cells, bool) or not (isinstance(n_cells, (int, np.integer))
                                          and N_CELLS_MIN <= int(n_cells) <= N_CELLS_MAX):
-        raise RecipeError(f"{n_cells!r} is not allowed; {field} must be a whole number from "
-                          f"{N_CELLS_MIN} to {N_CELLS_MAX}", field=field)
+        raise RecipeError(_("{value} is not allowed; {field} must be a whole number from {low} "
+                            "to {high}").format(value=repr(n_cells), field=field,
+                                                low=N_CELLS_MIN, high=N_CELLS_MAX), field=field)
     return int(n_cells)
 
 

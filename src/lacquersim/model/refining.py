@@ -80,6 +80,7 @@ import numpy as np
 import pandas as pd
 
 from lacquersim.errors import RecipeError
+from lacquersim.i18n import _
 from lacquersim.kernels.formulas import (T_THERMAL_REF, arrhenius, native_fraction, psat_water_c,
                                          thermal_onset)
 from lacquersim.model.materials import Material, get_material, with_additives
@@ -237,7 +238,7 @@ def _expand(steps: Iterable[Any], c: Material) -> list[tuple[int, str, Any]]:
             water_back = float(_get(st, "add_water_percent", 0.0))
         else:  # pragma: no cover - excluded by the schema
             raise RecipeError(f"unknown refining step {kind!r}", field=f"refining.{i}.step")
-        for _ in range(repeat):
+        for _cycle in range(repeat):
             if water_back > 0:
                 out.append((i, "water", water_back))
             out.append((i, "phase", _Phase(minutes, rpm, temp, evap, oxygen)))
@@ -385,9 +386,11 @@ def process(material: Material | str, steps: Sequence[Any], *, water_percent: fl
                 key = "percent" if str(_get(steps[i], "step")) == "add_water" else "add_water_percent"
                 path = f"refining.{i}.{key}"
                 raise RecipeError(
-                    f"after adding {payload:g} % water the lacquer would hold {w_new:.1f} % water; "
-                    f"at most {MAX_WATER_PERCENT:g} % is possible (above that the sap is no longer "
-                    f"a water-in-oil lacquer): add less water or evaporate first",
+                    _("after adding {added} % water the lacquer would hold {water} % water; at "
+                      "most {top} % is possible (above that the sap is no longer a water-in-oil "
+                      "lacquer): add less water or evaporate first").format(
+                          added=f"{payload:g}", water=f"{w_new:.1f}",
+                          top=f"{MAX_WATER_PERCENT:g}"),
                     field=path, file=source, line=_line(lines, path))
             phi_old, phi_new = _phi_of_u(u_old, rho_s), _phi_of_u(u_new, rho_s)
             if d_raw > 0 and phi_new > 0:
@@ -485,7 +488,7 @@ def viscosity_pa_s(material: Material | str, water_percent: float, monomer_perce
         parts.append((oil_percent / 100.0 / od["oil_density"], math.log(od["oil_viscosity"])))
     if thinner_percent > 0:
         parts.append((thinner_percent / 100.0 / rho_thin, ln_thin))
-    total = sum(v for v, _ in parts)
+    total = sum(v for v, _w in parts)
     return float(math.exp(sum(v * ln for v, ln in parts) / total))
 
 
@@ -573,10 +576,12 @@ def refined_values(recipe, mat: Material, viscosity: bool = True) -> tuple:
         where = "refining" if st is None else "state.monomer_percent"
         lines = getattr(recipe, "lines", None) or {}
         raise RecipeError(
-            f"the lacquer would have gelled before it is applied: {monomer:.1f} % monomer left means "
-            f"a network conversion of {gel_fraction(mat, monomer):.2f}, past the gel point "
-            f"{mat['alpha_gel']:.2f}" + ("; refine less (shorter or cooler steps, or an open vessel)"
-                                         if st is None else ""),
+            _("the lacquer would have gelled before it is applied: {monomer} % monomer left means "
+              "a network conversion of {conversion}, past the gel point {gel}").format(
+                  monomer=f"{monomer:.1f}", conversion=f"{gel_fraction(mat, monomer):.2f}",
+                  gel=f"{mat['alpha_gel']:.2f}")
+            + ("; " + _("refine less (shorter or cooler steps, or an open vessel)")
+               if st is None else ""),
             field=where, file=getattr(recipe, "source", None), line=_line(lines, where))
     if not mat.enzymatic:
         laccase = 0.0

@@ -28,10 +28,17 @@ from lacquersim.kernels import film
 
 from lacquersim.kernels import layout
 from lacquersim.errors import SolverError
+from lacquersim.i18n import N_, _
 from lacquersim.kernels.indicators import N_STAGES
 from lacquersim.model.problem import FilmProblem
 
 __all__ = ["FilmProblem", "Segment", "Trajectory", "BDFSolver", "ScipySolver", "default_atol"]
+
+# The compiled integrator's status texts (bdf.STATUS_TEXT: the kernels import
+# nothing of the package), marked here for translation
+_STATUS_TEXT = {bdf.CAPACITY: N_("dense-output buffer full"), bdf.TOO_MANY_STEPS: N_("too many steps"),
+                bdf.STEP_TOO_SMALL: N_("step size collapsed (Newton or error test kept failing)"),
+                bdf.NON_FINITE: N_("non-finite state (NaN or inf) produced")}
 
 
 @dataclass
@@ -402,7 +409,7 @@ class BDFSolver:
         by running the (deterministic) kernel again with storage on, which
         gives the same steps bit for bit.
         """
-        st, stage_t, stage_w, y_end, _ = self._run(problem, store=False)
+        st, stage_t, stage_w, y_end, _rec = self._run(problem, store=False)
         params = [np.array(p, dtype=float) for p in problem.params]
         tb = np.array(problem.t_bounds, dtype=float)
         if self.dense:
@@ -445,14 +452,16 @@ class BDFSolver:
             np.empty(cap), np.empty(cap), np.empty(cap, dtype=np.int64), np.empty(cap, dtype=np.int64),
             np.empty((cap, bdf.MAX_ORDER + 1, n)), rec_n, *(() if general_powers(P) else (None,)))
         if status != bdf.OK:
-            cause = bdf.STATUS_TEXT[status]
+            cause = _(_STATUS_TEXT.get(status, bdf.STATUS_TEXT[status]))
             if status == bdf.TOO_MANY_STEPS:
-                cause += f" (> {self.max_steps}); raise max_steps or check the schedule"
+                cause += " " + _("(> {n}); raise max_steps or check the schedule").format(
+                    n=self.max_steps)
             elif status == bdf.STEP_TOO_SMALL:
-                cause += "; check the recipe for extreme values or loosen rtol"
+                cause += "; " + _("check the recipe for extreme values or loosen rtol")
             elif status == bdf.CAPACITY:
-                cause += (f" ({self.max_dense_bytes / 2**30:.3g} GiB for {n} unknowns); use fewer cells, "
-                          "BDFSolver(dense=False) or a larger max_dense_bytes")
+                cause += " " + _("({size} GiB for {n} unknowns); use fewer cells, "
+                                 "BDFSolver(dense=False) or a larger max_dense_bytes").format(
+                                     size=f"{self.max_dense_bytes / 2**30:.3g}", n=n)
             raise SolverError(cause, time_h=float(fail[0]) / 3600.0)
         st = {"steps": int(stats[bdf.S_STEPS]), "nfev": int(stats[bdf.S_NFEV]),
               "njev": int(stats[bdf.S_NJEV]), "nlu": int(stats[bdf.S_NLU]),
@@ -487,7 +496,7 @@ class _DenseRerun:
         self.expect = (stage_t.copy(), y_end.copy(), dict(stats))
 
     def __call__(self) -> list:
-        st, stage_t, _, y_end, rec = self.solver._run(self.problem, store=True)
+        st, stage_t, _w, y_end, rec = self.solver._run(self.problem, store=True)
         want_t, want_y, want_st = self.expect
         if not (np.array_equal(stage_t, want_t, equal_nan=True) and np.array_equal(y_end, want_y)
                 and st == want_st):
