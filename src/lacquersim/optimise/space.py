@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from lacquersim.errors import RecipeError
+from lacquersim.i18n import N_
 
 __all__ = ["Space", "Variable", "load_space", "PRACTICE_KINDS"]
 
@@ -156,8 +157,8 @@ def load_space(path) -> Space:
     from lacquersim.model.recipe_files import read_yaml_document
 
     path = Path(path)
-    data, lines, file = read_yaml_document(path, "space file", "SPACE",
-                                           "'base', 'variables', 'practice', ...")
+    data, lines, file = read_yaml_document(path, N_("space file"), "SPACE",
+                                           N_("'base', 'variables', 'practice', ..."))
     return build_space(data, file=file, lines=lines, base_dir=path.parent)
 
 

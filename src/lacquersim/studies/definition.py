@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from lacquersim.errors import RecipeError
+from lacquersim.i18n import N_, _
 
 __all__ = ["Study", "load_study", "METHODS", "PARAMETERS"]
 
@@ -113,16 +114,17 @@ class Study:
 
         err = LineErrors(file, lines)
         if grid is not None and ranges is not None:
-            raise err("give either 'grid' (values) or 'sample' with 'ranges', not both", "grid")
+            raise err(_("give either 'grid' (values) or 'sample' with 'ranges', not both"), "grid")
         if grid is None and ranges is None:
-            raise err("a study needs 'grid' (path -> values) or 'sample' with 'ranges' "
-                      "(path -> [low, high])", "grid")
+            raise err(_("a study needs 'grid' (path -> values) or 'sample' with 'ranges' "
+                        "(path -> [low, high])"), "grid")
         method = ("grid" if grid is not None else None) if method is None else str(method).lower()
         if grid is not None and method != "grid":
-            raise err(f"method '{method}' samples 'ranges'; a 'grid' lists its values", "sample.method")
+            raise err(_("method '{method}' samples 'ranges'; a 'grid' lists its values").format(
+                method=method), "sample.method")
         if ranges is not None and method not in METHODS[1:]:
-            raise err(f"unknown sampling method {method!r}; allowed: lhs, sobol, morris",
-                      "sample.method")
+            raise err(_("unknown sampling method {method}; allowed: lhs, sobol, morris").format(
+                method=repr(method)), "sample.method")
 
         ref = recipe if isinstance(recipe, str) else getattr(recipe, "name", str(recipe))
         try:
@@ -161,11 +163,12 @@ class Study:
             if method == "morris":
                 levels = _check_int(levels, "sample.levels", 2, 64, err)
                 if levels % 2:
-                    raise err(f"{levels} levels: a Morris grid needs an even number of levels",
-                              "sample.levels")
+                    raise err(_("{n} levels: a Morris grid needs an even number of levels").format(
+                        n=levels), "sample.levels")
             seed = _check_int(seed, "sample.seed", 0, 2**32 - 1, err)
         if n_cases > MAX_CASES:
-            raise err(f"{n_cases} cases; at most {MAX_CASES} in one study", "grid" if grid else "sample.n")
+            raise err(_("{n} cases; at most {max} in one study").format(n=n_cases, max=MAX_CASES),
+                      "grid" if grid else "sample.n")
         return cls(recipe=recipe, method=method, grid=grid or {}, ranges=ranges, n=int(n),
                    seed=int(seed), levels=int(levels),
                    horizon_h=None if horizon_h is None else float(horizon_h),
@@ -215,29 +218,32 @@ def load_study(path) -> Study:
     from lacquersim.model.recipe_files import LineErrors, read_yaml_document
 
     path = Path(path)
-    data, lines, file = read_yaml_document(path, "study file", "STUDY",
-                                           "'recipe' and 'grid', or 'recipe', 'sample' and 'ranges'")
+    data, lines, file = read_yaml_document(
+        path, N_("study file"), "STUDY",
+        N_("'recipe' and 'grid', or 'recipe', 'sample' and 'ranges'"))
     err = LineErrors(file, lines)
     for key in data:
         if key not in KEYS:
-            raise err(f"unknown key; allowed: {', '.join(KEYS)}", str(key))
+            raise err(_("unknown key; allowed: {keys}").format(keys=", ".join(KEYS)), str(key))
     if "recipe" not in data:
-        raise err("missing; a bundled recipe name or a recipe file", "recipe")
+        raise err(_("missing; a bundled recipe name or a recipe file"), "recipe")
     if not isinstance(data["recipe"], str):
-        raise err("expected a bundled recipe name or a recipe file path", "recipe")
+        raise err(_("expected a bundled recipe name or a recipe file path"), "recipe")
     sample = data.get("sample")
     if sample is not None:
         if not isinstance(sample, Mapping):
-            raise err("expected {method: lhs|sobol|morris, n: N, seed: S}", "sample")
+            raise err(_("expected {method: lhs|sobol|morris, n: N, seed: S}"), "sample")
         for key in sample:
             if key not in SAMPLE_KEYS:
-                raise err(f"unknown key; allowed: {', '.join(SAMPLE_KEYS)}", f"sample.{key}")
+                raise err(_("unknown key; allowed: {keys}").format(keys=", ".join(SAMPLE_KEYS)),
+                          f"sample.{key}")
         if "method" not in sample:
-            raise err("missing; lhs, sobol or morris", "sample.method")
+            raise err(_("missing; lhs, sobol or morris"), "sample.method")
         if "ranges" not in data:
-            raise err("a sample needs 'ranges': path -> [low, high]", "ranges")
+            raise err(_("a sample needs 'ranges': path -> [low, high]"), "ranges")
     elif "ranges" in data:
-        raise err("ranges need a 'sample: {method: lhs|sobol|morris, n: N}'", "sample")
+        raise err(_("ranges need a 'sample: {method: lhs|sobol|morris, n: N}'"),
+                  "sample")
     sample = sample or {}
     return Study.create(data["recipe"], grid=data.get("grid"), ranges=data.get("ranges"),
                         method=sample.get("method"), n=sample.get("n"), seed=sample.get("seed", 0),
@@ -251,10 +257,11 @@ def load_study(path) -> Study:
 def _with_horizon(recipe, horizon_h, err):
     if isinstance(horizon_h, bool) or not isinstance(horizon_h, (int, float)) \
             or not math.isfinite(horizon_h) or horizon_h <= 0:
-        raise err(f"expected a number of hours above 0, got {horizon_h!r}", "horizon_h")
+        raise err(_("expected a number of hours above 0, got {value}").format(
+            value=repr(horizon_h)), "horizon_h")
     if len(recipe.drying.steps) != 1 or recipe.drying_preset:
-        raise err("sets the drying time of a recipe dried at constant conditions; this recipe "
-                  "has a schedule of its own (set its duration in the recipe)", "horizon_h")
+        raise err(_("sets the drying time of a recipe dried at constant conditions; this recipe "
+                    "has a schedule of its own (set its duration in the recipe)"), "horizon_h")
     try:
         return recipe.with_values({"drying.hours": float(horizon_h)})
     except RecipeError as exc:
@@ -265,14 +272,15 @@ def _check_value(recipe, pset, path: str, value, err, where: str):
     """Try one value of one input: a recipe field through the recipe's own
     validation, a parameter through the table's ranges."""
     if not isinstance(path, str) or not path or any(not p for p in path.split(".")):
-        raise err(f"expected a dotted field such as 'film.thickness_um' or 'parameters.k_L', "
-                  f"got {path!r}", where)
+        raise err(_("expected a dotted field such as 'film.thickness_um' or 'parameters.k_L', "
+                    "got {path}").format(path=repr(path)), where)
     try:
         if path.startswith(PARAMETERS):
             pset.with_overrides({path[len(PARAMETERS):]: value}, where="parameters")
         else:
             if isinstance(value, bool) or value is None:
-                raise RecipeError(f"expected a value, got {value!r}", field=path)
+                raise RecipeError(_("expected a value, got {value}").format(value=repr(value)),
+                                  field=path)
             recipe.with_values({path: value})
     except RecipeError as exc:
         raise err(exc.problem, where) from None
@@ -280,14 +288,15 @@ def _check_value(recipe, pset, path: str, value, err, where: str):
 
 def _check_grid(grid, recipe, pset, err) -> dict:
     if not isinstance(grid, Mapping) or not grid:
-        raise err("expected a non-empty mapping of dotted path -> list of values", "grid")
+        raise err(_("expected a non-empty mapping of dotted path -> list of values"), "grid")
     out = {}
     for path, values in grid.items():
         where = f"grid.{path}"
         if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple)) or not values:
-            raise err(f"expected a non-empty list of values, got {values!r}", where)
+            raise err(_("expected a non-empty list of values, got {value}").format(
+                value=repr(values)), where)
         if len(set(map(repr, values))) != len(values):
-            raise err("a value is listed twice (a grid's cases must differ)", where)
+            raise err(_("a value is listed twice (a grid's cases must differ)"), where)
         for v in values:
             _check_value(recipe, pset, path, v, err, where)
         out[str(path)] = list(values)
@@ -296,17 +305,19 @@ def _check_grid(grid, recipe, pset, err) -> dict:
 
 def _check_ranges(ranges, recipe, pset, err) -> dict:
     if not isinstance(ranges, Mapping) or not ranges:
-        raise err("expected a non-empty mapping of dotted path -> [low, high]", "ranges")
+        raise err(_("expected a non-empty mapping of dotted path -> [low, high]"), "ranges")
     out = {}
     for path, bounds in ranges.items():
         where = f"ranges.{path}"
         if not isinstance(bounds, (list, tuple)) or len(bounds) != 2 or any(
                 isinstance(b, bool) or not isinstance(b, (int, float)) or not math.isfinite(b)
                 for b in bounds):
-            raise err(f"expected [low, high], two numbers, got {bounds!r}", where)
+            raise err(_("expected [low, high], two numbers, got {value}").format(
+                value=repr(bounds)), where)
         lo, hi = float(bounds[0]), float(bounds[1])
         if not lo < hi:
-            raise err(f"low {lo:g} must be below high {hi:g}", where)
+            raise err(_("low {low} must be below high {high}").format(low=f"{lo:g}",
+                                                                      high=f"{hi:g}"), where)
         for v in (lo, hi):
             _check_value(recipe, pset, path, v, err, where)
         if not path.startswith(PARAMETERS):
@@ -314,7 +325,8 @@ def _check_ranges(ranges, recipe, pset, err) -> dict:
 
             f = RECIPE_SCHEMA.field_for(path)
             if f is not None and f.kind not in ("float", "int"):
-                raise err(f"a range needs a number field; '{path}' is {f.kind} (use a grid)", where)
+                raise err(_("a range needs a number field; '{path}' is {kind} (use a grid)").format(
+                    path=path, kind=f.kind), where)
         out[str(path)] = (lo, hi)
     return out
 
@@ -323,18 +335,19 @@ def _check_n(n, method, err) -> int:
     n = _check_int(n, "sample.n", 1, MAX_CASES, err)
     if method == "sobol" and n & (n - 1):
         lower = 1 << (n.bit_length() - 1)
-        raise err(f"{n} is not a power of 2; a Sobol (Saltelli) sample needs one, "
-                  f"e.g. {lower} or {lower * 2}", "sample.n")
+        raise err(_("{n} is not a power of 2; a Sobol (Saltelli) sample needs one, e.g. {lower} "
+                    "or {upper}").format(n=n, lower=lower, upper=lower * 2), "sample.n")
     if method == "morris" and n < 2:
-        raise err("a Morris sample needs at least 2 trajectories", "sample.n")
+        raise err(_("a Morris sample needs at least 2 trajectories"), "sample.n")
     return n
 
 
 def _check_int(v, where, lo, hi, err) -> int:
     if v is None:
-        raise err(f"missing; a whole number from {lo} to {hi}", where)
+        raise err(_("missing; a whole number from {low} to {high}").format(low=lo, high=hi), where)
     if isinstance(v, bool) or not isinstance(v, (int, float)) or v != int(v) or not lo <= v <= hi:
-        raise err(f"expected a whole number from {lo} to {hi}, got {v!r}", where)
+        raise err(_("expected a whole number from {low} to {high}, got {value}").format(
+            low=lo, high=hi, value=repr(v)), where)
     return int(v)
 
 
