@@ -294,3 +294,26 @@ def test_plot_labels_in_vietnamese(kind, po):
     for t in texts:
         found = _FUNCTION_WORDS.search(_TYPED.sub(" ", t))
         assert not found, f"English word {found.group(0)!r} in {t!r}"
+
+
+def _check_vietnamese(out: str, po) -> None:
+    """No English message or function word; 80 columns (a line holding only a
+    file's path excepted, as in English)."""
+    for english in _english_messages(po):
+        assert english not in out, f"English message {english!r} in:\n{out}"
+    for line in out.splitlines():
+        if len(line.strip().strip("()").split()) > 1:
+            assert width(line) <= 80, line
+        found = _FUNCTION_WORDS.search(_TYPED.sub(" ", line))
+        assert not found, f"English word {found.group(0)!r} in {line!r}"
+
+
+@pytest.mark.parametrize("name", sorted(ls.bundled_recipes()["name"]))
+def test_every_bundled_recipe_in_vietnamese(name, po, capsys, monkeypatch):
+    _check_vietnamese(_run(capsys, monkeypatch, ["run", name, "--cells", "8", "--no-band"]), po)
+    _check_vietnamese(_run(capsys, monkeypatch, ["refine", name, "--steps"]), po)
+
+
+def test_compare_of_every_bundled_recipe_in_vietnamese(po, capsys, monkeypatch):
+    names = sorted(ls.bundled_recipes()["name"])
+    _check_vietnamese(_run(capsys, monkeypatch, ["compare", *names, "--cells", "8"]), po)
