@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from lacquersim.errors import RecipeError
-from lacquersim.i18n import N_
+from lacquersim.i18n import N_, _
 
 __all__ = ["Space", "Variable", "load_space", "PRACTICE_KINDS"]
 
@@ -175,51 +175,56 @@ def build_space(data: Mapping, *, file: str | None = None, lines: Mapping | None
     err = LineErrors(file, lines)
     for key in data:
         if key not in KEYS:
-            raise err(f"unknown key; allowed: {', '.join(KEYS)}", str(key))
+            raise err(_("unknown key; allowed: {keys}").format(keys=", ".join(KEYS)), str(key))
     base = _recipe(data.get("base"), "base", err, base_dir)
     hours = data.get("hours", 72)
     if isinstance(hours, bool) or not isinstance(hours, (int, float)) or not 1 <= hours <= 720:
-        raise err(f"expected hours of drying from 1 to 720, got {hours!r}", "hours")
+        raise err(_("expected hours of drying from 1 to 720, got {value}").format(
+            value=repr(hours)), "hours")
     if base.coats is not None and base.coats.count > 1:
-        raise err("a multi-coat recipe cannot be optimised per coat; give one coat", "base")
+        raise err(_("a multi-coat recipe cannot be optimised per coat; give one coat"), "base")
 
     clim = _mapping(data.get("climate", {}), "climate", err)
     for key in clim:
         if key not in CLIMATE_KEYS:
-            raise err(f"unknown key; allowed: {', '.join(CLIMATE_KEYS)}", f"climate.{key}")
+            raise err(_("unknown key; allowed: {keys}").format(keys=", ".join(CLIMATE_KEYS)),
+                      f"climate.{key}")
     station = clim.get("station", "viet-tri")
     if station not in STATIONS:
-        raise err(f"unknown station {station!r}; choose one of {', '.join(STATIONS)}",
-                  "climate.station")
+        raise err(_("unknown station {station}; choose one of {stations}").format(
+            station=repr(station), stations=", ".join(STATIONS)), "climate.station")
     rec = climate_records(station)
     first, last = int(rec.year.min()), int(rec.year.max())
     period = clim.get("period", [1991, 2015])
     if (not isinstance(period, (list, tuple)) or len(period) != 2
             or not all(isinstance(y, int) and not isinstance(y, bool) for y in period)
             or not first <= period[0] <= period[1] <= last):
-        raise err(f"expected [first year, last year] within {first}–{last}, got {period!r}",
-                  "climate.period")
+        raise err(_("expected [first year, last year] within {first}–{last}, got {value}").format(
+            first=first, last=last, value=repr(period)), "climate.period")
     months = clim.get("months", "all")
     if months == "all":
         months = list(range(1, 13))
     if (not isinstance(months, (list, tuple)) or not months
             or not all(isinstance(m, int) and not isinstance(m, bool) and 1 <= m <= 12 for m in months)
             or len(set(months)) != len(months)):
-        raise err(f"expected 'all' or a list of different months 1 to 12, got {months!r}",
-                  "climate.months")
+        raise err(_("expected 'all' or a list of different months 1 to 12, got {value}").format(
+            value=repr(months)), "climate.months")
     years = clim.get("years", "normal")
     if years not in YEARS:
-        raise err(f"expected one of {', '.join(YEARS)}, got {years!r}", "climate.years")
+        raise err(_("expected one of {choices}, got {value}").format(
+            choices=", ".join(YEARS), value=repr(years)), "climate.years")
     score = clim.get("score", "worst")
     if score == "worst":
         score = None
     elif isinstance(score, Mapping) and set(score) == {"quantile"}:
         q = score["quantile"]
         if isinstance(q, bool) or not isinstance(q, (int, float)) or not 0 < q <= 1:
-            raise err(f"a quantile is above 0 and at most 1, got {q!r}", "climate.score.quantile")
+            raise err(_("a quantile is above 0 and at most 1, got {value}").format(value=repr(q)),
+                      "climate.score.quantile")
         score = float(q)
     else:
-        raise err(f"expected 'worst' or {{quantile: q}}, got {score!r}", "climate.score")
+        raise err(_("expected 'worst' or {{quantile: q}}, got {value}").format(value=repr(score)),
+                  "climate.score")
 
     comp = data.get("competitor", {"recipe": "cashew-workshop"})
     comp = _mapping(comp, "competitor", err)
@@ -230,14 +235,14 @@ def build_space(data: Mapping, *, file: str | None = None, lines: Mapping | None
         for k in comp:
             v = comp[k]
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= hours:
-                raise err(f"expected hours above 0 and at most the drying time {hours:g} h, "
-                          f"got {v!r}", f"competitor.{k}")
+                raise err(_("expected hours above 0 and at most the drying time {h} h, got "
+                            "{value}").format(h=f"{hours:g}", value=repr(v)), f"competitor.{k}")
         if comp["dry_hard_h"] < comp["tack_free_h"]:
-            raise err("dry hard comes after tack free", "competitor.dry_hard_h")
+            raise err(_("dry hard comes after tack free"), "competitor.dry_hard_h")
         competitor = {k: float(v) for k, v in comp.items()}
         competitor_ref = dict(competitor)
     else:
-        raise err("expected {recipe: NAME} or a data sheet {tack_free_h: H, dry_hard_h: H}",
+        raise err(_("expected {recipe: NAME} or a data sheet {tack_free_h: H, dry_hard_h: H}"),
                   "competitor")
 
     variables = []
@@ -247,26 +252,27 @@ def build_space(data: Mapping, *, file: str | None = None, lines: Mapping | None
     for name, spec in _mapping(data.get("practice", {}), "practice", err).items():
         name = str(name)
         if name not in PRACTICE_FIELDS:
-            raise err(f"unknown practice field; allowed: {', '.join(PRACTICE_FIELDS)}",
-                      f"practice.{name}")
+            raise err(_("unknown practice field; allowed: {keys}").format(
+                keys=", ".join(PRACTICE_FIELDS)), f"practice.{name}")
         allowed = PRACTICE_FIELDS[name]
         if isinstance(spec, Mapping):
             variables.append(_plain_variable(f"practice.{name}", spec, allowed, err))
         else:
             practice_fixed[name] = _plain_value(f"practice.{name}", spec, allowed, err)
     if not variables:
-        raise err("nothing to search: give at least one variable under 'variables' or "
-                  "'practice'", "variables")
+        raise err(_("nothing to search: give at least one variable under 'variables' or "
+                    "'practice'"), "variables")
 
     cons = dict(CONSTRAINT_DEFAULTS)
     for k, v in _mapping(data.get("constraints", {}), "constraints", err).items():
         if k not in CONSTRAINT_DEFAULTS:
-            raise err(f"unknown constraint; allowed: {', '.join(CONSTRAINT_DEFAULTS)}",
-                      f"constraints.{k}")
+            raise err(_("unknown constraint; allowed: {keys}").format(
+                keys=", ".join(CONSTRAINT_DEFAULTS)), f"constraints.{k}")
         lo, hi = {"wrinkle_max": (0, 100), "hardness_min_k": (-100, 200),
                   "laccol_min_percent": (0, 100)}[k]
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
-            raise err(f"expected a number from {lo} to {hi}, got {v!r}", f"constraints.{k}")
+            raise err(_("expected a number from {low} to {high}, got {value}").format(
+                low=lo, high=hi, value=repr(v)), f"constraints.{k}")
         cons[k] = float(v)
 
     try:
@@ -285,7 +291,8 @@ def build_space(data: Mapping, *, file: str | None = None, lines: Mapping | None
         raise err(exc.problem, exc.field or "parameters") from None
     pop = data.get("population", 40)
     if isinstance(pop, bool) or not isinstance(pop, int) or not 4 <= pop <= 10000:
-        raise err(f"expected a whole number from 4 to 10000, got {pop!r}", "population")
+        raise err(_("expected a whole number from {low} to {high}, got {value}").format(
+            low=4, high=10000, value=repr(pop)), "population")
     name = data.get("name", base.name)
     return Space(name=str(name), base=base, hours=float(hours), station=station,
                  period=(int(period[0]), int(period[1])), months=tuple(months), years=years,
@@ -299,7 +306,7 @@ def build_space(data: Mapping, *, file: str | None = None, lines: Mapping | None
 # -- checks ----------------------------------------------------------------------------
 def _mapping(v, where, err) -> Mapping:
     if not isinstance(v, Mapping):
-        raise err(f"expected a mapping, got {v!r}", where)
+        raise err(_("expected a mapping, got {value}").format(value=repr(v)), where)
     return v
 
 
@@ -307,7 +314,7 @@ def _recipe(ref, where, err, base_dir):
     from lacquersim.sim.prepared import as_recipe
 
     if not isinstance(ref, str) or not ref:
-        raise err("expected a bundled recipe name or a recipe file", where)
+        raise err(_("expected a bundled recipe name or a recipe file"), where)
     try:
         if base_dir is not None and (base_dir / ref).is_file():
             return as_recipe(str(base_dir / ref))
@@ -327,14 +334,14 @@ def _recipe_variable(base, name: str, spec, err) -> Variable:
 
     where = f"variables.{name}"
     if name.startswith("practice.") or name.startswith("parameters."):
-        raise err("a recipe field here; drying practice goes under 'practice'", where)
+        raise err(_("a recipe field here; drying practice goes under 'practice'"), where)
     f = RECIPE_SCHEMA.field_for(name)
     if f is None:
         try:
             base.with_values({name: None})
         except RecipeError as exc:
             raise err(exc.problem, where) from None
-        raise err("unknown field; see 'lacquersim schema'", where)
+        raise err(_("unknown field; see 'lacquersim schema'"), where)
     spec = _mapping(spec, where, err)
     var = _plain_variable(name, spec, None, err, integer=f.kind == "int")
     values = var.choices if var.choices is not None else (var.low, var.high)
@@ -342,7 +349,8 @@ def _recipe_variable(base, name: str, spec, err) -> Variable:
         try:
             base.with_values({name: v})
         except RecipeError as exc:
-            raise err(f"{exc.problem} (value {v!r} of this variable)", where) from None
+            raise err(exc.problem + " " + _("(value {value} of this variable)").format(
+                value=repr(v)), where) from None
     return var
 
 
@@ -352,23 +360,26 @@ def _plain_variable(name: str, spec: Mapping, allowed, err, integer: bool = Fals
     if keys == {"choices"}:
         ch = spec["choices"]
         if not isinstance(ch, (list, tuple)) or len(ch) < 2 or len(set(map(repr, ch))) != len(ch):
-            raise err(f"expected a list of at least two different choices, got {ch!r}", where)
+            raise err(_("expected a list of at least two different choices, got {value}").format(
+                value=repr(ch)), where)
         if isinstance(allowed, tuple) and isinstance(allowed[0], str):
             for c in ch:
                 _plain_value(name, c, allowed, err)
         ch = tuple(("yes" if c is True else "no") if isinstance(c, bool) else c for c in ch)
         return Variable(name, choices=ch)
     if keys - {"low", "high", "integer"} or not {"low", "high"} <= keys:
-        raise err("expected {low: L, high: H} (optionally integer: true) or {choices: [...]}", where)
+        raise err(_("expected {low: L, high: H} (optionally integer: true) or {choices: [...]}"),
+                  where)
     lo, hi = spec["low"], spec["high"]
     if not (_number(lo) and _number(hi)) or not lo < hi:
-        raise err(f"expected low < high, two numbers, got {lo!r} and {hi!r}", where)
+        raise err(_("expected low < high, two numbers, got {low} and {high}").format(
+            low=repr(lo), high=repr(hi)), where)
     if isinstance(allowed, tuple) and isinstance(allowed[0], float):
         for v in (lo, hi):
             _plain_value(name, v, allowed, err)
     integer = bool(spec.get("integer", integer))
     if integer and (lo != int(lo) or hi != int(hi)):
-        raise err("a whole-number variable needs whole-number bounds", where)
+        raise err(_("a whole-number variable needs whole-number bounds"), where)
     return Variable(name, low=float(lo), high=float(hi), integer=integer)
 
 
@@ -377,9 +388,12 @@ def _plain_value(name: str, v, allowed, err):
         if isinstance(v, bool):
             v = "yes" if v else "no"
         if v not in allowed:
-            raise err(f"{v!r} is not allowed; choose one of {', '.join(allowed)}", name)
+            raise err(_("{value} is not allowed; choose one of {choices}").format(
+                value=repr(v), choices=", ".join(allowed)), name)
         return v
     lo, hi = allowed
     if not _number(v) or not lo <= v <= hi:
-        raise err(f"{v!r} is out of range; allowed {lo:g} to {hi:g}", name)
+        raise err(_("{value} is out of range").format(value=repr(v)) + "; " + _(
+            "allowed {values}").format(values=_("{low} to {high}").format(low=f"{lo:g}",
+                                                                         high=f"{hi:g}")), name)
     return float(v)
