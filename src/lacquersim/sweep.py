@@ -14,6 +14,7 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 
 from lacquersim.errors import RecipeError
+from lacquersim.i18n import _
 from lacquersim.model.schedule import Schedule
 from lacquersim.sim.batch import simulate_many
 
@@ -42,13 +43,14 @@ def sweep(recipe, grid: Mapping[str, Sequence], schedule: Schedule | None = None
     recipe = as_recipe(recipe)
     rtol = check_rtol(rtol)
     if not isinstance(grid, Mapping) or not grid:
-        raise RecipeError("the grid must be a non-empty mapping of dotted path -> list of values",
-                          field="grid")
+        raise RecipeError(_("the grid must be a non-empty mapping of dotted path -> list of "
+                            "values"), field="grid")
     paths = list(grid)
     for path in paths:
         values = grid[path]
         if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or len(values) == 0:
-            raise RecipeError(f"expected a non-empty list of values, got {values!r}", field=path)
+            raise RecipeError(_("expected a non-empty list of values, got {value}").format(
+                value=repr(values)), field=path)
     base = as_set(parameters)
     combos = list(itertools.product(*[list(grid[p]) for p in paths]))
     films, shown = [], []

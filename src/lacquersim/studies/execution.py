@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from lacquersim.errors import RecipeError
+from lacquersim.i18n import _
 from lacquersim.model.stages import STAGES
 from lacquersim.studies.definition import PARAMETERS, Study
 
@@ -184,7 +185,7 @@ def evaluate(study: Study, inputs: pd.DataFrame | None = None, *, executor: Any 
 
         store = ResultStore(out, study.definition(), resume=resume)
     elif resume:
-        raise RecipeError("resume needs the results file of the study (out=...)", field="resume")
+        raise RecipeError(_("resume needs the results file of the study (out=...)"), field="resume")
     done = store.done_cases() if store is not None else set()
     todo = inputs[~inputs.index.isin(done)] if done else inputs
     client, own = _client(executor, workers)
@@ -238,8 +239,8 @@ def _check_workers(workers) -> int | None:
     if workers is None:
         return None
     if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or not 1 <= workers <= 1024:
-        raise RecipeError(f"expected a whole number of workers from 1 to 1024, got {workers!r}",
-                          field="workers")
+        raise RecipeError(_("expected a whole number of workers from 1 to 1024, got {value}")
+                          .format(value=repr(workers)), field="workers")
     return int(workers)
 
 
@@ -247,8 +248,8 @@ def _chunk_size(chunk_size, n: int, n_workers: int, distributed: bool) -> int:
     if chunk_size is not None:
         if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) \
                 or chunk_size < 1:
-            raise RecipeError(f"expected a whole number of cases above 0, got {chunk_size!r}",
-                              field="chunk_size")
+            raise RecipeError(_("expected a whole number of cases above 0, got {value}").format(
+                value=repr(chunk_size)), field="chunk_size")
         return int(chunk_size)
     if not distributed:
         return LOCAL_CHUNK
@@ -264,8 +265,8 @@ def _client(executor, workers):
     try:
         from distributed import Client, LocalCluster
     except ImportError:
-        raise RecipeError('a Dask executor needs dask.distributed: pip install "lacquersim[studies]"',
-                          field="executor") from None
+        raise RecipeError(_('a Dask executor needs dask.distributed: pip install '
+                            '"lacquersim[studies]"'), field="executor") from None
     if isinstance(executor, Client):
         return executor, False
     if isinstance(executor, str) and executor == "dask":
@@ -282,11 +283,11 @@ def _client(executor, workers):
         try:
             return Client(executor, timeout=10), False
         except OSError as exc:
-            raise RecipeError(f"cannot reach the Dask scheduler at {executor}: {exc}",
-                              field="scheduler") from None
-    raise RecipeError(f"executor must be 'local', 'dask', a dask.distributed.Client or a "
-                      f"scheduler address such as 'tcp://host:8786'; got {executor!r}",
-                      field="executor")
+            raise RecipeError(_("cannot reach the Dask scheduler at {address}: {reason}").format(
+                address=executor, reason=exc), field="scheduler") from None
+    raise RecipeError(_("executor must be 'local', 'dask', a dask.distributed.Client or a "
+                        "scheduler address such as 'tcp://host:8786'; got {value}").format(
+                            value=repr(executor)), field="executor")
 
 
 class _Progress:

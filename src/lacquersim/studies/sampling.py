@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from lacquersim.errors import RecipeError
+from lacquersim.i18n import _
 from lacquersim.studies.definition import PARAMETERS, Study
 
 __all__ = ["sample", "require_salib"]
@@ -71,7 +72,8 @@ def require_salib(what: str):
         import SALib.sample.morris  # noqa: F401
         import SALib.sample.sobol  # noqa: F401
     except ImportError:
-        raise RecipeError(f"{what} needs SALib: pip install \"lacquersim[studies]\"",
+        raise RecipeError(_('{what} needs SALib: pip install "lacquersim[studies]"').format(
+            what=what),
                           field="sample.method") from None
     import SALib
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from lacquersim.errors import RecipeError
+from lacquersim.i18n import _
 
 __all__ = ["ResultStore", "read_results", "METADATA_KEY"]
 
@@ -34,7 +35,7 @@ def _require_pyarrow():
         import pyarrow  # noqa: F401
         import pyarrow.parquet  # noqa: F401
     except ImportError:
-        raise RecipeError('writing Parquet needs pyarrow: pip install "lacquersim[studies]"',
+        raise RecipeError(_('writing Parquet needs pyarrow: pip install "lacquersim[studies]"'),
                           field="out") from None
     import pyarrow
 
@@ -46,14 +47,16 @@ def read_results(path) -> tuple[pd.DataFrame, dict]:
     pa = _require_pyarrow()
     path = Path(path)
     if not path.is_file():
-        raise RecipeError(f"no such results file: {path}", field="results")
+        raise RecipeError(_("no such results file: {file}").format(file=path), field="results")
     try:
         table = pa.parquet.read_table(path)
     except (OSError, pa.ArrowException) as exc:
-        raise RecipeError(f"cannot read {path} as Parquet: {exc}", field="results") from None
+        raise RecipeError(_("cannot read {file} as Parquet: {reason}").format(file=path, reason=exc),
+                          field="results") from None
     meta = table.schema.metadata or {}
     if METADATA_KEY not in meta:
-        raise RecipeError(f"{path} was not written by a lacquersim study", field="results")
+        raise RecipeError(_("{file} was not written by a lacquersim study").format(file=path),
+                          field="results")
     return table.to_pandas(), json.loads(meta[METADATA_KEY])
 
 
@@ -64,26 +67,27 @@ class ResultStore:
         self.pa = _require_pyarrow()
         self.path = Path(path)
         if self.path.suffix.lower() != ".parquet":
-            raise RecipeError(f"the results file ends in .parquet, got '{self.path.name}'",
-                              field="out")
+            raise RecipeError(_("the results file ends in .parquet, got '{name}'").format(
+                name=self.path.name), field="out")
         if not self.path.parent.is_dir():
-            raise RecipeError(f"folder {self.path.parent} does not exist", field="out")
+            raise RecipeError(_("folder {folder} does not exist").format(folder=self.path.parent),
+                              field="out")
         self.parts = self.path.with_name(self.path.name + ".parts")
         self.definition = definition
         self.text = json.dumps(definition, sort_keys=True)
         exists = self.path.exists() or self.parts.exists()
         if exists and not resume:
-            raise RecipeError(f"{self._shown()} already exists; resume it (--resume, resume=True) "
-                              f"or delete it", field="out")
+            raise RecipeError(_("{file} already exists; resume it (--resume, resume=True) or "
+                                "delete it").format(file=self._shown()), field="out")
         if self.path.exists():
-            _, meta = read_results(self.path)
+            _table, meta = read_results(self.path)
             self._compare(meta.get("definition", {}), str(self.path))
         elif self.parts.exists():
             try:
                 stored = json.loads((self.parts / "study.json").read_text(encoding="utf-8"))
             except (OSError, ValueError):
-                raise RecipeError(f"{self.parts} holds no readable study.json; delete it and run "
-                                  f"again", field="out") from None
+                raise RecipeError(_("{folder} holds no readable study.json; delete it and run "
+                                    "again").format(folder=self.parts), field="out") from None
             self._compare(stored, str(self.parts))
             for tmp in self.parts.glob("*.tmp"):  # a chunk a killed process was writing
                 tmp.unlink()
@@ -100,8 +104,9 @@ class ResultStore:
         keys = sorted(set(stored) | set(self.definition))
         differ = [k for k in keys if json.dumps(stored.get(k), sort_keys=True)
                   != json.dumps(self.definition.get(k), sort_keys=True)]
-        raise RecipeError(f"{where} holds another study (it differs in: {', '.join(differ)}); "
-                          f"use another --out, or delete it to start again", field="out")
+        raise RecipeError(_("{file} holds another study (it differs in: {fields}); use another "
+                            "--out, or delete it to start again").format(
+                                file=where, fields=", ".join(differ)), field="out")
 
     @property
     def finished(self) -> bool:
