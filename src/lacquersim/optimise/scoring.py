@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from lacquersim.errors import RecipeError
+from lacquersim.i18n import _
 from lacquersim.optimise.space import Space
 
 __all__ = ["Climate", "climates", "schedule", "Scorer", "runnable_recipe", "OBJECTIVES", "CONSTRAINTS"]
@@ -173,8 +174,10 @@ class Scorer:
         bad = res[res.tack_free.isna() | res.dry_hard.isna()]
         if len(bad):
             c = self.climates[bad.index[0]]
-            raise RecipeError(f"the competitor does not dry hard within {self.space.hours:g} h in "
-                              f"month {c.label}; give more hours or a data sheet", field="competitor")
+            raise RecipeError(_("the competitor does not dry hard within {h} h in month {month}; "
+                                "give more hours or a data sheet").format(
+                                    h=f"{self.space.hours:g}", month=c.label),
+                              field="competitor")
         cost = [self._cost(practice, self._coat(comp), k, float(res.dry_hard[k]))["total"]
                 for k in range(n)]
         return pd.DataFrame({"tack_free_h": res.tack_free.to_numpy(),
@@ -262,7 +265,7 @@ class Scorer:
 
         s = self.space
         if runs is None:
-            films, _ = self.films(xs)
+            films, _recipes = self.films(xs)
             runs = run_prepared(films, [s.base] * len(films), 1e-6, details=True)
             recipes = self._recipes  # the recipes films() built, not built again
         else:

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from lacquersim.errors import RecipeError
+from lacquersim.i18n import _
 from lacquersim.optimise.scoring import CONSTRAINTS, Scorer
 from lacquersim.optimise.space import Space
 
@@ -45,7 +46,7 @@ def _require_pymoo():
     try:
         import pymoo  # noqa: F401  (an optional extra)
     except ImportError:
-        raise RecipeError('the optimiser needs pymoo: pip install "lacquersim[optimise]"',
+        raise RecipeError(_('the optimiser needs pymoo: pip install "lacquersim[optimise]"'),
                           field="optimise") from None
 
 
@@ -111,8 +112,9 @@ def run_search(variables, evaluate: Callable, n_obj: int, n_constr: int, *, popu
             state = pickle.load(fh)
         differ = [k for k in key if state["key"][k] != key[k]]
         if differ:
-            raise RecipeError(f"{checkpoint.parent} holds another run (it differs in: "
-                              f"{', '.join(differ)}); choose another folder", field="out")
+            raise RecipeError(_("{folder} holds another run (it differs in: {fields}); choose "
+                                "another folder").format(folder=checkpoint.parent,
+                                                         fields=", ".join(differ)), field="out")
         algorithm = state["algorithm"]
         algorithm.problem.run = evaluate
         if hasattr(evaluate, "restore"):
@@ -220,25 +222,29 @@ def optimise(space: Space, budget: int, seed: int = 0, out_dir=None, *, resume: 
                           f"{type(space).__name__}", field="space")
     if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or not \
             space.population <= budget <= 10_000_000:
-        raise RecipeError(f"expected a whole number of evaluations from the population "
-                          f"({space.population}) to 10000000, got {budget!r}", field="budget")
+        raise RecipeError(_("expected a whole number of evaluations from the population ({n}) "
+                            "to 10000000, got {value}").format(n=space.population,
+                                                               value=repr(budget)),
+                          field="budget")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
-        raise RecipeError(f"expected a whole number from 0 to 4294967295, got {seed!r}", field="seed")
+        raise RecipeError(_("expected a whole number from {low} to {high}, got {value}").format(
+            low=0, high=4294967295, value=repr(seed)), field="seed")
     workers = _check_workers(workers)
     ckpt = None
     if out_dir is not None:
         out_dir = Path(out_dir)
         if out_dir.exists() and not out_dir.is_dir():
-            raise RecipeError(f"{out_dir} is a file; give a folder", field="out")
+            raise RecipeError(_("{file} is a file; give a folder").format(file=out_dir), field="out")
         if not out_dir.parent.is_dir():
-            raise RecipeError(f"folder {out_dir.parent} does not exist", field="out")
+            raise RecipeError(_("folder {folder} does not exist").format(folder=out_dir.parent),
+                              field="out")
         ckpt = out_dir / CHECKPOINT
         if ckpt.exists() and not resume:
-            raise RecipeError(f"{out_dir} holds a run; resume it (--resume) or choose another "
-                              f"folder", field="out")
+            raise RecipeError(_("{folder} holds a run; resume it (--resume) or choose another "
+                                "folder").format(folder=out_dir), field="out")
         out_dir.mkdir(exist_ok=True)
     elif resume:
-        raise RecipeError("resume needs the run's folder (out_dir)", field="resume")
+        raise RecipeError(_("resume needs the run's folder (out_dir)"), field="resume")
 
     t0 = time.perf_counter()
     scorer = Scorer(space)
@@ -389,7 +395,7 @@ def _band_check(result: OptimiseResult, scorer: Scorer) -> None:
         member = Scorer.__new__(Scorer)
         member.__dict__.update(scorer.__dict__)
         member.space = _with_parameters(space, pset)
-        films, _ = member.films(xs)
+        films, _recipes = member.films(xs)
         runs = run_prepared(films, [space.base] * len(films), 1e-6, details=True)
         d = member.details(xs, runs)
         ratios[j] = d.time_ratio.to_numpy().reshape(len(ids), len(scorer.climates))
