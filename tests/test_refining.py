@@ -342,3 +342,11 @@ def test_a_recipe_name_is_accepted_wherever_a_recipe_is(name):
     with pytest.raises(RecipeError) as e:
         f(42)
     assert e.value.field == "recipe"
+
+
+def test_a_long_hot_rest_after_the_laccase_died_refines():
+    """Found by the fuzzer: LSODA gave up (excess work) on laccase decaying at
+    90 °C during a day's rest; the step must still refine."""
+    out = refining.process("japan", [{"step": "nayashi", "minutes": 620, "rpm": 30.0, "temperature_c": 54},
+                                     {"step": "rest", "days": 1.0, "temperature_c": 90.0}])
+    assert 0.0 <= out["laccase_percent"] < 1e-9 and 0.0 < out["monomer_percent"] < 5.0

@@ -73,6 +73,7 @@ about 10 µm for raw sap and about 1 µm at 5 % water after full kurome
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence  # noqa: F401
 
@@ -307,7 +308,7 @@ def _rhs_factory(mat: Material, ph: _Phase):
 
 
 def _integrate(mat: Material, ph: _Phase, y0: list[float]) -> list[float]:
-    from scipy.integrate import odeint
+    from scipy.integrate import ODEintWarning, odeint, solve_ivp
 
     rhs = _rhs_factory(mat, ph)
     if ph.minutes < 1e-6:
@@ -317,11 +318,19 @@ def _integrate(mat: Material, ph: _Phase, y0: list[float]) -> list[float]:
     else:
         # LSODA through odeint: the same integrator as solve_ivp's "LSODA" with
         # a third less overhead per step (the optimiser refines every candidate)
-        ys, info = odeint(rhs, y0, [0.0, ph.minutes], tfirst=True, rtol=1e-8,
-                          atol=[1e-10, 1e-10, 1e-12, 1e-9], full_output=True, mxstep=100_000)
+        atol = [1e-10, 1e-10, 1e-12, 1e-9]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ODEintWarning)  # handled below
+            ys, info = odeint(rhs, y0, [0.0, ph.minutes], tfirst=True, rtol=1e-8, atol=atol,
+                              full_output=True, mxstep=100_000)
         y = ys[-1]
-        if info["message"] != "Integration successful." or not np.all(np.isfinite(y)):  # pragma: no cover
-            raise RuntimeError(f"refining step integration failed: {info['message']}")
+        if info["message"] != "Integration successful." or not np.all(np.isfinite(y)):
+            # LSODA can keep switching methods on a very stiff decay (laccase
+            # dying at 90 °C during a long rest): Radau, implicit throughout
+            sol = solve_ivp(rhs, (0.0, ph.minutes), y0, method="Radau", rtol=1e-8, atol=atol)
+            y = sol.y[:, -1]
+            if not sol.success or not np.all(np.isfinite(y)):  # pragma: no cover
+                raise RuntimeError(f"refining step integration failed: {sol.message}")
     return [max(float(y[0]), 0.0), min(max(float(y[1]), 0.0), 1.0),
             min(max(float(y[2]), 0.0), 1.0), max(float(y[3]), 0.0)]
 
