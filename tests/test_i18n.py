@@ -317,3 +317,22 @@ def test_every_bundled_recipe_in_vietnamese(name, po, capsys, monkeypatch):
 def test_compare_of_every_bundled_recipe_in_vietnamese(po, capsys, monkeypatch):
     names = sorted(ls.bundled_recipes()["name"])
     _check_vietnamese(_run(capsys, monkeypatch, ["compare", *names, "--cells", "8"]), po)
+
+
+@pytest.mark.parametrize("prices", ["{electricity_vnd_per_kwh: -5}",
+                                    "{electricity_vnd_per_kwh: {source: x}}",
+                                    "{electricity_vnd_per_kwh: {value: 1987, source: 5}}",
+                                    "{electricity_vnd_per_kwh: x}", "{nope: 1}", "[1, 2]"])
+def test_a_bad_prices_section_is_reported_in_vietnamese(prices, po, capsys, monkeypatch,
+                                                        tmp_path):
+    import yaml
+
+    space = Path(__file__).resolve().parents[1] / "experiments" / "optimise" / "phu-tho-laccol.yaml"
+    d = yaml.safe_load(space.read_text(encoding="utf-8"))
+    d["prices"] = yaml.safe_load(prices)
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(d, allow_unicode=True), encoding="utf-8")
+    os.chdir(tmp_path)
+    out = _run(capsys, monkeypatch, ["optimise", "s.yaml", "--budget", "16", "--out", "o"], 2)
+    assert out.startswith("lacquersim: lỗi: ") and "prices" in out
+    _check_vietnamese(out, po)
+    assert not (tmp_path / "o").exists()

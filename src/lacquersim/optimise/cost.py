@@ -146,6 +146,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from lacquersim.errors import RecipeError
+from lacquersim.i18n import _
 from lacquersim.kernels.formulas import R_GAS, psat_water_c
 
 __all__ = ["Prices", "Cabinet", "Oven", "Ambient", "practice_cost", "material_cost",
@@ -178,13 +179,16 @@ _CATECHOL_PRICED_RAW = "laccol"  # the sap lacquer the prices cover: sơn ta
 # ---------------------------------------------------------------------------
 def _number(value: Any, where: str, *, lo: float = 0.0, hi: float = math.inf,
             lo_open: bool = False, unit: str = "") -> float:
-    allowed = (f"{'>' if lo_open else '≥'} {lo:g}" + (f" and ≤ {hi:g}" if hi < math.inf else "")
+    allowed = (f"{'>' if lo_open else '≥'} {lo:g}"
+               + (_(" and ≤ {hi}").format(hi=f"{hi:g}") if hi < math.inf else "")
                + (f" ({unit})" if unit else ""))
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise RecipeError(f"{value!r} is not a number; allowed: a number {allowed}", field=where)
+        raise RecipeError(_("{value} is not a number; allowed: a number {allowed}").format(
+            value=repr(value), allowed=allowed), field=where)
     v = float(value)
     if not math.isfinite(v) or v < lo or (lo_open and v == lo) or v > hi:
-        raise RecipeError(f"{v:g} is not allowed; allowed: a number {allowed}", field=where)
+        raise RecipeError(_("{value} is not allowed; allowed: a number {allowed}").format(
+            value=f"{v:g}", allowed=allowed), field=where)
     return v
 
 
@@ -192,14 +196,16 @@ def _mapping(d: Any, where: str) -> Mapping:
     if d is None:
         return {}
     if not isinstance(d, Mapping):
-        raise RecipeError(f"expected a mapping of names to values, got {type(d).__name__}", field=where)
+        raise RecipeError(_("expected a mapping of names to values, got {type}").format(
+            type=type(d).__name__), field=where)
     return d
 
 
 def _unknown(d: Mapping, allowed, where: str) -> None:
     for k in d:
         if k not in allowed:
-            raise RecipeError(f"unknown key {k!r}; allowed: {', '.join(allowed)}", field=f"{where}.{k}")
+            raise RecipeError(_("unknown key {key}; allowed: {keys}").format(
+                key=repr(k), keys=", ".join(allowed)), field=f"{where}.{k}")
 
 
 # ---------------------------------------------------------------------------
@@ -323,11 +329,12 @@ class Prices:
             if isinstance(v, Mapping):
                 _unknown(v, ("value", "source"), f)
                 if "value" not in v:
-                    raise RecipeError("a price given as a mapping needs 'value' (and may have "
-                                      "'source')", field=f)
+                    raise RecipeError(_("a price given as a mapping needs 'value' (and may "
+                                        "have 'source')"), field=f)
                 src = v.get("source")
                 if src is not None and not isinstance(src, str):
-                    raise RecipeError(f"a source is text, got {src!r}", field=f"{f}.source")
+                    raise RecipeError(_("a source is text, got {value}").format(value=repr(src)),
+                                      field=f"{f}.source")
                 v = v["value"]
                 given.append((k, src if src else f"given in {where}; no source given"))
             else:
@@ -410,7 +417,8 @@ def _from_dict(cls, d: Mapping | None, where: str, ranges: Mapping[str, tuple]):
             lo, hi, lo_open, unit = ranges[k]
             out[k] = _number(v, f"{where}.{k}", lo=lo, hi=hi, lo_open=lo_open, unit=unit)
         elif not isinstance(v, bool):
-            raise RecipeError(f"{v!r} is not allowed; allowed: true or false", field=f"{where}.{k}")
+            raise RecipeError(_("{value} is not allowed; allowed: true or false").format(
+                value=repr(v)), field=f"{where}.{k}")
         else:
             out[k] = v
     return cls(**out)

@@ -32,7 +32,7 @@ A space file::
       wrinkle_max: 1.0                  # wrinkle index at set-to-touch
       hardness_min_k: 0                 # Tg − T of the surface at the end, K
       laccol_min_percent: 70            # the laccol content's floor
-    prices: {electricity: 1987}         # VND; see lacquersim.optimise.cost
+    prices: {electricity_vnd_per_kwh: 1987}  # see lacquersim.optimise.cost
     cabinet: {}                         # cabinet model overrides
     n_cells: 30
 
