@@ -41,6 +41,7 @@ from lacquersim.errors import RecipeError
 from lacquersim.i18n import _, get_language
 from lacquersim.model import schema
 from lacquersim.model.schedule import Schedule, Step
+from lacquersim.model.validation import line_of
 
 __all__ = ["FilmSpec", "CoatsSpec", "StateSpec", "RefiningStep", "AdditivesSpec", "Recipe"]
 
@@ -409,8 +410,7 @@ def _build(data: Any, *, file: str | None, lines: Mapping[str, int] | None,
             path = f"drying.{name}" if name in params else "drying"
             raise RecipeError(_("the {preset} preset's air: {problem}").format(
                 preset=dr["preset"], problem=e.problem), field=path,
-                              file=file, line=(lines or {}).get(path, (lines or {}).get("drying"))
-                              ) from None
+                              file=file, line=line_of(lines, path)) from None
         preset = (("preset", dr["preset"]),) + tuple(params.items())
     else:
         raw_steps = dr["steps"] if "steps" in dr else [dr]

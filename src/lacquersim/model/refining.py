@@ -86,6 +86,7 @@ from lacquersim.kernels.formulas import (T_THERMAL_REF, arrhenius, native_fracti
                                          thermal_onset)
 from lacquersim.model.materials import Material, get_material, with_additives
 from lacquersim.model.units import convert
+from lacquersim.model.validation import line_of
 
 __all__ = ["refine", "initial_state", "effective_material", "process", "viscosity_pa_s",
            "water_volume_fraction", "water_activity", "STATE_FIELDS", "MAX_WATER_PERCENT",
@@ -400,7 +401,7 @@ def process(material: Material | str, steps: Sequence[Any], *, water_percent: fl
                       "lacquer): add less water or evaporate first").format(
                           added=f"{payload:g}", water=f"{w_new:.1f}",
                           top=f"{MAX_WATER_PERCENT:g}"),
-                    field=path, file=source, line=_line(lines, path))
+                    field=path, file=source, line=line_of(lines, path))
             phi_old, phi_new = _phi_of_u(u_old, rho_s), _phi_of_u(u_new, rho_s)
             if d_raw > 0 and phi_new > 0:
                 y[3] = (phi_old * y[3] + (phi_new - phi_old) * d_raw) / phi_new
@@ -418,16 +419,6 @@ def process(material: Material | str, steps: Sequence[Any], *, water_percent: fl
                                                 "monomer_percent", "laccase_percent",
                                                 "droplet_um"])
     return out
-
-
-def _line(lines: Mapping[str, int] | None, path: str) -> int | None:
-    if not lines:
-        return None
-    while path:
-        if path in lines:
-            return lines[path]
-        path = path.rsplit(".", 1)[0] if "." in path else ""
-    return None
 
 
 # ---------------------------------------------------------------------------
@@ -591,7 +582,7 @@ def refined_values(recipe, mat: Material, viscosity: bool = True) -> tuple:
                   gel=f"{mat['alpha_gel']:.2f}")
             + ("; " + _("refine less (shorter or cooler steps, or an open vessel)")
                if st is None else ""),
-            field=where, file=getattr(recipe, "source", None), line=_line(lines, where))
+            field=where, file=getattr(recipe, "source", None), line=line_of(lines, where))
     if not mat.enzymatic:
         laccase = 0.0
     if mat["droplet_raw"] <= 0:

@@ -227,6 +227,18 @@ def _num(x: float) -> str:
     return repr(x)
 
 
+def line_of(lines: Mapping[str, int] | None, path: str) -> int | None:
+    """The line of dotted ``path`` in a file's line map, else of its nearest
+    ancestor that has one (None: none known)."""
+    lines = lines or {}
+    while True:
+        if path in lines:
+            return lines[path]
+        if not path:
+            return None
+        path = path.rsplit(".", 1)[0] if "." in path else ""
+
+
 @dataclass(frozen=True)
 class Rule:
     """A check across fields, run after every field is valid.
@@ -385,12 +397,7 @@ class _Validator:
     # -- errors -------------------------------------------------------------
     def line(self, path: str) -> int | None:
         """Line of ``path``, else of its nearest ancestor that has one."""
-        while True:
-            if path in self.lines:
-                return self.lines[path]
-            if not path:
-                return None
-            path = path.rsplit(".", 1)[0] if "." in path else ""
+        return line_of(self.lines, path)
 
     def error(self, path: str, problem: str) -> RecipeError:
         return RecipeError(problem, field=printable(path) or None, file=self.file,

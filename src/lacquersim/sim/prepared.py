@@ -26,6 +26,7 @@ from lacquersim.model.refining import (MAX_WATER_PERCENT, STATE_FIELDS, effectiv
                                        viscosity_pa_s, _additives)
 from lacquersim.model.schedule import Schedule
 from lacquersim.model.units import to_si
+from lacquersim.model.validation import line_of
 
 __all__ = ["PreparedFilm", "prepare", "as_recipe"]
 
@@ -157,13 +158,4 @@ def _check_humidity(mat: Material, schedule: Schedule, recipe: Recipe) -> None:
                   rh=f"{rh:g}", material=mat.name, water=f"{MAX_WATER_PERCENT:g}",
                   top=f"{shown:g}"),
             field=path, file=recipe.source if mine else None,
-            line=_line_of(recipe, path) if mine else None)
-
-
-def _line_of(recipe: Recipe, path: str) -> int | None:
-    lines = recipe.lines or {}
-    while path:
-        if path in lines:
-            return lines[path]
-        path = path.rpartition(".")[0]
-    return None
+            line=line_of(recipe.lines, path) if mine else None)
