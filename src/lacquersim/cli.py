@@ -45,7 +45,7 @@ SUMMARY_ROWS = (
     ("o2_consumed_mol_m2", N_("O2 consumed"), "mol/m²", ".3g"),
     ("catechol_converted_percent", N_("catechol converted"), "%", ".1f"),
 )
-# the same for a lacquer whose volatile is a thinner (see _summary_label)
+# the same for a lacquer whose volatile is a thinner (see _volatile)
 N_("thinner left"), N_("thinner left (%)")
 # Recipe field -> the option that sets it, so errors name what the user typed.
 OPTION_FIELDS = {"drying.temperature_c": "--temperature", "drying.rh_percent": "--rh",
@@ -484,7 +484,7 @@ def _format_run(recipe, summary: dict) -> str:
     mat = _material_or_none(recipe.material)
     init = summary.get("initial_state")
     if isinstance(init, dict) and init:
-        parts = [_labelled(_state_key(k, mat), v) for k, v in init.items() if _applies(k, mat)]
+        parts = [_labelled(_volatile(k, mat), v) for k, v in init.items() if _applies(k, mat)]
         lines += _wrap_parts(parts, _field_line(N_("initial"), ""))
     elif recipe.state is None:
         lines.append(_field_line(N_("initial"), _("material defaults")))
@@ -546,7 +546,7 @@ def _format_run(recipe, summary: dict) -> str:
             if summary.get("figures_of") == "whole build" else
             _("Film figures (end of the {h} h schedule; wrinkle index > 1 = wrinkle risk)"))
     lines += [""] + wrap(head.format(h=h))
-    rows = [(key, _(_summary_label(label, mat)), unit, spec)
+    rows = [(key, _(_volatile(label, mat)), unit, spec)
             for key, label, unit, spec in SUMMARY_ROWS if key in summary and _applies(key, mat)]
     label_width = max(width(r[1]) for r in rows)
     for key, label, unit, spec in rows:
@@ -557,8 +557,8 @@ def _format_run(recipe, summary: dict) -> str:
 def _coat_figure_lines(coats: list, mat) -> list[str]:
     """Each coat's own end-of-schedule figures (its cells only), under a build's."""
     cols = [("final_tg_minus_t_c", N_("Tg - T at its top (°C)"), ".1f"),
-            # (N_ marks both: _summary_label may give the thinner's)
-            ("water_left_percent", _summary_label(N_("water left (%)"), mat), ".3g"),
+            # (N_ marks both: _volatile may give the thinner's)
+            ("water_left_percent", _volatile(N_("water left (%)"), mat), ".3g"),
             ("catechol_converted_percent", N_("catechol converted (%)"), ".1f")]
     cols = [c for c in cols if _applies(c[0], mat)]
     if not coats or not all(k in coats[0] for k, _h, _f in cols):
@@ -605,17 +605,12 @@ def _applies(key: str, mat) -> bool:
     return True
 
 
-def _state_key(key: str, mat) -> str:
-    """``water_*`` read as thinner for a lacquer whose volatile is a solvent."""
-    if mat is not None and not mat.is_water and key.startswith("water"):
-        return "thinner" + key[len("water"):]
-    return key
-
-
-def _summary_label(label: str, mat) -> str:
-    if mat is not None and not mat.is_water and label.startswith("water"):
-        return "thinner" + label[len("water"):]
-    return label
+def _volatile(text: str, mat) -> str:
+    """A key or label on water (``water_percent``, "water left") read as thinner
+    for a lacquer whose volatile is a solvent."""
+    if mat is not None and not mat.is_water and text.startswith("water"):
+        return "thinner" + text[len("water"):]
+    return text
 
 
 def _title(recipe) -> list[str]:
