@@ -321,6 +321,8 @@ def air_problem(step) -> tuple[str, str] | None:
     t0, rh0 = float(get("temperature_c")), float(get("rh_percent"))
     t1 = t0 if get("end_temperature_c") is None else float(get("end_temperature_c"))
     rh1 = rh0 if get("end_rh_percent") is None else float(get("end_rh_percent"))
+    if max(t0, t1) <= 100.0 and max(rh0, rh1) <= 100.0:
+        return None  # up to the boiling point air at 1 atm can hold any RH up to 100 %
     for f in np.linspace(0.0, 1.0, 21):  # a ramp: along the way, not only its ends
         t, rh = t0 + f * (t1 - t0), rh0 + f * (rh1 - rh0)
         top = air_max_rh_percent(t)
