@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from lacquersim.i18n import N_, _
 from lacquersim.notices import compile_notice
+from lacquersim.progress import Bar
 
 __all__ = ["add_commands", "format_summary", "run_summary"]
 
@@ -71,31 +72,6 @@ def _option_error(exc):
     return exc
 
 
-class _Bar:
-    """A tqdm bar on stderr fed by the optimiser's ``progress(done, total)``."""
-
-    def __init__(self, enabled: bool):
-        self.enabled = enabled
-        self.bar = None
-
-    def __call__(self, done: int, total: int) -> None:
-        if self.bar is None and self.enabled:  # on the first report: no bar before a mistake
-            self.enabled = False
-            try:
-                from tqdm import tqdm
-            except ImportError:
-                return
-            # a resumed run starts where its checkpoint ended: the rate counts only new work
-            self.bar = tqdm(total=total, initial=done, unit="eval", dynamic_ncols=True,
-                            smoothing=0.1, mininterval=0.5)
-        if self.bar is not None and done > self.bar.n:
-            self.bar.update(done - self.bar.n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
 def _command(args) -> str:
     import shlex
 
@@ -124,7 +100,10 @@ def _cmd_optimise(args) -> int:
     space = load_space(args.space)
     executor = args.scheduler or ("dask" if args.dask else "local")
     compile_notice("bdf.integrate_batch")
-    bar = _Bar(not args.json)
+    # a bar whenever there is no JSON to keep clean, from the first report;
+    # a resumed run starts where its checkpoint ended
+    bar = Bar("eval", enabled=not args.json, delay=0.0, resume=True, leave=True,
+              smoothing=0.1, mininterval=0.5)
     try:
         try:
             result = optimise(space, args.budget, seed=args.seed, out_dir=args.out,
