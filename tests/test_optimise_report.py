@@ -115,6 +115,7 @@ def test_every_recipe_reloads_and_gives_the_stage_times_of_the_search(run, space
         assert text.startswith("# Found by lacquersim optimise")
         assert f"candidate {cand}" in text and f"seed {result.seed}" in text
         recipe = ls.load_recipe(str(path))
+        assert recipe.name_vi == ""  # not the base recipe's Vietnamese title
         res = ls.simulate(recipe, n_cells=space.n_cells)
         row = d[(d.candidate == cand) & (d.month == month) & d.year.isna()].iloc[0]
         for s in STAGES:

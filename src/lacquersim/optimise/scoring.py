@@ -377,6 +377,8 @@ def runnable_recipe(space: Space, x: Mapping, climate: Climate, *, name: str | N
                 f"then {what}")
     return rec.with_values({
         "name": name or f"{space.base.name}, optimised",
+        # the base's Vietnamese title names the base, not this candidate
+        "name_vi": None,
         "description": f"Found by lacquersim optimise: dried {what}, {month} at "
                        f"{space.station} ({space.hours:g} h).",
         "drying": drying})
