@@ -19,12 +19,14 @@ _NOTICED: set = set()
 
 
 def _cached(kernel: str) -> bool | None:
-    """Whether ``kernel`` is in numba's on-disk cache next to the kernels'
-    sources and still theirs; None when numba caches elsewhere
-    (NUMBA_CACHE_DIR), where this cannot tell."""
+    """Whether ``kernel`` is shipped compiled for this host, or in numba's
+    on-disk cache next to the kernels' sources and still theirs; None when
+    numba caches elsewhere (NUMBA_CACHE_DIR), where this cannot tell."""
     from lacquersim.kernels import _kernel_cache as kc
     from lacquersim.kernels import vecmath  # noqa: F401  (drops stale cached kernels first)
 
+    if kc.prebuilt_has(kernel):
+        return True
     if os.environ.get("NUMBA_CACHE_DIR"):
         return None
     here = Path(kc.__file__).parent

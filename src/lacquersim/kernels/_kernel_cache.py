@@ -19,9 +19,15 @@ else may have set (llvmlite cannot read an option back).
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import sys
 from pathlib import Path
 
+import numba
 from numba.core import event
+from numba.core.caching import FunctionCache, IndexDataCacheFile
+from numba.core.registry import CPUDispatcher
 
 # every module of the kernels, this one too (it decides which compilations
 # get CODEGEN_OPTIONS)
@@ -130,3 +136,112 @@ def install_codegen_options():
         _listener = _CodegenOptions()
         event.register("numba:compile", _listener)
     return _listener
+
+
+# -- prebuilt kernels ---------------------------------------------------------
+# A fresh install would compile the solver for ~20 s on its first run. The
+# package therefore ships the entry kernels already compiled (tools/
+# prebuild_kernels.py writes them), as numba cache entries for a few CPU
+# flavours: the build machine's own CPU, x86-64-v4 (AVX-512) and x86-64-v3
+# (AVX2). A kernel not in the user's cache is looked up there, best flavour
+# the host can run first; anything else (other numba, Python, sources or
+# CPU) compiles as before. LACQUERSIM_PREBUILT=0 turns the lookup off;
+# LACQUERSIM_PREBUILT=<cpu> (e.g. x86-64-v3) allows that flavour only.
+
+PREBUILT = Path(__file__).parent / "prebuilt"
+MANIFEST = "manifest.json"
+# what each portable flavour requires of the host (LLVM's x86-64 levels)
+_V2 = ("cx16", "popcnt", "sahf", "sse3", "sse4.1", "sse4.2", "ssse3")
+_V3 = _V2 + ("avx", "avx2", "bmi", "bmi2", "f16c", "fma", "lzcnt", "movbe", "xsave")
+_V4 = _V3 + ("avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl")
+PORTABLE = {"x86-64-v4": _V4, "x86-64-v3": _V3}
+
+
+def _host_features() -> set:
+    import llvmlite.binding as llvm
+
+    try:
+        return {k for k, v in llvm.get_host_cpu_features().items() if v}
+    except RuntimeError:  # LLVM cannot tell on this host
+        return set()
+
+
+def prebuilt_flavours(native: tuple, manifest: dict | None = None) -> list:
+    """The magic tuples (triple, cpu, features) of the prebuilt entries this
+    host can run, best first: its own CPU, then the portable levels."""
+    manifest = _manifest() if manifest is None else manifest
+    if not manifest:
+        return []
+    triple = native[0]
+    shipped = [tuple(m) for m in manifest.get("flavours", [])]
+    out = [native] if native in shipped else []
+    host = None
+    for cpu, needs in PORTABLE.items():
+        m = (triple, cpu, "")
+        if m in shipped:
+            host = _host_features() if host is None else host
+            if set(needs) <= host:
+                out.append(m)
+    only = os.environ.get("LACQUERSIM_PREBUILT", "1")
+    return out if only == "1" else [m for m in out if m[1] == only]
+
+
+def prebuilt_has(kernel: str) -> bool:
+    """Whether this host can load ``kernel`` ("bdf.integrate") from the
+    shipped entries (some signature of it; the lookup itself is per signature)."""
+    from numba.core.registry import cpu_target
+
+    if not _manifest() or not any(PREBUILT.glob(f"{kernel}-*.nbi")):
+        return False
+    return bool(prebuilt_flavours(cpu_target.target_context.codegen().magic_tuple()))
+
+
+_manifest_cache: dict = {}
+
+
+def _manifest() -> dict:
+    """The prebuilt manifest if it matches these sources, numba and Python
+    (and LACQUERSIM_PREBUILT is not 0), else {}."""
+    if os.environ.get("LACQUERSIM_PREBUILT", "1") == "0":
+        return {}
+    if "m" not in _manifest_cache:
+        try:
+            m = json.loads((PREBUILT / MANIFEST).read_text())
+        except (OSError, ValueError):
+            m = {}
+        here = {"digest": sources_digest(Path(__file__).parent), "numba": numba.__version__,
+                "python": "%d.%d" % sys.version_info[:2]}
+        _manifest_cache["m"] = m if all(m.get(k) == v for k, v in here.items()) else {}
+    return _manifest_cache["m"]
+
+
+class PrebuiltCache(FunctionCache):
+    """numba's cache of one kernel, with a second, read-only place to look:
+    the entries shipped in :data:`PREBUILT`."""
+
+    def _load_overload(self, sig, target_context):
+        data = super()._load_overload(sig, target_context)
+        if data is not None or not self._enabled:
+            return data
+        codegen = target_context.codegen()
+        flavours = prebuilt_flavours(codegen.magic_tuple())
+        if not flavours:
+            return None
+        shipped = IndexDataCacheFile(cache_path=str(PREBUILT), filename_base=self._impl.filename_base,
+                                     source_stamp=self._impl.locator.get_source_stamp())
+        key = self._index_key(sig, codegen)
+        for magic in flavours:
+            data = shipped.load((key[0], magic) + tuple(key[2:]))
+            if data is not None:
+                return self._impl.rebuild(target_context, data)
+        return None
+
+
+def use_prebuilt(namespace: dict) -> None:
+    """Give every cached kernel defined in ``namespace`` (a module's globals)
+    the prebuilt lookup. Called at the end of each kernel module."""
+    module = namespace.get("__name__")
+    for obj in list(namespace.values()):
+        if (isinstance(obj, CPUDispatcher) and getattr(obj.py_func, "__module__", None) == module
+                and type(getattr(obj, "_cache", None)) is FunctionCache):
+            obj._cache = PrebuiltCache(obj.py_func)

@@ -35,7 +35,7 @@ from . import film
 
 from . import layout
 from . import vecmath as vm
-from ._kernel_cache import INTERNAL
+from ._kernel_cache import INTERNAL, use_prebuilt
 from .layout import NF, NQ
 from .indicators import N_STAGES, indicator, wrinkle
 from .linalg import NFAC, block_factor, block_solve, q_first
@@ -700,3 +700,6 @@ def integrate_batch(Y0, TB, PP, DZ, rtol, ATOL, max_steps,
                               rec_t, rec_h, rec_order, rec_seg, rec_D, rec_n)[0]
         stage_w[b] = sw[0]
         fail[b] = fl[0]
+
+
+use_prebuilt(globals())  # the shipped compiled kernels (_kernel_cache)

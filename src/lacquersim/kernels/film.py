@@ -14,7 +14,7 @@ import numpy as np
 from numba import njit
 
 from . import vecmath as vm
-from ._kernel_cache import INTERNAL
+from ._kernel_cache import INTERNAL, use_prebuilt
 from .laws import (c_saturation, conditions, conversion, gas_coefficient, glass, integral_powers,
                    isotherm, rate_constants)
 from .layout import (NF, F_PHI, F_C, F_M, F_S, F_E, Q_O2_IN, Q_O2_USED, Q_VOL_OUT, Q_W_MADE,
@@ -373,3 +373,6 @@ def cell_diagnostics(y, N, p, T, out):
         out[i, 1] = tg
         out[i, 2] = aw
         out[i, 3] = an / (an + cn)
+
+
+use_prebuilt(globals())  # the shipped compiled kernels (_kernel_cache)

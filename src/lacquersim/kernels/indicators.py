@@ -15,6 +15,7 @@ from numba import njit
 from . import laws
 
 from . import layout
+from ._kernel_cache import use_prebuilt
 from .film import NF, F_M, F_S, F_PHI
 
 
@@ -87,3 +88,6 @@ def wrinkle(t, y, p, dz, i0, i1):
             w = g
         a_prev = a
     return w * L
+
+
+use_prebuilt(globals())  # the shipped compiled kernels (_kernel_cache)

@@ -14,7 +14,7 @@ from numba import njit
 
 from . import formulas
 from . import vecmath as vm
-from ._kernel_cache import INTERNAL
+from ._kernel_cache import INTERNAL, use_prebuilt
 from .formulas import R_GAS
 from .layout import (K_ACRIT_NH, K_AREA, K_AUTOX, K_DO0_T, K_DW0_T, K_INACT, K_INV_ISON,
                      K_INV_PHIEX, K_INV_WG, K_IPOW, K_LAC, K_LN_INV_PHIEX, K_LN_ISOA, K_THERM,
@@ -181,3 +181,6 @@ def rate_constants(T, p, kc):
     kc[K_INV_PHIEX] = 1.0 / p[P_PHIEX]
     kc[K_DO0_T] = arr(p[P_DO0], p[P_EDO], T)  # diffusion is activated too
     kc[K_DW0_T] = arr(p[P_DW0], p[P_EDW], T)
+
+
+use_prebuilt(globals())  # the shipped compiled kernels (_kernel_cache)

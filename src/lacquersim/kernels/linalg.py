@@ -15,7 +15,7 @@ from numba import njit
 
 from . import layout
 from . import vecmath as vm
-from ._kernel_cache import INTERNAL
+from ._kernel_cache import INTERNAL, use_prebuilt
 from .layout import NF, NQ
 
 # Neighbouring cells are coupled only through the transported fields (the
@@ -252,3 +252,6 @@ def q_first(Qrow, qlo):
         while j < Qrow.shape[1] and Qrow[q, j] == 0.0:
             j += 1
         qlo[q] = j
+
+
+use_prebuilt(globals())  # the shipped compiled kernels (_kernel_cache)

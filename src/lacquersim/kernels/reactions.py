@@ -8,7 +8,7 @@ import numpy as np
 from numba import njit
 
 from . import vecmath as vm
-from ._kernel_cache import INTERNAL
+from ._kernel_cache import INTERNAL, use_prebuilt
 from .laws import _isotherm_x, conversion, glass, mobility
 from .layout import (F_C, F_E, F_M, F_PHI, F_S, K_ACRIT_NH, K_AREA, K_AUTOX, K_INACT, K_INV_ISON,
                      K_INV_PHIEX, K_INV_WG, K_IPOW, K_LAC, K_LN_INV_PHIEX, K_LN_ISOA, K_THERM, NF,
@@ -197,3 +197,6 @@ def _cell_reactions(phi, c, m, s, e, T, p, kc, want_jac, dsrc, x, an, cb, r, ez)
 
     return (p[P_NUW] * rL, -p[P_NUL] * p[P_CCAT] * rL - p[P_NUS] * p[P_CDB] * rS,
             -rL - rT, -rS, src_e)
+
+
+use_prebuilt(globals())  # the shipped compiled kernels (_kernel_cache)

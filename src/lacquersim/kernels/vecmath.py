@@ -21,7 +21,7 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from ._kernel_cache import ensure_consistent, install_codegen_options
+from ._kernel_cache import ensure_consistent, install_codegen_options, use_prebuilt
 
 # every compiled module of the kernels imports this one first
 ensure_consistent()  # before any kernel is loaded from the on-disk cache
@@ -192,3 +192,6 @@ def _lane_sums(square):
 dot_lanes = _lane_sums(False)
 # (s_0 … s_7) with s_k = Σ_i (a[j]·b[j])², j = lo + 8i + k, i < n8 (no bounds check)
 sumsq_lanes = _lane_sums(True)
+
+
+use_prebuilt(globals())  # the shipped compiled kernels (_kernel_cache)

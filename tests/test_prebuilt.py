@@ -1,0 +1,74 @@
+"""The kernels shipped compiled (src/lacquersim/kernels/prebuilt/): current,
+used on a first run, and giving the same numbers as a compilation."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lacquersim.kernels import _kernel_cache as kc
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# stage times (h) of a bundled recipe, printed by a fresh process that counts numba's compilations
+PROBE = """
+import json, sys
+from numba.core import event
+compiled = []
+class L(event.Listener):
+    def on_start(self, ev): compiled.append(ev.data["dispatcher"].py_func.__qualname__)
+    def on_end(self, ev): pass
+event.register("numba:compile", L())
+from lacquersim.sim.simulation import simulate
+out = {}
+for name in ("vietnam-raw", "japan-baked", "cashew-workshop"):
+    out[name] = [None if x != x else float(x) for x in simulate(name).stages.to_numpy()]
+out["general powers"] = [None if x != x else float(x) for x in simulate("vietnam-raw", parameters={"beta_w": 2.5}).stages.to_numpy()]
+print(json.dumps({"stages": out, "compiled": compiled}))
+"""
+
+
+def _probe(tmp_path, flavour: str) -> dict:
+    cache = tmp_path / f"cache-{flavour}"
+    cache.mkdir()
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache), LACQUERSIM_PREBUILT=flavour)
+    proc = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _usable() -> list:
+    """The shipped flavours this host and these versions can use, else skip."""
+    from numba.core.registry import cpu_target
+
+    if not kc._manifest():
+        pytest.skip("the shipped kernels serve another numba or Python (they compile instead)")
+    flavours = kc.prebuilt_flavours(cpu_target.target_context.codegen().magic_tuple())
+    if not flavours:
+        pytest.skip("this CPU runs none of the shipped flavours (the kernels compile instead)")
+    return flavours
+
+
+def test_the_shipped_kernels_are_those_of_the_sources():
+    # a kernel edit without `python tools/prebuild_kernels.py` fails here
+    manifest = json.loads((kc.PREBUILT / kc.MANIFEST).read_text())
+    assert manifest["digest"] == kc.sources_digest(kc.PREBUILT.parent)
+    assert {tuple(m)[1] for m in manifest["flavours"]} >= set(kc.PORTABLE)
+    for stem in ("bdf.integrate", "bdf.dense_eval", "film.cell_diagnostics"):
+        assert list(kc.PREBUILT.glob(f"{stem}-*.nbi")), stem
+
+
+def test_a_first_run_compiles_nothing_and_matches_a_compilation(tmp_path):
+    flavours = _usable()
+    compiled = _probe(tmp_path, "0")  # no shipped kernels: numba compiles them here
+    assert "integrate" in compiled["compiled"]
+    for cpu in sorted({m[1] for m in flavours}):
+        shipped = _probe(tmp_path, cpu)
+        assert shipped["compiled"] == [], (cpu, shipped["compiled"])
+        assert shipped["stages"] == compiled["stages"], cpu  # the same bits, NaN aside
