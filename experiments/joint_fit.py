@@ -93,12 +93,17 @@ FIT = (
     FitParam("japan.enzyme_activity", True, 0.05, 5.0, 1.0, 0.5),
     FitParam("china.enzyme_activity", True, 0.05, 5.0, 1.0, 0.5),
     FitParam("myanmar.enzyme_activity", True, 0.02, 5.0, 0.5, 0.5),
-    # cashew: pre-condensation, oxidative cure and oxygen supply (beta_O stays an integer in the
-    # table, for the kernels' integer-power path: 9, a skin as the surface cures)
+    # cashew: pre-condensation, oxidative cure and oxygen supply. beta_O is chosen, not fitted
+    # (0: no skin; an integer, for the kernels' integer-power path): a skin that grows as the
+    # surface cures made a 100 µm coat 5–6 times slower to dry hard than a 50 µm one. D_O0 is
+    # then the O2 diffusivity of the pre-condensed resin itself, near its glass transition:
+    # 1e-13 (glassy) to 1e-11 m²/s (rubbery polymers). w_g: how broad the resin's vitrification
+    # is (the table's 5 K for every lacquer before); a broad one lets the cure go on past Tg.
     FitParam("cashew.k_S", True, 1e-3, 0.2, 0.02, 0.5),
     FitParam("cashew.Ea_S", False, 20.0, 90.0, 45.0, 15.0),
-    FitParam("cashew.D_O0", True, 1e-11, 1e-8, 3e-10, 1.0),
+    FitParam("cashew.D_O0", True, 1e-14, 1e-10, 3e-12, 1.0),
     FitParam("cashew.alpha_pre", False, 0.3, 0.58, 0.45, 0.08),
+    FitParam("cashew.w_g", False, 2.0, 30.0, 5.0, 5.0),
     # refining vessel: evaporation and pre-oxidation rates
     FitParam("evap_k", True, 1e-3, 1.0, 0.02, 0.5, "refining"),
     FitParam("preox_k", True, 1e-4, 1.0, 0.01, 0.5, "refining"),

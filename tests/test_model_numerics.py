@@ -85,7 +85,9 @@ def test_analytic_jacobian_matches_finite_differences(case, mods, t, dry_cells):
     nz = np.abs(J[: 5 * N, : 5 * N]) > 0
     i, j = np.nonzero(nz)
     assert np.all(np.abs(i // 5 - j // 5) <= 1)
-    assert nz[5 * 3 + 1, 5 * 4 + 3], "O2 flux must depend on the neighbour's conversion"
+    # (not for a coat whose O2 diffusivity does not fall with conversion: cashew's, beta_O 0)
+    assert nz[5 * 3 + 1, 5 * 4 + 3] or p[layout.P_BO] == 0.0, \
+        "O2 flux must depend on the neighbour's conversion"
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -210,7 +212,7 @@ def test_well_mixed_zero_d_limit():
 
 @pytest.mark.parametrize("case", CASES[:4])
 def test_mesh_convergence_50_vs_400_cells(case):
-    # the default mesh; a skinning cashew coat needs it (25 cells are 1.1 % off there)
+    # the default mesh (25 cells are 0.8 % off at the cashew coat's surface stages)
     rec = make_recipe(**case)
     coarse = ls.simulate(rec, n_cells=50).stages
     fine = ls.simulate(rec, n_cells=400).stages
