@@ -351,7 +351,10 @@ KNOWN_FAILURES = {
         "shows dry hard in ≈ 5 h, as the model does; 74 h needs either the paper's own cycle and "
         "curing criterion (its methods were not available to us) or a slowing by mild refining "
         "that the model lacks (the kneading series' 15-min row, 31.5 h against 12.5 h raw, "
-        "shows the same effect)"),
+        "shows the same effect). Refining-side mechanisms tried (laccase lost at the stirred "
+        "interface, quinone inhibition) slow the kneaded Q1 states as much as KL1; coarse added "
+        "water that stirring breaks up meets KL1 only with 1 mm drops that leave 84 µm droplets "
+        "in a 76 µm film: none is supported, none is in the model (docs/model.md §9)"),
 }
 
 
