@@ -72,3 +72,39 @@ def test_a_first_run_compiles_nothing_and_matches_a_compilation(tmp_path):
         shipped = _probe(tmp_path, cpu)
         assert shipped["compiled"] == [], (cpu, shipped["compiled"])
         assert shipped["stages"] == compiled["stages"], cpu  # the same bits, NaN aside
+
+
+DAMAGED = """
+import json, shutil, sys
+from pathlib import Path
+import numpy as np
+from numba.core import event
+from lacquersim.kernels import _kernel_cache as kc
+tmp = Path(sys.argv[1])
+for f in kc.PREBUILT.iterdir():
+    shutil.copy(f, tmp / f.name)
+for f in tmp.glob("laws.conditions-*"):
+    f.write_bytes(b"not a numba cache entry")
+kc.PREBUILT = tmp
+compiled = []
+class L(event.Listener):
+    def on_start(self, ev): compiled.append(ev.data["dispatcher"].py_func.__qualname__)
+    def on_end(self, ev): pass
+event.register("numba:compile", L())
+from lacquersim.kernels import laws, layout
+p = np.zeros(layout.N_PARAMS)
+print(json.dumps({"value": list(laws.conditions(0.0, p)), "compiled": compiled}))
+"""
+
+
+def test_a_damaged_shipped_kernel_is_compiled_instead(tmp_path):
+    _usable()
+    shipped = tmp_path / "prebuilt"
+    shipped.mkdir()
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    proc = subprocess.run([sys.executable, "-c", DAMAGED, str(shipped)], capture_output=True, text=True,
+                          env=dict(os.environ, NUMBA_CACHE_DIR=str(cache)), timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["compiled"] == ["conditions"] and out["value"] == [0.0, 0.0]

@@ -157,13 +157,18 @@ _V4 = _V3 + ("avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl")
 PORTABLE = {"x86-64-v4": _V4, "x86-64-v3": _V3}
 
 
+_host: list = []
+
+
 def _host_features() -> set:
     import llvmlite.binding as llvm
 
-    try:
-        return {k for k, v in llvm.get_host_cpu_features().items() if v}
-    except RuntimeError:  # LLVM cannot tell on this host
-        return set()
+    if not _host:
+        try:
+            _host.append({k for k, v in llvm.get_host_cpu_features().items() if v})
+        except RuntimeError:  # LLVM cannot tell on this host
+            _host.append(set())
+    return _host[0]
 
 
 def prebuilt_flavours(native: tuple, manifest: dict | None = None) -> list:
@@ -227,13 +232,16 @@ class PrebuiltCache(FunctionCache):
         flavours = prebuilt_flavours(codegen.magic_tuple())
         if not flavours:
             return None
-        shipped = IndexDataCacheFile(cache_path=str(PREBUILT), filename_base=self._impl.filename_base,
-                                     source_stamp=self._impl.locator.get_source_stamp())
-        key = self._index_key(sig, codegen)
-        for magic in flavours:
-            data = shipped.load((key[0], magic) + tuple(key[2:]))
-            if data is not None:
-                return self._impl.rebuild(target_context, data)
+        try:
+            shipped = IndexDataCacheFile(cache_path=str(PREBUILT), filename_base=self._impl.filename_base,
+                                         source_stamp=self._impl.locator.get_source_stamp())
+            key = self._index_key(sig, codegen)
+            for magic in flavours:
+                data = shipped.load((key[0], magic) + tuple(key[2:]))
+                if data is not None:
+                    return self._impl.rebuild(target_context, data)
+        except Exception:  # a damaged or foreign shipped entry: compile instead
+            return None
         return None
 
 
