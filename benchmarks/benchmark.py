@@ -325,15 +325,16 @@ def batch_throughput(n_sims=128, cells=50) -> dict:
 def cli_start_times(recipe="vietnam-raw", cold_runs=3) -> dict:
     """Wall time of ``lacquersim run RECIPE`` in fresh processes.
 
-    ``cli_cold_s``: the first run after a fresh install: the median of
+    ``cli_first_run_s``: the first run after a fresh install: the median of
     ``cold_runs`` runs, each in a new process with an empty NUMBA_CACHE_DIR
     of its own (numba then reads and writes no other cache, and takes the
     kernels shipped compiled where this host can run them; the runs are
-    listed in ``cli_cold_runs_s``). ``cli_compile_s``: the same with the
+    listed in ``cli_first_run_runs_s``). ``cli_cold_s``: the same with the
     shipped kernels turned off (LACQUERSIM_PREBUILT=0), i.e. every kernel
-    compiled, as on a host or numba the shipped ones do not serve (runs in
-    ``cli_compile_runs_s``). ``cli_warm_s`` and ``cli_warm_no_band_s``: the
-    best of two runs with the kernels cached.
+    compiled, as on a host or numba the shipped ones do not serve, and as
+    this figure has always meant (runs in ``cli_cold_runs_s``).
+    ``cli_warm_s`` and ``cli_warm_no_band_s``: the best of two runs with the
+    kernels cached.
     """
     exe = shutil.which("lacquersim")
     cmd = [exe, "run", recipe] if exe else [sys.executable, "-m", "lacquersim", "run", recipe]
@@ -348,12 +349,12 @@ def cli_start_times(recipe="vietnam-raw", cold_runs=3) -> dict:
     for _ in range(cold_runs):
         with tempfile.TemporaryDirectory() as cache:
             cold.append(timed(cache))
-    out = {"cli_cold_s": float(np.median(cold)), "cli_cold_runs_s": [float(t) for t in cold]}
+    out = {"cli_first_run_s": float(np.median(cold)), "cli_first_run_runs_s": [float(t) for t in cold]}
     compiled = []
     for _ in range(cold_runs):
         with tempfile.TemporaryDirectory() as cache:
             compiled.append(timed(cache, LACQUERSIM_PREBUILT="0"))
-    out.update(cli_compile_s=float(np.median(compiled)), cli_compile_runs_s=[float(t) for t in compiled])
+    out.update(cli_cold_s=float(np.median(compiled)), cli_cold_runs_s=[float(t) for t in compiled])
     with tempfile.TemporaryDirectory() as cache:
         timed(cache)  # compile into this cache
         # warm with and without the 90 % band (the band runs the recipe under every ensemble member)

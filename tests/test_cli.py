@@ -350,14 +350,24 @@ def test_a_first_run_says_the_solver_is_compiling(monkeypatch, capsys):
     assert "compiling" not in capsys.readouterr().err
 
 
-def test_the_compile_check_reads_the_kernel_cache(monkeypatch):
+def test_the_compile_check_reads_the_kernel_cache(monkeypatch, tmp_path):
     from lacquersim import notices
+    from lacquersim.kernels import _kernel_cache as kc
 
-    assert notices._cached("bdf.integrate") is True  # this process has run it already
+    monkeypatch.setattr(kc, "prebuilt_has", lambda kernel: False)  # nothing shipped for this host
+    # a kernel cache next to (fake) kernel sources, stamped as theirs
+    monkeypatch.setattr(kc, "__file__", str(tmp_path / "_kernel_cache.py"))
+    (tmp_path / "__pycache__").mkdir()
+    (tmp_path / "__pycache__" / kc.STAMP).write_text(kc.sources_digest(tmp_path) + "\n")
+    (tmp_path / "__pycache__" / "bdf.integrate-276.py311.nbi").write_bytes(b"")
+    assert notices._cached("bdf.integrate") is True
     assert notices._cached("bdf.no_such_kernel") is False
+    (tmp_path / "__pycache__" / kc.STAMP).write_text("another digest\n")  # stale: compiles
+    assert notices._cached("bdf.integrate") is False
     monkeypatch.setenv("NUMBA_CACHE_DIR", "/tmp/elsewhere")
-    monkeypatch.setenv("LACQUERSIM_PREBUILT", "0")  # (shipped compiled: no notice either)
     assert notices._cached("bdf.integrate") is None  # cannot tell: no notice
+    monkeypatch.setattr(kc, "prebuilt_has", lambda kernel: True)  # shipped compiled: no notice
+    assert notices._cached("bdf.integrate") is True
 
 
 @pytest.mark.parametrize("command", ["schema", "recipes"])

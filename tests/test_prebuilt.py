@@ -47,8 +47,11 @@ def _usable() -> list:
     """The shipped flavours this host and these versions can use, else skip."""
     from numba.core.registry import cpu_target
 
+    if kc._setting() == "0":
+        pytest.skip("LACQUERSIM_PREBUILT=0: the shipped kernels are turned off")
     if not kc._manifest():
-        pytest.skip("the shipped kernels serve another numba or Python (they compile instead)")
+        pytest.skip("the shipped kernels serve other kernel sources, numba or Python (they compile "
+                    "instead); python tools/prebuild_kernels.py --check says whether the sources moved")
     flavours = kc.prebuilt_flavours(cpu_target.target_context.codegen().magic_tuple())
     if not flavours:
         pytest.skip("this CPU runs none of the shipped flavours (the kernels compile instead)")
@@ -80,11 +83,16 @@ from pathlib import Path
 import numpy as np
 from numba.core import event
 from lacquersim.kernels import _kernel_cache as kc
-tmp = Path(sys.argv[1])
+tmp, how = Path(sys.argv[1]), sys.argv[2]
 for f in kc.PREBUILT.iterdir():
     shutil.copy(f, tmp / f.name)
-for f in tmp.glob("laws.conditions-*"):
-    f.write_bytes(b"not a numba cache entry")
+if how == "data":      # an entry's machine code, its index intact
+    for f in tmp.glob("laws.conditions-*.nbc"):
+        f.write_bytes(b"not a numba cache entry")
+elif how == "stale":   # a file an earlier build left behind
+    (tmp / "laws.conditions-40.py311.9.nbc").write_bytes(b"old")
+elif how == "manifest":
+    (tmp / "manifest.json").write_text("[]")
 kc.PREBUILT = tmp
 compiled = []
 class L(event.Listener):
@@ -97,14 +105,40 @@ print(json.dumps({"value": list(laws.conditions(0.0, p)), "compiled": compiled})
 """
 
 
-def test_a_damaged_shipped_kernel_is_compiled_instead(tmp_path):
+@pytest.mark.parametrize("how", ["intact", "data", "stale", "manifest"])
+def test_a_damaged_or_stale_shipped_kernel_is_compiled_instead(tmp_path, how):
     _usable()
     shipped = tmp_path / "prebuilt"
     shipped.mkdir()
     cache = tmp_path / "cache"
     cache.mkdir()
-    proc = subprocess.run([sys.executable, "-c", DAMAGED, str(shipped)], capture_output=True, text=True,
-                          env=dict(os.environ, NUMBA_CACHE_DIR=str(cache)), timeout=600)
+    env = {k: v for k, v in os.environ.items() if k != "LACQUERSIM_PREBUILT"}
+    proc = subprocess.run([sys.executable, "-c", DAMAGED, str(shipped), how], capture_output=True, text=True,
+                          env=dict(env, NUMBA_CACHE_DIR=str(cache)), timeout=600)
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert out["compiled"] == ["conditions"] and out["value"] == [0.0, 0.0]
+    assert out["value"] == [0.0, 0.0]
+    assert out["compiled"] == ([] if how == "intact" else ["conditions"])
+
+
+@pytest.mark.parametrize("value, meaning", [("", "1"), ("1", "1"), ("yes", "1"), ("True", "1"), ("0", "0"),
+                                            ("off", "0"), ("false", "0"), ("x86-64-v3", "x86-64-v3")])
+def test_the_switch_reads_like_a_switch(monkeypatch, value, meaning):
+    monkeypatch.setenv("LACQUERSIM_PREBUILT", value)
+    assert kc._setting() == meaning
+
+
+def test_numba_cpu_settings_take_only_an_exact_flavour(monkeypatch):
+    import numba
+
+    from numba.core.registry import cpu_target
+
+    native = cpu_target.target_context.codegen().magic_tuple()
+    triple = native[0]
+    manifest = {"flavours": [[triple, "x86-64-v4", ""], [triple, "x86-64-v3", ""]]}
+    monkeypatch.setattr(kc, "_host_features", lambda: set(kc.PORTABLE["x86-64-v4"]))
+    assert [m[1] for m in kc.prebuilt_flavours(native, manifest)] == ["x86-64-v4", "x86-64-v3"]
+    monkeypatch.setattr(kc, "_host_features", lambda: set(kc.PORTABLE["x86-64-v3"]))  # no AVX-512
+    assert [m[1] for m in kc.prebuilt_flavours(native, manifest)] == ["x86-64-v3"]
+    monkeypatch.setattr(numba.config, "CPU_NAME", "haswell")  # the user chose what numba compiles for
+    assert kc.prebuilt_flavours(native, manifest) == []

@@ -39,7 +39,11 @@ def workload() -> None:
     """What a first run, a comparison, a refining table, a plot and a study compile."""
     from numba.core.registry import cpu_target
 
+    from numba import config
+
     from lacquersim import bundled_recipes, cli
+
+    assert not config.USING_SVML  # SVML symbols would be missing on a user's machine
     from lacquersim.sim.simulation import simulate
 
     names = list(bundled_recipes()["name"])
@@ -67,31 +71,45 @@ def _cache_files(cache: Path) -> list:
 
 
 def build() -> dict:
+    import hashlib
+    import platform
+
     import numba
 
     sys.path.insert(0, str(KERNELS.parent.parent))
-    from lacquersim.kernels._kernel_cache import sources_digest
+    from lacquersim.kernels._kernel_cache import PORTABLE, _host_features, sources_digest
 
+    # the flavours run their code here, and the lookup serves Linux on x86-64 only
+    missing = set(PORTABLE["x86-64-v4"]) - _host_features()
+    if platform.system() != "Linux" or platform.machine() != "x86_64" or missing:
+        raise SystemExit("build the shipped kernels on Linux x86-64 with AVX-512 (x86-64-v4); "
+                         f"this is {platform.system()} {platform.machine()}"
+                         + (f", lacking {', '.join(sorted(missing))}" if missing else ""))
+    digest = sources_digest(KERNELS)
     flavours = []
     with tempfile.TemporaryDirectory() as tmp:
         cache = Path(tmp)
         for cpu in (None, *PORTABLE):
-            env = dict(os.environ, NUMBA_CACHE_DIR=str(cache), LACQUERSIM_PREBUILT="0", MPLBACKEND="Agg",
-                       PYTHONPATH=str(KERNELS.parent.parent))
-            env.pop("NUMBA_CPU_NAME", None)
-            env.pop("NUMBA_CPU_FEATURES", None)
+            # numba's defaults only (no NUMBA_OPT, debug or SVML settings of this shell)
+            env = {k: v for k, v in os.environ.items() if not k.startswith(("NUMBA_", "LACQUERSIM_"))}
+            env.update(NUMBA_CACHE_DIR=str(cache), NUMBA_DISABLE_INTEL_SVML="1", LACQUERSIM_PREBUILT="0",
+                       MPLBACKEND="Agg", PYTHONPATH=str(KERNELS.parent.parent))
             if cpu:
                 env.update(NUMBA_CPU_NAME=cpu, NUMBA_CPU_FEATURES="")
             print(f"compiling for {cpu or 'this CPU'} ...", flush=True)
             out = subprocess.run([sys.executable, __file__, "--workload"], env=env, check=True,
                                  capture_output=True, text=True).stdout
             flavours.append(json.loads(out.strip().splitlines()[-1]))
+        if sources_digest(KERNELS) != digest:
+            raise SystemExit("the kernel sources changed during the build: run it again")
         shutil.rmtree(OUT, ignore_errors=True)
         OUT.mkdir()
         for f in _cache_files(cache):
             shutil.copy2(f, OUT / f.name)
-    manifest = {"digest": sources_digest(KERNELS), "numba": numba.__version__,
-                "python": "%d.%d" % sys.version_info[:2], "flavours": flavours}
+    files = {f.name: [f.stat().st_size, hashlib.sha256(f.read_bytes()).hexdigest()]
+             for f in sorted(OUT.iterdir())}
+    manifest = {"digest": digest, "numba": numba.__version__,
+                "python": "%d.%d" % sys.version_info[:2], "flavours": flavours, "files": files}
     (OUT / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
     size = sum(f.stat().st_size for f in OUT.iterdir())
     print(f"{len(list(OUT.iterdir()))} files, {size / 1e6:.1f} MB in {OUT.relative_to(ROOT)}")

@@ -145,8 +145,8 @@ def install_codegen_options():
 # flavours: the build machine's own CPU, x86-64-v4 (AVX-512) and x86-64-v3
 # (AVX2). A kernel not in the user's cache is looked up there, best flavour
 # the host can run first; anything else (other numba, Python, sources or
-# CPU) compiles as before. LACQUERSIM_PREBUILT=0 turns the lookup off;
-# LACQUERSIM_PREBUILT=<cpu> (e.g. x86-64-v3) allows that flavour only.
+# CPU) compiles as before. LACQUERSIM_PREBUILT=0 (off, false, no) turns the
+# lookup off; LACQUERSIM_PREBUILT=<cpu> (e.g. x86-64-v3) allows that flavour only.
 
 PREBUILT = Path(__file__).parent / "prebuilt"
 MANIFEST = "manifest.json"
@@ -161,33 +161,43 @@ _host: list = []
 
 
 def _host_features() -> set:
-    import llvmlite.binding as llvm
+    """The CPU features numba compiles for on this host, as numba sees them
+    (its NUMBA_ENABLE_AVX=0, set by hand or for VMs that misreport AVX,
+    removes every AVX feature)."""
+    from numba.core.codegen import get_host_cpu_features
 
     if not _host:
-        try:
-            _host.append({k for k, v in llvm.get_host_cpu_features().items() if v})
-        except RuntimeError:  # LLVM cannot tell on this host
-            _host.append(set())
+        _host.append({f[1:] for f in get_host_cpu_features().split(",") if f.startswith("+")})
     return _host[0]
+
+
+def _setting() -> str:
+    """LACQUERSIM_PREBUILT: "1" (on, the default), "0" (off) or a flavour's CPU name."""
+    v = os.environ.get("LACQUERSIM_PREBUILT", "").strip().lower()
+    if v in ("", "1", "on", "true", "yes"):
+        return "1"
+    if v in ("0", "off", "false", "no"):
+        return "0"
+    return v
 
 
 def prebuilt_flavours(native: tuple, manifest: dict | None = None) -> list:
     """The magic tuples (triple, cpu, features) of the prebuilt entries this
-    host can run, best first: its own CPU, then the portable levels."""
+    host can run, best first: its own CPU, then the portable levels. With
+    NUMBA_CPU_NAME or NUMBA_CPU_FEATURES set, numba compiles for what they
+    say, so only an entry made for exactly that is taken."""
     manifest = _manifest() if manifest is None else manifest
     if not manifest:
         return []
     triple = native[0]
     shipped = [tuple(m) for m in manifest.get("flavours", [])]
     out = [native] if native in shipped else []
-    host = None
-    for cpu, needs in PORTABLE.items():
-        m = (triple, cpu, "")
-        if m in shipped:
-            host = _host_features() if host is None else host
-            if set(needs) <= host:
+    if numba.config.CPU_NAME is None and numba.config.CPU_FEATURES is None:
+        for cpu, needs in PORTABLE.items():
+            m = (triple, cpu, "")
+            if m in shipped and set(needs) <= _host_features():
                 out.append(m)
-    only = os.environ.get("LACQUERSIM_PREBUILT", "1")
+    only = _setting()
     return out if only == "1" else [m for m in out if m[1] == only]
 
 
@@ -205,9 +215,10 @@ _manifest_cache: dict = {}
 
 
 def _manifest() -> dict:
-    """The prebuilt manifest if it matches these sources, numba and Python
-    (and LACQUERSIM_PREBUILT is not 0), else {}."""
-    if os.environ.get("LACQUERSIM_PREBUILT", "1") == "0":
+    """The prebuilt manifest if it matches these sources, numba and Python,
+    and every shipped file is the one it lists (size and sha256), else {}
+    (also with LACQUERSIM_PREBUILT=0)."""
+    if _setting() == "0":
         return {}
     if "m" not in _manifest_cache:
         try:
@@ -216,8 +227,28 @@ def _manifest() -> dict:
             m = {}
         here = {"digest": sources_digest(Path(__file__).parent), "numba": numba.__version__,
                 "python": "%d.%d" % sys.version_info[:2]}
-        _manifest_cache["m"] = m if all(m.get(k) == v for k, v in here.items()) else {}
+        ok = isinstance(m, dict) and all(m.get(k) == v for k, v in here.items()) and _files_intact(m)
+        _manifest_cache["m"] = m if ok else {}
     return _manifest_cache["m"]
+
+
+def _files_intact(manifest: dict) -> bool:
+    """Whether the shipped entry files are exactly those the build wrote: no
+    stale file left from an earlier build, none missing or changed."""
+    files = manifest.get("files")
+    if not isinstance(files, dict):
+        return False
+    try:
+        present = {p.name for p in PREBUILT.iterdir() if p.suffix in (".nbi", ".nbc")}
+        if present != set(files):
+            return False
+        for name, (size, digest) in files.items():
+            data = (PREBUILT / name).read_bytes()
+            if len(data) != size or hashlib.sha256(data).hexdigest() != digest:
+                return False
+    except (OSError, TypeError, ValueError):
+        return False
+    return True
 
 
 class PrebuiltCache(FunctionCache):
@@ -229,10 +260,10 @@ class PrebuiltCache(FunctionCache):
         if data is not None or not self._enabled:
             return data
         codegen = target_context.codegen()
-        flavours = prebuilt_flavours(codegen.magic_tuple())
-        if not flavours:
-            return None
         try:
+            flavours = prebuilt_flavours(codegen.magic_tuple())
+            if not flavours:
+                return None
             shipped = IndexDataCacheFile(cache_path=str(PREBUILT), filename_base=self._impl.filename_base,
                                          source_stamp=self._impl.locator.get_source_stamp())
             key = self._index_key(sig, codegen)
