@@ -15,15 +15,19 @@ from lacquersim.kernels import _kernel_cache as kc
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# stage times (h) of a bundled recipe, printed by a fresh process that counts numba's compilations
-PROBE = """
-import json, sys
+# the start of a fresh process's script: numba's compilations, counted in ``compiled``
+COUNT_COMPILATIONS = """
 from numba.core import event
 compiled = []
 class L(event.Listener):
     def on_start(self, ev): compiled.append(ev.data["dispatcher"].py_func.__qualname__)
     def on_end(self, ev): pass
 event.register("numba:compile", L())
+"""
+
+# stage times (h) of bundled recipes, printed by a fresh process that counts numba's compilations
+PROBE = COUNT_COMPILATIONS + """
+import json, sys
 from lacquersim.sim.simulation import simulate
 out = {}
 for name in ("vietnam-raw", "japan-baked", "cashew-workshop"):
@@ -81,7 +85,6 @@ DAMAGED = """
 import json, shutil, sys
 from pathlib import Path
 import numpy as np
-from numba.core import event
 from lacquersim.kernels import _kernel_cache as kc
 tmp, how = Path(sys.argv[1]), sys.argv[2]
 for f in kc.PREBUILT.iterdir():
@@ -94,12 +97,7 @@ elif how == "stale":   # a file an earlier build left behind
 elif how == "manifest":
     (tmp / "manifest.json").write_text("[]")
 kc.PREBUILT = tmp
-compiled = []
-class L(event.Listener):
-    def on_start(self, ev): compiled.append(ev.data["dispatcher"].py_func.__qualname__)
-    def on_end(self, ev): pass
-event.register("numba:compile", L())
-from lacquersim.kernels import laws, layout
+""" + COUNT_COMPILATIONS + """from lacquersim.kernels import laws, layout
 p = np.zeros(layout.N_PARAMS)
 print(json.dumps({"value": list(laws.conditions(0.0, p)), "compiled": compiled}))
 """

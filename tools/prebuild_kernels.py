@@ -30,21 +30,23 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-KERNELS = ROOT / "src" / "lacquersim" / "kernels"
+SRC = ROOT / "src"
+KERNELS = SRC / "lacquersim" / "kernels"
 OUT = KERNELS / "prebuilt"
-PORTABLE = ("x86-64-v4", "x86-64-v3")
+sys.path.insert(0, str(SRC))  # this checkout's package, installed or not
+
+from lacquersim.kernels._kernel_cache import MANIFEST, PORTABLE, _host_features, sources_digest  # noqa: E402
 
 
 def workload() -> None:
     """What a first run, a comparison, a refining table, a plot and a study compile."""
+    from numba import config
     from numba.core.registry import cpu_target
 
-    from numba import config
-
     from lacquersim import bundled_recipes, cli
+    from lacquersim.sim.simulation import simulate
 
     assert not config.USING_SVML  # SVML symbols would be missing on a user's machine
-    from lacquersim.sim.simulation import simulate
 
     names = list(bundled_recipes()["name"])
     with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(io.StringIO()):
@@ -76,9 +78,6 @@ def build() -> dict:
 
     import numba
 
-    sys.path.insert(0, str(KERNELS.parent.parent))
-    from lacquersim.kernels._kernel_cache import PORTABLE, _host_features, sources_digest
-
     # the flavours run their code here, and the lookup serves Linux on x86-64 only
     missing = set(PORTABLE["x86-64-v4"]) - _host_features()
     if platform.system() != "Linux" or platform.machine() != "x86_64" or missing:
@@ -93,7 +92,7 @@ def build() -> dict:
             # numba's defaults only (no NUMBA_OPT, debug or SVML settings of this shell)
             env = {k: v for k, v in os.environ.items() if not k.startswith(("NUMBA_", "LACQUERSIM_"))}
             env.update(NUMBA_CACHE_DIR=str(cache), NUMBA_DISABLE_INTEL_SVML="1", LACQUERSIM_PREBUILT="0",
-                       MPLBACKEND="Agg", PYTHONPATH=str(KERNELS.parent.parent))
+                       MPLBACKEND="Agg", PYTHONPATH=str(SRC))
             if cpu:
                 env.update(NUMBA_CPU_NAME=cpu, NUMBA_CPU_FEATURES="")
             print(f"compiling for {cpu or 'this CPU'} ...", flush=True)
@@ -117,9 +116,6 @@ def build() -> dict:
 
 
 def check() -> int:
-    sys.path.insert(0, str(KERNELS.parent.parent))
-    from lacquersim.kernels._kernel_cache import MANIFEST, sources_digest
-
     try:
         shipped = json.loads((OUT / MANIFEST).read_text()).get("digest")
     except (OSError, ValueError):
